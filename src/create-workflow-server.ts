@@ -1,0 +1,127 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readAppInfo } from './app-info';
+import { DEFAULT_CONFIG, type Config } from './config';
+import { createHttpHandler } from './http/create-http-handler';
+import { createLogger, type Logger } from './logger';
+import { WebSocketHost } from './relay/websocket-host';
+import { WorkflowRegistry, type WorkflowHandler } from './relay/workflow-registry';
+
+export interface WorkflowServerOptions {
+  /** Settings; anything missing takes its default (the factory itself never reads the environment). */
+  config?: Partial<Config>;
+  /** The process logger; one at `config.logLevel` on stdout when omitted. */
+  logger?: Logger;
+  /** Workflows to register at once, by name (URL path). */
+  workflows?: Readonly<Record<string, WorkflowHandler>>;
+}
+
+export interface WorkflowServer {
+  /** Serves `handler` at `/<name>`. Chainable. Throws on a duplicate or empty name. */
+  workflow(name: string, handler: WorkflowHandler): WorkflowServer;
+  /** Starts listening; resolves with the bound address (pass port 0 for a free port). */
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /**
+   * Stops taking connections, lets open sessions finish for up to `graceMs`, closes the rest with
+   * 1001, and releases every socket and timer. Safe to call more than once.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** Number of open workflow sessions. */
+  readonly sessions: number;
+  /** The underlying HTTP server (for embedding; `listen` and `close` manage it). */
+  readonly httpServer: Server;
+}
+
+/**
+ * Builds the HTTP + WebSocket server without listening.
+ *
+ * @example
+ * const server = createWorkflowServer().workflow('hello', hello)
+ * const { port } = await server.listen(0)
+ * // ... ws://localhost:${port}/hello ...
+ * await server.close()
+ */
+export function createWorkflowServer(options: WorkflowServerOptions = {}): WorkflowServer {
+  const config: Config = { ...DEFAULT_CONFIG, ...options.config };
+  const log = options.logger ?? createLogger({ level: config.logLevel });
+  const app = readAppInfo();
+  const registry = new WorkflowRegistry();
+  const host = new WebSocketHost({ registry, log, heartbeatMs: config.heartbeatMs });
+  const startedAt = Date.now();
+  let closing: Promise<void> | undefined;
+
+  const httpServer = createServer(
+    createHttpHandler(() => ({
+      app,
+      workflows: registry.names(),
+      sessions: host.size,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      draining: closing !== undefined,
+    })),
+  );
+  // Heroku's router keeps idle connections to the dyno for 90 s; closing ours first causes H18/H13.
+  httpServer.keepAliveTimeout = 95_000;
+  httpServer.headersTimeout = 96_000;
+  httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
+  httpServer.on('clientError', (err, socket) => {
+    log.debug({ err }, 'bad HTTP request');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const server: WorkflowServer = {
+    workflow(name, handler) {
+      registry.add(name, handler);
+      return server;
+    },
+    async listen(port = config.port, hostname = config.host) {
+      const address = await listenOn(httpServer, port, hostname);
+      const shown = ['0.0.0.0', '::'].includes(address.address) ? 'localhost' : address.address;
+      const workflows = Object.fromEntries(registry.names().map((name) => [name, `ws://${shown}:${address.port}/${name}`]));
+      log.info({ address: address.address, port: address.port, workflows }, 'server listening');
+      return address;
+    },
+    close(graceMs = config.shutdownGraceMs) {
+      closing ??= shutDown(graceMs);
+      return closing;
+    },
+    get sessions() {
+      return host.size;
+    },
+    httpServer,
+  };
+
+  async function shutDown(graceMs: number): Promise<void> {
+    const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    httpServer.closeIdleConnections();
+    await host.close(graceMs);
+    httpServer.closeAllConnections();
+    await stopped;
+    log.info('server closed');
+  }
+
+  for (const [name, handler] of Object.entries(options.workflows ?? {})) server.workflow(name, handler);
+  return server;
+}
+
+function listenOn(httpServer: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      httpServer.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') {
+        reject(new Error(`port ${port} on ${host} is already in use: stop the other server or set PORT to a free port`, { cause: err }));
+      } else if (err.code === 'EACCES') {
+        reject(new Error(`no permission to listen on port ${port}: use a port above 1023 (Heroku sets PORT for you)`, { cause: err }));
+      } else {
+        reject(err);
+      }
+    };
+    const onListening = () => {
+      httpServer.off('error', onError);
+      resolve(httpServer.address() as AddressInfo);
+    };
+    httpServer.once('error', onError);
+    httpServer.once('listening', onListening);
+    httpServer.listen(port, host);
+  });
+}

@@ -1,0 +1,84 @@
+import type { Logger } from 'pino';
+import { Event } from './event';
+import { isSessionClosed } from './errors';
+
+type AnyHandler = (event: never) => unknown;
+
+/**
+ * The event handlers of one session and the queue that runs them: one at a time, in arrival
+ * order, as 2.4.0 does. This is the single error boundary for workflow code: a handler that throws
+ * or rejects is logged once with the session's context and passed to the `error` handler.
+ */
+export class Dispatcher {
+  private readonly handlers = new Map<string, AnyHandler>();
+  private readonly queue: Array<() => Promise<void>> = [];
+  private running = false;
+
+  constructor(private readonly log: Logger) {}
+
+  on(name: string, handler: AnyHandler): void {
+    this.handlers.set(name, handler);
+  }
+
+  off(name: string): void {
+    this.handlers.delete(name);
+  }
+
+  /** Number of events waiting behind the one being handled. */
+  get backlog(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Queues an event for its handler. A lifecycle event goes to `interaction_lifecycle` when that
+   * handler exists, otherwise to `interaction_<type>` (2.4.0's narrowing).
+   */
+  dispatch(name: string, payload: Record<string, unknown>): void {
+    this.queue.push(async () => {
+      const target =
+        name === Event.INTERACTION_LIFECYCLE && !this.handlers.has(name) ? `interaction_${String(payload.type)}` : name;
+      const handler = this.handlers.get(target);
+      if (handler === undefined) {
+        this.log.debug({ event: target }, 'no handler for event');
+        return;
+      }
+      try {
+        await (handler as (event: unknown) => unknown)(payload);
+      } catch (error) {
+        await this.fail(target, error);
+      }
+    });
+    void this.drain();
+  }
+
+  /** Reports a failure of workflow code outside any handler (the workflow function itself). */
+  reportError(source: string, error: unknown): void {
+    this.queue.push(() => this.fail(source, error));
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+      await next();
+    }
+    this.running = false;
+  }
+
+  private async fail(source: string, error: unknown): Promise<void> {
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (isSessionClosed(err)) {
+      this.log.info({ event: source }, 'workflow stopped: the session closed while an action was pending');
+    } else {
+      this.log.error({ event: source, err }, 'workflow handler failed');
+    }
+    const onError = this.handlers.get(Event.ERROR);
+    if (onError === undefined || source === Event.ERROR) return;
+    try {
+      await (onError as (event: unknown) => unknown)({ error: err });
+    } catch (secondary) {
+      this.log.error({ event: Event.ERROR, err: secondary }, 'error handler failed');
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/** One JSON object on the wire. Payload keys sit next to the `_` keys. */
+export interface Frame {
+  _type: string;
+  _id?: string;
+  _target?: { uris: string[] };
+  [key: string]: unknown;
+}
+
+export const ERROR_RESPONSE = 'wf_api_error_response';
+export const PROGRESS_EVENT = 'wf_api_progress_event';
+const EVENT_TYPE = /^wf_api_(\w+)_event$/;
+
+/**
+ * Parses one text frame. Unlike 2.4.0 it leaves arrays alone (2.4.0 turns `[]` into `""` and any
+ * array of small integers into a string). Returns a reason instead of throwing, so the caller
+ * decides what a bad frame costs.
+ */
+export function parseFrame(text: string): Frame | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { problem: 'frame is not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { problem: 'frame is not a JSON object' };
+  }
+  const frame = value as Record<string, unknown>;
+  if (typeof frame._type !== 'string') return { problem: 'frame has no string _type' };
+  if (frame._id !== undefined && typeof frame._id !== 'string') return { problem: 'frame has a non-string _id' };
+  return frame as Frame;
+}
+
+/** The text of a message as `ws` delivers it (a Buffer, unless fragments or another binaryType). */
+export function textOf(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString();
+  return Buffer.isBuffer(data) ? data.toString() : Buffer.from(data).toString();
+}
+
+/** `wf_api_button_event` → `button`; undefined for anything that is not an event type. */
+export function eventName(type: string): string | undefined {
+  return EVENT_TYPE.exec(type)?.[1];
+}
+
+/** The frame as a handler sees it: everything but `_type`. */
+export function eventPayload(frame: Frame): Record<string, unknown> {
+  const { _type: _ignored, ...payload } = frame;
+  return payload;
+}

@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import { Dispatcher } from './dispatcher';
+import { RelayError, RelayErrorCode } from './errors';
+import { eventName, eventPayload, parseFrame, textOf, type Frame } from './frame';
+import { PendingWaits, type EventWatch, type ResponseBody } from './pending-waits';
+
+/** A fresh request id: 32 lowercase hex characters, as 2.4.0 makes them. */
+export function makeId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** How a session ended, as logged on `session closed`. */
+export type SessionEnd = 'peer-closed' | 'heartbeat-timeout' | 'server-shutdown' | 'after-stop' | 'workflow-failed';
+
+/** After a `stop` event the Relay server closes the socket; if it does not, the session does. */
+const CLOSE_AFTER_STOP_MS = 5_000;
+
+export interface SessionOptions {
+  socket: WebSocket;
+  log: Logger;
+  id: string;
+  onClosed: (session: Session) => void;
+}
+
+/**
+ * One WebSocket conversation with the Relay server: it sends requests, routes every incoming
+ * frame to the wait or handler it belongs to, and on close releases everything it holds.
+ * Workflow code never sees it; it talks to the {@link Workflow} built on top.
+ */
+export class Session {
+  readonly id: string;
+  readonly log: Logger;
+  readonly dispatcher: Dispatcher;
+  readonly waits = new PendingWaits();
+  /** Whether the peer answered the last ping; the heartbeat reads and resets it. */
+  alive = true;
+  private readonly socket: WebSocket;
+  private readonly startedAt = Date.now();
+  private endedBy?: SessionEnd;
+  private stopTimer?: NodeJS.Timeout;
+  private readonly onClosed: (session: Session) => void;
+
+  constructor({ socket, log, id, onClosed }: SessionOptions) {
+    this.id = id;
+    this.socket = socket;
+    this.log = log;
+    this.onClosed = onClosed;
+    this.dispatcher = new Dispatcher(log);
+    socket.on('message', (data, isBinary) => this.receive(data, isBinary));
+    socket.on('pong', () => {
+      this.alive = true;
+    });
+    socket.on('error', (err) => this.log.warn({ err }, 'websocket error'));
+    socket.once('close', (code, reason) => this.closed(code, reason.toString()));
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  /**
+   * Sends `wf_api_<action>_request` and resolves with the response body. The wait is registered
+   * before the frame is written, so no response can arrive unseen.
+   */
+  async request(action: string, payload: object, options: RequestOptions = {}): Promise<ResponseBody> {
+    const { id = makeId(), target, timeoutMs = 5_000 } = options;
+    this.assertOpen(action);
+    const response = this.waits.expectResponse(id, action, timeoutMs);
+    try {
+      await this.send({ _id: id, _type: `wf_api_${action}_request`, _target: target, ...payload });
+    } catch (error) {
+      this.waits.forgetResponse(id);
+      response.catch(() => undefined);
+      throw error;
+    }
+    return response;
+  }
+
+  /** Sends a frame that expects no response (such as `wf_api_terminate_request`). */
+  send(frame: Frame): Promise<void> {
+    if (!this.isOpen) return Promise.reject(this.notConnected(frame._type));
+    this.log.debug({ frame }, 'frame sent');
+    return new Promise((resolve, reject) => {
+      this.socket.send(JSON.stringify(frame), (err) => {
+        if (err === undefined || err === null) resolve();
+        else reject(new RelayError(RelayErrorCode.SEND_FAILED, `${RelayErrorCode.SEND_FAILED}: ${err.message}`));
+      });
+    });
+  }
+
+  /** Starts collecting events of a `_type`; see {@link EventWatch}. */
+  watch(type: string): EventWatch {
+    return this.waits.watch(type);
+  }
+
+  /** Sends a ping; the heartbeat calls this. */
+  ping(): void {
+    if (!this.isOpen) return;
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  /** Ends the session with a close frame (or abruptly when `code` is undefined), noting why. */
+  end(reason: SessionEnd, code?: number, text = ''): void {
+    this.endedBy ??= reason;
+    if (code === undefined) this.socket.terminate();
+    else this.socket.close(code, text);
+  }
+
+  /** Resolves once the socket has closed. */
+  whenClosed(): Promise<void> {
+    if (this.socket.readyState === this.socket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
+  }
+
+  private assertOpen(what: string): void {
+    if (!this.isOpen) throw this.notConnected(what);
+  }
+
+  private notConnected(what: string): RelayError {
+    return new RelayError(
+      RelayErrorCode.NOT_CONNECTED,
+      `${RelayErrorCode.NOT_CONNECTED}: cannot send ${what}, the session with the Relay server has closed`,
+    );
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.log.warn('ignored a binary frame: the Relay protocol sends JSON text frames only');
+      return;
+    }
+    const frame = parseFrame(textOf(data));
+    if ('problem' in frame) {
+      this.log.warn({ problem: frame.problem }, 'ignored a frame that is not a Relay message');
+      return;
+    }
+    this.log.debug({ frame }, 'frame received');
+    if (frame._id !== undefined) {
+      if (!this.waits.deliverResponse(frame)) this.log.debug({ type: frame._type }, 'ignored a response nobody waits for');
+      return;
+    }
+    this.waits.deliverEvent(frame);
+    const name = eventName(frame._type);
+    if (name === undefined) {
+      this.log.warn({ type: frame._type }, 'ignored a frame of unknown _type');
+      return;
+    }
+    if (name === 'stop') this.closeSoonAfterStop();
+    this.dispatcher.dispatch(name, eventPayload(frame));
+  }
+
+  private closeSoonAfterStop(): void {
+    if (this.stopTimer !== undefined) return;
+    this.stopTimer = setTimeout(() => this.end('after-stop', 1000, 'workflow stopped'), CLOSE_AFTER_STOP_MS);
+  }
+
+  private closed(code: number, reason: string): void {
+    clearTimeout(this.stopTimer);
+    const error = new RelayError(
+      RelayErrorCode.NOT_CONNECTED,
+      `${RelayErrorCode.NOT_CONNECTED}: the session with the Relay server closed (code ${code}) while this action was pending`,
+    );
+    this.waits.rejectAll(error);
+    this.log.info(
+      { durationMs: Date.now() - this.startedAt, endedBy: this.endedBy ?? 'peer-closed', code, reason },
+      'session closed',
+    );
+    this.onClosed(this);
+  }
+}
+
+export interface RequestOptions {
+  /** The request `_id`; a fresh one when omitted. */
+  id?: string;
+  target?: { uris: string[] };
+  timeoutMs?: number;
+}

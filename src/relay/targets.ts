@@ -1,0 +1,27 @@
+import { RelayError, RelayErrorCode } from './errors';
+
+/** A device, group or interaction URN, or several. */
+export type Target = string | string[];
+
+/** `urn:relay-resource:<id_type>:<resource_type>:<id>`, the test 2.4.0's `isRelayUri` makes. */
+export function isRelayUri(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith('urn:relay-resource') && value.split(':').length > 3;
+}
+
+/**
+ * The `_target` of a request. Rejects anything that is not a relay URN before a frame is sent,
+ * naming the bad value and what a target looks like.
+ */
+export function makeTargetUris(target: Target): { uris: string[] } {
+  const uris = Array.isArray(target) ? target : [target];
+  const bad = uris.find((uri) => !isRelayUri(uri));
+  if (uris.length === 0 || bad !== undefined) {
+    const got = uris.length === 0 ? 'an empty list' : JSON.stringify(bad);
+    throw new RelayError(
+      RelayErrorCode.INVALID_TARGET,
+      `${RelayErrorCode.INVALID_TARGET}: a target must be a urn:relay-resource: URN ` +
+        `(the source_uri of an event, or one built with Uri), got ${got}`,
+    );
+  }
+  return { uris };
+}

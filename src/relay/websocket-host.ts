@@ -1,0 +1,116 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { rejectUpgrade } from './reject-upgrade';
+import { Session } from './session';
+import { Workflow } from './workflow';
+import type { WorkflowRegistry } from './workflow-registry';
+
+export interface WebSocketHostOptions {
+  registry: WorkflowRegistry;
+  log: Logger;
+  /** Interval between pings; a peer that missed the previous pong is dropped. */
+  heartbeatMs: number;
+}
+
+/** How long closed-with-1001 sessions get to finish their closing handshake before being cut. */
+const CLOSE_HANDSHAKE_MS = 2_000;
+
+/**
+ * The WebSocket side of the server: it takes upgrade requests from the HTTP server, refuses
+ * unknown paths with 404 before any handshake, runs one {@link Session} per connection, pings them
+ * all, and drains them on {@link close}.
+ */
+export class WebSocketHost {
+  private readonly wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
+  private readonly sessions = new Set<Session>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly registry: WorkflowRegistry;
+  private readonly log: Logger;
+  private draining = false;
+
+  constructor({ registry, log, heartbeatMs }: WebSocketHostOptions) {
+    this.registry = registry;
+    this.log = log;
+    this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
+  }
+
+  /** Number of open sessions. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Handles the HTTP server's `upgrade` event. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (err) => this.log.debug({ err }, 'socket error during upgrade'));
+    const url = request.url ?? '/';
+    if (this.draining) {
+      rejectUpgrade(socket, 503, 'this server is restarting; try again in a moment', { 'Retry-After': '1' });
+      return;
+    }
+    const match = this.registry.match(url);
+    if (match === undefined) {
+      this.log.warn({ path: url.slice(0, 200) }, 'upgrade refused: no workflow at this path');
+      rejectUpgrade(socket, 404, `no workflow here; this server serves: ${this.registry.names().map((n) => `/${n}`).join(', ')}`);
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, request, match.name, match.handler));
+  }
+
+  /**
+   * Stops taking sessions, lets open ones finish for up to `graceMs`, then closes the rest with
+   * 1001. Resolves when every socket is closed and the heartbeat is stopped.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.draining = true;
+    if (this.sessions.size > 0) {
+      this.log.info({ sessions: this.sessions.size, graceMs }, 'waiting for open sessions to finish');
+      await this.allClosedWithin(graceMs);
+    }
+    for (const session of this.sessions) session.end('server-shutdown', 1001, 'server shutting down');
+    await this.allClosedWithin(CLOSE_HANDSHAKE_MS);
+    for (const session of this.sessions) session.end('server-shutdown');
+    await this.allClosedWithin(CLOSE_HANDSHAKE_MS);
+    clearInterval(this.heartbeat);
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private open(ws: WebSocket, request: IncomingMessage, name: string, handler: (workflow: Workflow) => void): void {
+    const id = randomBytes(8).toString('hex');
+    const log = this.log.child({ session: id, workflow: name, requestId: requestIdOf(request) });
+    const session = new Session({ socket: ws, log, id, onClosed: (closed) => this.sessions.delete(closed) });
+    this.sessions.add(session);
+    log.info('session opened');
+    try {
+      handler(new Workflow(session));
+    } catch (err) {
+      log.error({ err }, 'workflow function threw while the session opened; closing it with 1011');
+      session.end('workflow-failed', 1011, 'workflow failed');
+    }
+  }
+
+  private beat(): void {
+    for (const session of this.sessions) {
+      if (session.alive) session.ping();
+      else session.end('heartbeat-timeout');
+    }
+  }
+
+  private async allClosedWithin(ms: number): Promise<void> {
+    if (this.sessions.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    await Promise.race([Promise.all([...this.sessions].map((session) => session.whenClosed())), timeout]);
+    clearTimeout(timer);
+  }
+}
+
+/** Heroku's router sets `X-Request-Id`; anything odd in it is dropped rather than logged. */
+function requestIdOf(request: IncomingMessage): string | undefined {
+  const value = request.headers['x-request-id'];
+  return typeof value === 'string' && /^[A-Za-z0-9+/=_.:-]{1,200}$/.test(value) ? value : undefined;
+}

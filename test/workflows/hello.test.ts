@@ -1,0 +1,74 @@
+import { createWorkflowServer, type WorkflowServer } from '../../src';
+import hello from '../../src/workflows/hello';
+import { memoryLogger } from '../helpers/memory-logger';
+import { RelayPeer } from '../helpers/relay-peer';
+import { serveLikeRelay } from '../helpers/serve-like-relay';
+
+describe('the hello workflow on real sockets', () => {
+  let server: WorkflowServer;
+  let url: string;
+  const logs = memoryLogger();
+
+  beforeAll(async () => {
+    server = createWorkflowServer({ logger: logs.logger, workflows: { hello } });
+    const { port } = await server.listen(0, '127.0.0.1');
+    url = `ws://127.0.0.1:${port}/hello`;
+  });
+
+  afterAll(() => server.close(0));
+
+  it('asks for a name and greets the answer, then terminates', async () => {
+    const run = await serveLikeRelay(await RelayPeer.connect(url), { answers: ['Ana'] });
+    expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
+    expect(run.types).toEqual([
+      'wf_api_start_interaction_request',
+      'wf_api_say_request',
+      'wf_api_listen_request',
+      'wf_api_get_var_request',
+      'wf_api_say_request',
+      'wf_api_terminate_request',
+    ]);
+  });
+
+  it('greets with the registration arg `greeting` when it is set', async () => {
+    const run = await serveLikeRelay(await RelayPeer.connect(url), { answers: ['Bo'], vars: { greeting: 'Welcome' } });
+    expect(run.says).toEqual(['What is your name?', 'Welcome Bo!']);
+  });
+
+  it('copes with a peer that writes each response and its events in one TCP write', async () => {
+    const run = await serveLikeRelay(await RelayPeer.connect(url), { answers: ['Cy'], together: true });
+    expect(run.says).toEqual(['What is your name?', 'Hello Cy!']);
+  });
+
+  it('sends the frames 2.4.0 sends for this script', async () => {
+    const peer = await RelayPeer.connect(url);
+    await serveLikeRelay(peer, { answers: ['Di'] });
+    const [start, say, listen, getVar, , terminate] = peer.received;
+    const interaction = say?._target;
+    expect(start).toEqual({
+      _id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      _type: 'wf_api_start_interaction_request',
+      _target: { uris: ['urn:relay-resource:name:device:Ana%27s%20badge'] },
+      name: 'hello',
+    });
+    expect(say).toEqual({ _id: expect.any(String), _type: 'wf_api_say_request', _target: interaction, text: 'What is your name?', lang: 'en-US' });
+    expect(listen).toEqual({
+      _id: expect.any(String),
+      _type: 'wf_api_listen_request',
+      _target: interaction,
+      transcribe: true,
+      phrases: [],
+      timeout: 60,
+      alt_lang: 'en-US',
+    });
+    expect(getVar).toEqual({ _id: expect.any(String), _type: 'wf_api_get_var_request', name: 'greeting' });
+    expect(terminate).toEqual({ _id: expect.any(String), _type: 'wf_api_terminate_request' });
+  });
+
+  it('never logs what the person said or heard at the default level', async () => {
+    await serveLikeRelay(await RelayPeer.connect(url), { answers: ['Zebulon-7f3a'] });
+    expect(logs.text()).not.toContain('Zebulon-7f3a');
+    expect(logs.text()).not.toContain('What is your name');
+    expect(logs.lines().filter((line) => line.msg === 'session closed').length).toBeGreaterThan(0);
+  });
+});
