@@ -91,10 +91,11 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
     httpServer,
   };
 
+  /** Keeps listening while sessions drain, so a new upgrade hears 503 rather than a refused connection. */
   async function shutDown(graceMs: number): Promise<void> {
-    const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     httpServer.closeIdleConnections();
     await host.close(graceMs);
+    const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     httpServer.closeAllConnections();
     await stopped;
     log.info('server closed');

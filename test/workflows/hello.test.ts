@@ -71,4 +71,21 @@ describe('the hello workflow on real sockets', () => {
     expect(logs.text()).not.toContain('What is your name');
     expect(logs.lines().filter((line) => line.msg === 'session closed').length).toBeGreaterThan(0);
   });
+
+  it('logs frames at debug with what people said or heard censored', async () => {
+    const debug = memoryLogger('debug');
+    const quiet = createWorkflowServer({ logger: debug.logger, workflows: { hello } });
+    const { port } = await quiet.listen(0, '127.0.0.1');
+    try {
+      await serveLikeRelay(await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`), { answers: ['Quillon-91c2'] });
+    } finally {
+      await quiet.close(0);
+    }
+    const frames = debug.lines().filter((line) => line.msg === 'frame received' || line.msg === 'frame sent');
+    expect(frames.length).toBeGreaterThan(10);
+    expect(debug.text()).not.toContain('Quillon-91c2');
+    expect(debug.text()).not.toContain('What is your name');
+    expect(debug.text()).toContain('[private]');
+  });
 });
+

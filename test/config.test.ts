@@ -1,0 +1,70 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, readEnvironment } from '../src/config';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    expect(loadConfig({})).toEqual({ port: 8080, host: '0.0.0.0', logLevel: 'info', heartbeatMs: 25_000, shutdownGraceMs: 25_000 });
+    expect(loadConfig({})).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({ PORT: '5006', HOST: '127.0.0.1', LOG_LEVEL: 'DEBUG', HEARTBEAT_MS: '1000', SHUTDOWN_GRACE_MS: '0' });
+    expect(config).toEqual({ port: 5006, host: '127.0.0.1', logLevel: 'debug', heartbeatMs: 1000, shutdownGraceMs: 0 });
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  });
+
+  it('treats an empty or blank value as unset', () => {
+    expect(loadConfig({ PORT: '', LOG_LEVEL: '  ' })).toMatchObject({ port: 8080, logLevel: 'info' });
+  });
+
+  it.each([
+    ['PORT', 'abc', 'PORT must be an integer from 1 to 65535, got "abc"'],
+    ['PORT', '0', 'PORT must be an integer from 1 to 65535, got "0"'],
+    ['PORT', '65536', 'PORT must be an integer from 1 to 65535, got "65536"'],
+    ['PORT', '80.5', 'PORT must be an integer from 1 to 65535, got "80.5"'],
+    ['PORT', '-1', 'PORT must be an integer from 1 to 65535, got "-1"'],
+    ['HOST', 'not a host!', 'HOST must be an IP address or a host name (use 0.0.0.0 on Heroku), got "not a host!"'],
+    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
+    ['HEARTBEAT_MS', '60000', 'HEARTBEAT_MS must be an integer from 10 to 54000, got "60000"'],
+    ['SHUTDOWN_GRACE_MS', '30000', 'SHUTDOWN_GRACE_MS must be an integer from 0 to 28000, got "30000"'],
+  ])('rejects %s=%s with a message naming the variable, the value and what is allowed', (name, value, message) => {
+    const load = () => loadConfig({ [name]: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(message);
+    try {
+      load();
+    } catch (error) {
+      expect((error as ConfigError).variable).toBe(name);
+    }
+  });
+
+  it('accepts host names and IPv6 addresses for HOST', () => {
+    expect(loadConfig({ HOST: 'localhost' }).host).toBe('localhost');
+    expect(loadConfig({ HOST: '::' }).host).toBe('::');
+  });
+});
+
+describe('readEnvironment', () => {
+  it('fills in from a .env file, and real variables win over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-env-'));
+    const file = join(dir, '.env');
+    writeFileSync(file, 'RELAY_TEST_FROM_FILE=file\nRELAY_TEST_BOTH=file\n');
+    process.env.RELAY_TEST_BOTH = 'process';
+    try {
+      const env = readEnvironment(file);
+      expect(env.RELAY_TEST_FROM_FILE).toBe('file');
+      expect(env.RELAY_TEST_BOTH).toBe('process');
+    } finally {
+      delete process.env.RELAY_TEST_BOTH;
+    }
+  });
+
+  it('works without a .env file', () => {
+    expect(readEnvironment(join(tmpdir(), 'no-such-dir', '.env')).PATH).toBe(process.env.PATH);
+  });
+});

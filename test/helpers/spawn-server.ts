@@ -1,0 +1,61 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { BUILD_DIR } from '../global-setup';
+
+/** The real entry (what the Procfile runs), compiled from src/ by the test run's global setup. */
+export const SERVER_ENTRY = join(BUILD_DIR, 'server.js');
+
+export interface ServerProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** Every JSON line the process wrote to stdout so far. */
+  lines: Array<Record<string, unknown>>;
+  /** Everything written to stderr so far. */
+  stderr: () => string;
+  /** Resolves with the first stdout line (already written or still to come) with this `msg`. */
+  line: (msg: string) => Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the compiled server with exactly `env` (plus PATH), in `cwd`. */
+export function spawnServer(env: Record<string, string>, cwd = process.cwd()): ServerProcess {
+  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH ?? '', ...env }, cwd });
+  const lines: Array<Record<string, unknown>> = [];
+  const waiting: Array<{ msg: string; resolve: (line: Record<string, unknown>) => void }> = [];
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  createInterface({ input: child.stdout }).on('line', (text) => {
+    const line = JSON.parse(text) as Record<string, unknown>;
+    lines.push(line);
+    for (const wait of waiting.filter((w) => w.msg === line.msg)) {
+      waiting.splice(waiting.indexOf(wait), 1);
+      wait.resolve(line);
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    exited,
+    line: (msg) => {
+      const seen = lines.find((line) => line.msg === msg);
+      return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiting.push({ msg, resolve }));
+    },
+  };
+}
+
+/** A port that was free a moment ago (bound to 0, read back, released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '0.0.0.0', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -1,0 +1,288 @@
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import WebSocket from 'ws';
+import { createWorkflowServer, Event, RelayErrorCode, type WorkflowServer } from '../../src';
+import type { Workflow } from '../../src/relay/workflow';
+import hello from '../../src/workflows/hello';
+import { memoryLogger } from '../helpers/memory-logger';
+import { RelayPeer, type Frame } from '../helpers/relay-peer';
+import { DEVICE, interactionUri, serveLikeRelay, startEvent } from '../helpers/serve-like-relay';
+
+interface Harness {
+  server: WorkflowServer;
+  base: string;
+  logs: ReturnType<typeof memoryLogger>;
+}
+
+const open: WorkflowServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((server) => server.close(0)));
+});
+
+async function start(workflows: Record<string, (workflow: Workflow) => void>, heartbeatMs = 25_000): Promise<Harness> {
+  const logs = memoryLogger();
+  const server = createWorkflowServer({ logger: logs.logger, workflows, config: { heartbeatMs } });
+  open.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  return { server, base: `127.0.0.1:${port}`, logs };
+}
+
+function get(base: string, path: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    httpRequest(`http://${base}${path}`, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: String(response.headers['content-type']), body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+function refusal(url: string): Promise<{ status: number; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.once('unexpected-response', (_request, response) => {
+      resolve({ status: response.statusCode ?? 0, headers: response.headers });
+      socket.terminate();
+    });
+    socket.once('open', () => reject(new Error('the upgrade was accepted')));
+    socket.once('error', (error) => {
+      if (!error.message.startsWith('Unexpected server response')) reject(error);
+    });
+  });
+}
+
+/** Resolves with the next log line that has this message. */
+async function logged(logs: Harness['logs'], msg: string): Promise<Record<string, unknown>> {
+  for (;;) {
+    const line = logs.lines().find((entry) => entry.msg === msg);
+    if (line !== undefined) return line;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('routing', () => {
+  it('answers an unknown path with 404 before the handshake, running no workflow code', async () => {
+    const opened = jest.fn();
+    const { base } = await start({ hello: opened });
+    const { status } = await refusal(`ws://${base}/nope`);
+    expect(status).toBe(404);
+    expect(opened).not.toHaveBeenCalled();
+  });
+
+  it('serves a workflow whatever its query string, trailing slash or %-encoding', async () => {
+    const opened = jest.fn();
+    const { base } = await start({ hello: opened, 'hello world': opened });
+    for (const path of ['/hello?token=x', '/hello/', '/hello%20world']) {
+      const peer = await RelayPeer.connect(`ws://${base}${path}`);
+      await peer.close();
+    }
+    expect(opened).toHaveBeenCalledTimes(3);
+  });
+
+  it('logs the X-Request-Id of the upgrade on the session lines', async () => {
+    const { base, logs } = await start({ hello });
+    const peer = await RelayPeer.connect(`ws://${base}/hello`, { headers: { 'X-Request-Id': 'req-1234567890abcdef-xyz' } });
+    await serveLikeRelay(peer);
+    const line = await logged(logs, 'session closed');
+    expect(line).toMatchObject({ workflow: 'hello', requestId: 'req-1234567890abcdef-xyz', endedBy: 'peer-closed', code: 1000 });
+    expect(line.session).toMatch(/^[0-9a-f]{16}$/);
+    expect(typeof line.durationMs).toBe('number');
+  });
+});
+
+describe('the HTTP side', () => {
+  it('serves a page naming the app and its workflows, and /health', async () => {
+    const { base, server } = await start({ hello, panic: () => undefined });
+    const home = await get(base, '/');
+    expect(home.status).toBe(200);
+    expect(home.type).toContain('text/html');
+    expect(home.body).toContain('relay-heroku-workflows');
+    expect(home.body).toContain('<code>/hello</code>');
+    expect(home.body).toContain('<code>/panic</code>');
+    const health = await get(base, '/health');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toEqual({ status: 'ok', uptime: expect.any(Number), sessions: 0 });
+    expect((await get(base, '/nope')).status).toBe(404);
+    expect(server.httpServer.keepAliveTimeout).toBeGreaterThan(90_000);
+  });
+});
+
+describe('sessions', () => {
+  it('ends a session whose peer disconnects mid-listen, rejecting the listen at once and freeing it', async () => {
+    const failures: unknown[] = [];
+    const { base, server, logs } = await start({
+      ask: (workflow) => {
+        workflow.on(Event.START, async () => {
+          await workflow.listen(interactionUri('ask'), [], { timeout: 600 });
+        });
+        workflow.on(Event.ERROR, ({ error }) => {
+          failures.push(error);
+        });
+      },
+    });
+    const peer = await RelayPeer.connect(`ws://${base}/ask`);
+    peer.send(startEvent());
+    const listen = await peer.nextOfType('wf_api_listen_request');
+    expect(server.sessions).toBe(1);
+    peer.socket.terminate();
+    await logged(logs, 'workflow stopped: the session closed while an action was pending');
+    expect(failures).toEqual([expect.objectContaining({ code: RelayErrorCode.NOT_CONNECTED })]);
+    expect(server.sessions).toBe(0);
+    expect(listen._type).toBe('wf_api_listen_request');
+    expect(await logged(logs, 'session closed')).toMatchObject({ endedBy: 'peer-closed', code: 1006 });
+  });
+
+  it('passes a throwing handler to the error handler and goes on with the next event', async () => {
+    const seen: string[] = [];
+    const { base } = await start({
+      flaky: (workflow) => {
+        workflow.on(Event.BUTTON, ({ taps }) => {
+          seen.push(taps);
+          if (taps === 'single') throw new Error('boom');
+        });
+        workflow.on(Event.ERROR, ({ error }) => {
+          seen.push(`error: ${error.message}`);
+        });
+        workflow.on(Event.STOP, async () => {
+          await workflow.setVar('done', true);
+        });
+      },
+    });
+    const peer = await RelayPeer.connect(`ws://${base}/flaky`);
+    const button = (taps: string): Frame => ({ _type: 'wf_api_button_event', button: 'action', taps, source_uri: DEVICE });
+    peer.send(button('single'));
+    peer.send(button('double'));
+    peer.send({ _type: 'wf_api_stop_event', reason: 'normal' });
+    await peer.nextOfType('wf_api_set_var_request');
+    expect(seen).toEqual(['single', 'error: boom', 'double']);
+    await peer.close();
+  });
+
+  it('closes with 1011 when the workflow function throws as the session opens, and keeps serving', async () => {
+    const { base, logs } = await start({
+      broken: () => {
+        throw new Error('bad workflow');
+      },
+      hello,
+    });
+    const peer = await RelayPeer.connect(`ws://${base}/broken`);
+    expect((await peer.closed).code).toBe(1011);
+    expect(await logged(logs, 'workflow function threw while the session opened; closing it with 1011')).toMatchObject({
+      workflow: 'broken',
+      err: expect.objectContaining({ message: 'bad workflow' }),
+    });
+    const run = await serveLikeRelay(await RelayPeer.connect(`ws://${base}/hello`));
+    expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
+  });
+
+  it('runs one handler at a time, in arrival order, with 2.4.0 lifecycle narrowing', async () => {
+    const order: string[] = [];
+    let releaseStarted: () => void = () => undefined;
+    const { base } = await start({
+      ordered: (workflow) => {
+        workflow.on(Event.INTERACTION_STARTED, async () => {
+          order.push('started:begin');
+          await new Promise<void>((resolve) => (releaseStarted = resolve));
+          order.push('started:end');
+        });
+        workflow.on(Event.INTERACTION_RESUMED, async () => {
+          order.push('resumed');
+          await workflow.setVar('order', order);
+        });
+      },
+    });
+    const peer = await RelayPeer.connect(`ws://${base}/ordered`);
+    const uri = interactionUri('x');
+    peer.sendTogether([
+      { _type: 'wf_api_interaction_lifecycle_event', type: 'started', source_uri: uri },
+      { _type: 'wf_api_interaction_lifecycle_event', type: 'resumed', source_uri: uri },
+    ]);
+    while (order.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    releaseStarted();
+    const setVar = await peer.nextOfType('wf_api_set_var_request');
+    expect(setVar.value).toBe('started:begin,started:end,resumed');
+    await peer.close();
+  });
+});
+
+describe('heartbeat', () => {
+  it('ends a session whose peer does not answer pings', async () => {
+    const { base, logs } = await start({ hello }, 20);
+    const peer = await RelayPeer.connect(`ws://${base}/hello`, { autoPong: false });
+    expect((await peer.closed).code).toBe(1006);
+    expect(await logged(logs, 'session closed')).toMatchObject({ endedBy: 'heartbeat-timeout' });
+  });
+
+  it('keeps a session whose peer answers, and never refuses an action while a ping is unanswered', async () => {
+    const { base } = await start(
+      {
+        counter: (workflow) => {
+          workflow.on(Event.START, async () => {
+            for (let i = 0; ; i++) await workflow.setVar('i', i);
+          });
+        },
+      },
+      200,
+    );
+    const peer = await RelayPeer.connect(`ws://${base}/counter`, { autoPong: false });
+    let pingOutstanding = false;
+    peer.socket.on('ping', () => {
+      pingOutstanding = true;
+    });
+    peer.send(startEvent());
+    // For each of three pings: answer two requests before the pong. The second request was sent
+    // after the server's ping, while its pong was still missing (2.4.0 refused such actions).
+    let sentDuringPing = 0;
+    for (let ping = 0; ping < 3; ping++) {
+      if (!pingOutstanding) await once(peer.socket, 'ping');
+      for (let answered = 0; answered < 2; answered++) {
+        const request = await peer.nextOfType('wf_api_set_var_request');
+        if (answered === 1) sentDuringPing += 1;
+        peer.send({ _id: request._id, _type: 'wf_api_set_var_response' });
+      }
+      pingOutstanding = false;
+      peer.socket.pong();
+    }
+    expect(sentDuringPing).toBe(3);
+    expect(peer.socket.readyState).toBe(WebSocket.OPEN);
+    await peer.close();
+  });
+});
+
+describe('close', () => {
+  it('refuses new sessions with 503, lets one mid-dialogue finish, then releases everything', async () => {
+    const { base, server } = await start({ hello });
+    const peer = await RelayPeer.connect(`ws://${base}/hello`);
+    let holdListen: Frame | undefined;
+    const run = serveLikeRelay(peer, {
+      answers: ['Eve'],
+      intercept: (frame) => {
+        if (frame._type !== 'wf_api_listen_request') return false;
+        holdListen = frame;
+        return true;
+      },
+    });
+    while (holdListen === undefined) await new Promise((resolve) => setImmediate(resolve));
+    const closed = server.close(10_000);
+    const refused = await refusal(`ws://${base}/hello`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    const listen = holdListen;
+    peer.send({ _id: listen._id, _type: 'wf_api_listen_response' });
+    peer.send({ _type: 'wf_api_speech_event', request_id: listen._id, text: 'Eve', lang: 'en-US', source_uri: 'x' });
+    expect((await run).says).toEqual(['What is your name?', 'Hello Eve!']);
+    await closed;
+    expect(server.sessions).toBe(0);
+    expect(server.httpServer.listening).toBe(false);
+  });
+
+  it('closes sessions still open when the grace time ends with 1001', async () => {
+    const { base, server, logs } = await start({ idle: () => undefined });
+    const peer = await RelayPeer.connect(`ws://${base}/idle`);
+    await server.close(10);
+    expect(await peer.closed).toEqual({ code: 1001, reason: 'server shutting down' });
+    expect(await logged(logs, 'session closed')).toMatchObject({ endedBy: 'server-shutdown', code: 1001 });
+  });
+});

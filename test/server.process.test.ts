@@ -1,0 +1,76 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RelayPeer, type Frame } from './helpers/relay-peer';
+import { serveLikeRelay } from './helpers/serve-like-relay';
+import { freePort, spawnServer, type ServerProcess } from './helpers/spawn-server';
+
+const running: ServerProcess[] = [];
+afterEach(() => {
+  for (const server of running.splice(0)) server.child.kill('SIGKILL');
+});
+
+function start(env: Record<string, string>, cwd?: string): ServerProcess {
+  const server = spawnServer(env, cwd);
+  running.push(server);
+  return server;
+}
+
+describe('the server process (the Procfile web command)', () => {
+  it('stops before listening, exit code 1, with one line naming a bad variable', async () => {
+    const server = start({ PORT: 'abc' });
+    expect(await server.exited).toEqual({ code: 1, signal: null });
+    expect(server.stderr()).toBe('configuration error: PORT must be an integer from 1 to 65535, got "abc"\n');
+    expect(server.lines).toEqual([]);
+  });
+
+  it('with only PORT set, listens on 0.0.0.0:$PORT and runs /hello to the end', async () => {
+    const port = await freePort();
+    const server = start({ PORT: String(port) });
+    const listening = await server.line('server listening');
+    expect(listening).toMatchObject({ level: 'info', address: '0.0.0.0', port, workflows: { hello: `ws://localhost:${port}/hello` } });
+    const run = await serveLikeRelay(await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`), { answers: ['Ana'] });
+    expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
+    expect(await server.line('session closed')).toMatchObject({ workflow: 'hello', endedBy: 'peer-closed' });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(await server.line('server closed')).toMatchObject({ level: 'info' });
+  });
+
+  it('on SIGTERM lets a conversation in flight finish, then exits 0', async () => {
+    const port = await freePort();
+    const server = start({ PORT: String(port), SHUTDOWN_GRACE_MS: '20000' });
+    await server.line('server listening');
+    const peer = await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`);
+    let holdListen: (frame: Frame) => void = () => undefined;
+    const heldListen = new Promise<Frame>((resolve) => (holdListen = resolve));
+    const run = serveLikeRelay(peer, {
+      intercept: (frame) => {
+        if (frame._type !== 'wf_api_listen_request') return false;
+        holdListen(frame);
+        return true;
+      },
+    });
+    const listen = await heldListen;
+    server.child.kill('SIGTERM');
+    expect(await server.line('shutting down')).toMatchObject({ signal: 'SIGTERM' });
+    await server.line('waiting for open sessions to finish');
+    peer.send({ _id: listen._id, _type: 'wf_api_listen_response' });
+    peer.send({ _type: 'wf_api_speech_event', request_id: listen._id, text: 'Flo', lang: 'en-US', source_uri: 'x' });
+    expect((await run).says).toEqual(['What is your name?', 'Hello Flo!']);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('reads a .env file in its working directory, real variables winning', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'relay-dotenv-'));
+    writeFileSync(join(dir, '.env'), `PORT=${port}\nLOG_LEVEL=debug\n`);
+    const server = start({ LOG_LEVEL: 'info' }, dir);
+    expect(await server.line('server listening')).toMatchObject({ port });
+    await serveLikeRelay(await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`));
+    await server.line('session closed');
+    server.child.kill('SIGINT');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.lines.some((line) => line.level === 'debug')).toBe(false);
+  });
+});
