@@ -21,6 +21,14 @@ export interface Config {
   readonly heartbeatMs: number;
   /** How long a shutdown lets open sessions finish before closing them with code 1001. */
   readonly shutdownGraceMs: number;
+  /** Largest incoming WebSocket message; a bigger one closes its session with 1009. */
+  readonly maxPayloadBytes: number;
+  /** Most sessions open at once; upgrades beyond it get 503. */
+  readonly maxSessions: number;
+  /** When set, an upgrade must carry it as the `token` query parameter or gets 401. */
+  readonly workflowToken: string | undefined;
+  /** Log frames at debug with speech, `say` text and audio in clear (local debugging only). */
+  readonly logPrivateData: boolean;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -29,6 +37,11 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   logLevel: 'info',
   heartbeatMs: 25_000,
   shutdownGraceMs: 25_000,
+  // A 60 s listen with audio (transcribe: false) is about 2.6 MB of base64.
+  maxPayloadBytes: 4 * 1024 * 1024,
+  maxSessions: 1000,
+  workflowToken: undefined,
+  logPrivateData: false,
 });
 
 /** A variable with a value the server cannot use. The message names the variable and the fix. */
@@ -71,6 +84,16 @@ export function loadConfig(env: Env = readEnvironment()): Config {
       0,
       28_000,
     ),
+    maxPayloadBytes: readInteger(
+      'MAX_PAYLOAD_BYTES',
+      value('MAX_PAYLOAD_BYTES'),
+      DEFAULT_CONFIG.maxPayloadBytes,
+      1024,
+      100 * 1024 * 1024,
+    ),
+    maxSessions: readInteger('MAX_SESSIONS', value('MAX_SESSIONS'), DEFAULT_CONFIG.maxSessions, 1, 100_000),
+    workflowToken: readToken('WORKFLOW_TOKEN', value('WORKFLOW_TOKEN')),
+    logPrivateData: readBoolean('LOG_PRIVATE_DATA', value('LOG_PRIVATE_DATA'), DEFAULT_CONFIG.logPrivateData),
   });
 }
 
@@ -102,6 +125,26 @@ function readHost(name: string, raw: string | undefined, fallback: string): stri
     );
   }
   return raw;
+}
+
+/** A secret: the message says what is wrong with it without repeating it. */
+function readToken(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[A-Za-z0-9._~-]{16,256}$/.test(raw)) {
+    throw new ConfigError(
+      name,
+      `${name} must be 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (it goes in the registered URL; ` +
+        `make one with "openssl rand -hex 32"); the value set has ${raw.length} characters (not shown: it is a secret)`,
+    );
+  }
+  return raw;
+}
+
+function readBoolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new ConfigError(name, `${name} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 function readLogLevel(name: string, raw: string | undefined, fallback: LogLevel): LogLevel {

@@ -14,6 +14,11 @@ export interface WorkflowServerOptions {
   logger?: Logger;
   /** Workflows to register at once, by name (URL path). */
   workflows?: Readonly<Record<string, WorkflowHandler>>;
+  /**
+   * How long a client may take to send a request's headers (an upgrade included) before it gets
+   * 408 and is dropped; 10 s by default. Tests shorten it.
+   */
+  headersTimeoutMs?: number;
 }
 
 export interface WorkflowServer {
@@ -43,14 +48,31 @@ export interface WorkflowServer {
  */
 export function createWorkflowServer(options: WorkflowServerOptions = {}): WorkflowServer {
   const config: Config = { ...DEFAULT_CONFIG, ...options.config };
-  const log = options.logger ?? createLogger({ level: config.logLevel });
+  const log = options.logger ?? createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const app = readAppInfo();
   const registry = new WorkflowRegistry();
-  const host = new WebSocketHost({ registry, log, heartbeatMs: config.heartbeatMs });
+  const host = new WebSocketHost({
+    registry,
+    log,
+    heartbeatMs: config.heartbeatMs,
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxSessions: config.maxSessions,
+    token: config.workflowToken,
+  });
   const startedAt = Date.now();
   let closing: Promise<void> | undefined;
 
   const httpServer = createServer(
+    {
+      // Heroku's router keeps idle connections to the dyno for 90 s; closing ours first causes H18/H13.
+      keepAliveTimeout: 95_000,
+      // A request (an upgrade included) whose headers do not arrive in time is dropped with 408:
+      // a handshake that never completes costs a socket for that long at most.
+      headersTimeout: headersTimeout,
+      requestTimeout: headersTimeout + 5_000,
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout / 2),
+    },
     createHttpHandler(() => ({
       app,
       workflows: registry.names(),
@@ -59,9 +81,6 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
       draining: closing !== undefined,
     })),
   );
-  // Heroku's router keeps idle connections to the dyno for 90 s; closing ours first causes H18/H13.
-  httpServer.keepAliveTimeout = 95_000;
-  httpServer.headersTimeout = 96_000;
   httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
   httpServer.on('clientError', (err, socket) => {
     log.debug({ err }, 'bad HTTP request');
@@ -78,7 +97,11 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
       const address = await listenOn(httpServer, port, hostname);
       const shown = ['0.0.0.0', '::'].includes(address.address) ? 'localhost' : address.address;
       const workflows = Object.fromEntries(registry.names().map((name) => [name, `ws://${shown}:${address.port}/${name}`]));
-      log.info({ address: address.address, port: address.port, workflows }, 'server listening');
+      const access = config.workflowToken === undefined ? 'open' : 'token';
+      log.info({ address: address.address, port: address.port, workflows, access }, 'server listening');
+      if (access === 'open') {
+        log.warn('WORKFLOW_TOKEN is not set: anyone who knows a workflow URL can open a session (see README, Security)');
+      }
       return address;
     },
     close(graceMs = config.shutdownGraceMs) {

@@ -15,17 +15,19 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Where JSON lines go; stdout by default (Heroku collects stdout). Tests pass a memory stream. */
   destination?: DestinationStream;
+  /** Leave {@link PRIVATE_FIELDS} in clear: for debugging on your own machine only. */
+  logPrivateData?: boolean;
 }
 
 /**
  * The one logger of the process: one JSON line per event. Every session logs through a child of
  * it (see `createSessionLogger`), so its lines carry the session id, workflow and request id.
  */
-export function createLogger({ level = 'info', destination }: LoggerOptions = {}): Logger {
+export function createLogger({ level = 'info', destination, logPrivateData = false }: LoggerOptions = {}): Logger {
   const options = {
     level,
     base: undefined,
-    redact: { paths: redactPaths, censor: '[private]' },
+    redact: logPrivateData ? [] : { paths: redactPaths, censor: '[private]' },
     formatters: { level: (label: string) => ({ level: label }) },
   };
   return destination === undefined ? pino(options) : pino(options, destination);

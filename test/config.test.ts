@@ -5,13 +5,43 @@ import { ConfigError, DEFAULT_CONFIG, loadConfig, readEnvironment } from '../src
 
 describe('loadConfig', () => {
   it('uses the documented defaults when nothing is set', () => {
-    expect(loadConfig({})).toEqual({ port: 8080, host: '0.0.0.0', logLevel: 'info', heartbeatMs: 25_000, shutdownGraceMs: 25_000 });
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      heartbeatMs: 25_000,
+      shutdownGraceMs: 25_000,
+      maxPayloadBytes: 4_194_304,
+      maxSessions: 1000,
+      workflowToken: undefined,
+      logPrivateData: false,
+    });
     expect(loadConfig({})).toEqual(DEFAULT_CONFIG);
   });
 
   it('reads every variable', () => {
-    const config = loadConfig({ PORT: '5006', HOST: '127.0.0.1', LOG_LEVEL: 'DEBUG', HEARTBEAT_MS: '1000', SHUTDOWN_GRACE_MS: '0' });
-    expect(config).toEqual({ port: 5006, host: '127.0.0.1', logLevel: 'debug', heartbeatMs: 1000, shutdownGraceMs: 0 });
+    const config = loadConfig({
+      PORT: '5006',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'DEBUG',
+      HEARTBEAT_MS: '1000',
+      SHUTDOWN_GRACE_MS: '0',
+      MAX_PAYLOAD_BYTES: '65536',
+      MAX_SESSIONS: '10',
+      WORKFLOW_TOKEN: 'a1b2c3d4e5f6a7b8c9d0',
+      LOG_PRIVATE_DATA: 'true',
+    });
+    expect(config).toEqual({
+      port: 5006,
+      host: '127.0.0.1',
+      logLevel: 'debug',
+      heartbeatMs: 1000,
+      shutdownGraceMs: 0,
+      maxPayloadBytes: 65_536,
+      maxSessions: 10,
+      workflowToken: 'a1b2c3d4e5f6a7b8c9d0',
+      logPrivateData: true,
+    });
   });
 
   it('returns a frozen object', () => {
@@ -32,6 +62,9 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
     ['HEARTBEAT_MS', '60000', 'HEARTBEAT_MS must be an integer from 10 to 54000, got "60000"'],
     ['SHUTDOWN_GRACE_MS', '30000', 'SHUTDOWN_GRACE_MS must be an integer from 0 to 28000, got "30000"'],
+    ['MAX_PAYLOAD_BYTES', '10', 'MAX_PAYLOAD_BYTES must be an integer from 1024 to 104857600, got "10"'],
+    ['MAX_SESSIONS', 'lots', 'MAX_SESSIONS must be an integer from 1 to 100000, got "lots"'],
+    ['LOG_PRIVATE_DATA', 'maybe', 'LOG_PRIVATE_DATA must be true or false, got "maybe"'],
   ])('rejects %s=%s with a message naming the variable, the value and what is allowed', (name, value, message) => {
     const load = () => loadConfig({ [name]: value });
     expect(load).toThrow(ConfigError);
@@ -40,6 +73,14 @@ describe('loadConfig', () => {
       load();
     } catch (error) {
       expect((error as ConfigError).variable).toBe(name);
+    }
+  });
+
+  it('refuses a weak or URL-unsafe WORKFLOW_TOKEN without repeating the secret', () => {
+    for (const token of ['short', 'has spaces in it, sixteen+', 'x'.repeat(257)]) {
+      const load = () => loadConfig({ WORKFLOW_TOKEN: token });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(`WORKFLOW_TOKEN must be 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (it goes in the registered URL; make one with "openssl rand -hex 32"); the value set has ${token.length} characters (not shown: it is a secret)`);
     }
   });
 

@@ -13,6 +13,8 @@ export class Dispatcher {
   private readonly handlers = new Map<string, AnyHandler>();
   private readonly queue: Array<() => Promise<void>> = [];
   private running = false;
+  /** The event whose handler is running now, if any. */
+  handling: string | undefined;
 
   constructor(private readonly log: Logger) {}
 
@@ -42,10 +44,13 @@ export class Dispatcher {
         this.log.debug({ event: target }, 'no handler for event');
         return;
       }
+      this.handling = target;
       try {
         await (handler as (event: unknown) => unknown)(payload);
       } catch (error) {
         await this.fail(target, error);
+      } finally {
+        this.handling = undefined;
       }
     });
     void this.drain();

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { Dispatcher } from './dispatcher';
 import { RelayError, RelayErrorCode } from './errors';
-import { eventName, eventPayload, parseFrame, textOf, type Frame } from './frame';
+import { eventName, eventPayload, isFrameProblem, missingField, parseFrame, textOf, type Frame } from './frame';
 import { PendingWaits, type EventWatch, type ResponseBody } from './pending-waits';
 
 /** A fresh request id: 32 lowercase hex characters, as 2.4.0 makes them. */
@@ -12,10 +12,19 @@ export function makeId(): string {
 }
 
 /** How a session ended, as logged on `session closed`. */
-export type SessionEnd = 'peer-closed' | 'heartbeat-timeout' | 'server-shutdown' | 'after-stop' | 'workflow-failed';
+export type SessionEnd =
+  | 'peer-closed'
+  | 'heartbeat-timeout'
+  | 'server-shutdown'
+  | 'after-stop'
+  | 'workflow-failed'
+  | 'protocol-error';
 
 /** After a `stop` event the Relay server closes the socket; if it does not, the session does. */
 const CLOSE_AFTER_STOP_MS = 5_000;
+
+/** A peer whose frames are ignored this often is not the Relay server; it is closed with 1008. */
+const MAX_IGNORED_FRAMES = 100;
 
 export interface SessionOptions {
   socket: WebSocket;
@@ -39,6 +48,8 @@ export class Session {
   private readonly socket: WebSocket;
   private readonly startedAt = Date.now();
   private endedBy?: SessionEnd;
+  private started = false;
+  private ignored = 0;
   private stopTimer?: NodeJS.Timeout;
   private readonly onClosed: (session: Session) => void;
 
@@ -126,29 +137,46 @@ export class Session {
     );
   }
 
+  /**
+   * Routes one incoming message. Frames that break the protocol close this session (and only
+   * it); frames that are well formed but unexpected are ignored with a warning.
+   */
   private receive(data: RawData, isBinary: boolean): void {
     if (isBinary) {
-      this.log.warn('ignored a binary frame: the Relay protocol sends JSON text frames only');
+      this.refuse(1003, 'binary frames are not part of the Relay protocol');
       return;
     }
     const frame = parseFrame(textOf(data));
-    if ('problem' in frame) {
-      this.log.warn({ problem: frame.problem }, 'ignored a frame that is not a Relay message');
+    if (isFrameProblem(frame)) {
+      this.refuse(frame.closeCode, frame.problem);
       return;
     }
     this.log.debug({ frame }, 'frame received');
     if (frame._id !== undefined) {
-      if (!this.waits.deliverResponse(frame)) this.log.debug({ type: frame._type }, 'ignored a response nobody waits for');
+      if (!this.waits.deliverResponse(frame)) this.ignore(frame, 'ignored a response nobody waits for');
       return;
     }
-    this.waits.deliverEvent(frame);
     const name = eventName(frame._type);
-    if (name === undefined) {
-      this.log.warn({ type: frame._type }, 'ignored a frame of unknown _type');
-      return;
-    }
+    if (name === undefined) return this.ignore(frame, 'ignored a frame of unknown _type');
+    const missing = missingField(name, frame);
+    if (missing !== undefined) return this.ignore(frame, `ignored a ${name} event without ${missing}`);
+    if (name === 'start' && this.started) return this.ignore(frame, 'ignored a second start event');
+    if (name !== 'start' && !this.started) return this.ignore(frame, 'ignored an event before the start event');
+    this.started = true;
+    this.waits.deliverEvent(frame);
     if (name === 'stop') this.closeSoonAfterStop();
     this.dispatcher.dispatch(name, eventPayload(frame));
+  }
+
+  private refuse(code: 1002 | 1003 | 1007 | 1008, problem: string): void {
+    this.log.warn({ closeCode: code, problem }, 'closing a session that broke the Relay protocol');
+    this.end('protocol-error', code, problem);
+  }
+
+  private ignore(frame: Frame, message: string): void {
+    this.log.warn({ type: frame._type.slice(0, 100) }, message);
+    this.ignored += 1;
+    if (this.ignored === MAX_IGNORED_FRAMES) this.refuse(1008, 'too many frames that are not part of this session');
   }
 
   private closeSoonAfterStop(): void {
@@ -163,6 +191,9 @@ export class Session {
       `${RelayErrorCode.NOT_CONNECTED}: the session with the Relay server closed (code ${code}) while this action was pending`,
     );
     this.waits.rejectAll(error);
+    if (this.dispatcher.handling !== undefined) {
+      this.log.warn({ event: this.dispatcher.handling }, 'session closed while a handler was still running; its later actions fail');
+    }
     this.log.info(
       { durationMs: Date.now() - this.startedAt, endedBy: this.endedBy ?? 'peer-closed', code, reason },
       'session closed',

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { rejectUpgrade } from './reject-upgrade';
 import { Session } from './session';
+import { tokenMatches } from './token-matches';
 import { Workflow } from './workflow';
 import type { WorkflowRegistry } from './workflow-registry';
 
@@ -13,6 +14,12 @@ export interface WebSocketHostOptions {
   log: Logger;
   /** Interval between pings; a peer that missed the previous pong is dropped. */
   heartbeatMs: number;
+  /** Largest incoming message; a bigger one closes its session with 1009. */
+  maxPayloadBytes: number;
+  /** Most sessions open at once; upgrades beyond it get 503. */
+  maxSessions: number;
+  /** When set, upgrades must carry it as the `token` query parameter. */
+  token?: string;
 }
 
 /** How long closed-with-1001 sessions get to finish their closing handshake before being cut. */
@@ -24,16 +31,21 @@ const CLOSE_HANDSHAKE_MS = 2_000;
  * all, and drains them on {@link close}.
  */
 export class WebSocketHost {
-  private readonly wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
+  private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly registry: WorkflowRegistry;
   private readonly log: Logger;
+  private readonly maxSessions: number;
+  private readonly token: string | undefined;
   private draining = false;
 
-  constructor({ registry, log, heartbeatMs }: WebSocketHostOptions) {
+  constructor({ registry, log, heartbeatMs, maxPayloadBytes, maxSessions, token }: WebSocketHostOptions) {
     this.registry = registry;
     this.log = log;
+    this.maxSessions = maxSessions;
+    this.token = token;
+    this.wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: maxPayloadBytes });
     this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
   }
 
@@ -42,18 +54,33 @@ export class WebSocketHost {
     return this.sessions.size;
   }
 
-  /** Handles the HTTP server's `upgrade` event. */
+  /**
+   * Handles the HTTP server's `upgrade` event. Refusals (503 draining, 401 token, 404 path, 503
+   * full) are answered before the handshake, so no workflow code runs for them.
+   */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (err) => this.log.debug({ err }, 'socket error during upgrade'));
     const url = request.url ?? '/';
+    // The query string may hold the token: it is never logged.
+    const path = url.split('?')[0]?.slice(0, 200);
     if (this.draining) {
       rejectUpgrade(socket, 503, 'this server is restarting; try again in a moment', { 'Retry-After': '1' });
       return;
     }
+    if (this.token !== undefined && !tokenMatches(url, this.token)) {
+      this.log.warn({ path, requestId: requestIdOf(request) }, 'upgrade refused: missing or wrong token');
+      rejectUpgrade(socket, 401, 'this server needs the token query parameter of its registered URL');
+      return;
+    }
     const match = this.registry.match(url);
     if (match === undefined) {
-      this.log.warn({ path: url.slice(0, 200) }, 'upgrade refused: no workflow at this path');
+      this.log.warn({ path, requestId: requestIdOf(request) }, 'upgrade refused: no workflow at this path');
       rejectUpgrade(socket, 404, `no workflow here; this server serves: ${this.registry.names().map((n) => `/${n}`).join(', ')}`);
+      return;
+    }
+    if (this.sessions.size >= this.maxSessions) {
+      this.log.warn({ path, sessions: this.sessions.size }, 'upgrade refused: MAX_SESSIONS sessions are open');
+      rejectUpgrade(socket, 503, 'this server is at its session limit; try again in a moment', { 'Retry-After': '5' });
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, request, match.name, match.handler));

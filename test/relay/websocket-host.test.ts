@@ -152,6 +152,7 @@ describe('sessions', () => {
     });
     const peer = await RelayPeer.connect(`ws://${base}/flaky`);
     const button = (taps: string): Frame => ({ _type: 'wf_api_button_event', button: 'action', taps, source_uri: DEVICE });
+    peer.send(startEvent());
     peer.send(button('single'));
     peer.send(button('double'));
     peer.send({ _type: 'wf_api_stop_event', reason: 'normal' });
@@ -196,6 +197,7 @@ describe('sessions', () => {
     const peer = await RelayPeer.connect(`ws://${base}/ordered`);
     const uri = interactionUri('x');
     peer.sendTogether([
+      startEvent(),
       { _type: 'wf_api_interaction_lifecycle_event', type: 'started', source_uri: uri },
       { _type: 'wf_api_interaction_lifecycle_event', type: 'resumed', source_uri: uri },
     ]);
