@@ -6,8 +6,32 @@ export { loadConfig, ConfigError, type Config } from './config';
 export { createLogger, type Logger } from './logger';
 export { Event, Language, type EventName } from './relay/event';
 export type * from './relay/event-types';
-export { Workflow, type InteractionOptions, type ListenOptions, type ListenResult, type TranscriptionResult, type AudioResult } from './relay/workflow';
+export {
+  Workflow,
+  type InteractionOptions,
+  type ListenOptions,
+  type ListenResult,
+  type TranscriptionResult,
+  type AudioResult,
+  type VarValue,
+} from './relay/workflow';
+export type { LedEffect, LedIndex, LedInfo } from './relay/led';
+export type { NotificationOptions } from './relay/notification';
+export type { PlaceCall, RegisterRequest, UnregisterRequest, CallIdCarrier } from './relay/calls';
+export type { Mapper } from './relay/var-mappers';
+export { DeviceInfoQuery, DeviceInfoField, type DeviceType } from './relay/device-info';
+export { Uri } from './relay/uri';
 export { createWorkflow, type WorkflowHandler } from './relay/workflow-registry';
 export { RelayError, RelayErrorCode } from './relay/errors';
 export { isRelayUri, type Target } from './relay/targets';
-export { Uri, Button, Taps, DeviceInfoQuery, Notification } from '@relaypro/sdk';
+export {
+  Button,
+  Taps,
+  Notification,
+  NotificationPriority,
+  NotificationSound,
+  TimerType,
+  TimeoutType,
+  IncidentStatus,
+  CallDirection,
+} from '@relaypro/sdk';

@@ -93,6 +93,23 @@ export interface CallEvent {
   reason?: string;
 }
 
+/** A `wf_api_progress_event` without `_id` (one with `_id` only keeps its request waiting). */
+export type ProgressEvent = Record<string, unknown>;
+
+/** The unnamed timer of `startTimer`; the Relay server sends no fields. */
+export type TimerEvent = Record<string, unknown>;
+
+export interface CallStartRequestEvent {
+  /** Whom the user asked to call. */
+  uri: string;
+}
+
+/** SMS status (relay-py/java/.net know it; not in 2.4.0's enum, so not in {@link Event}). */
+export interface SmsEvent {
+  id: string;
+  event: string;
+}
+
 export interface ErrorEvent {
   error: Error;
 }
@@ -109,20 +126,21 @@ export interface EventPayloads {
   [Event.INTERACTION_ENDED]: InteractionLifecycleEvent;
   [Event.INTERACTION_FAILED]: InteractionLifecycleEvent;
   [Event.BUTTON]: ButtonEvent;
-  [Event.TIMER]: Record<string, unknown>;
+  [Event.TIMER]: TimerEvent;
   [Event.TIMER_FIRED]: TimerFiredEvent;
   [Event.NOTIFICATION]: NotificationEvent;
   [Event.INCIDENT]: IncidentEvent;
   [Event.PROMPT]: PromptEvent;
   [Event.SPEECH]: SpeechEvent;
-  [Event.PROGRESS]: Record<string, unknown>;
+  [Event.PROGRESS]: ProgressEvent;
   [Event.CALL_RINGING]: CallEvent;
   [Event.CALL_PROGRESSING]: CallEvent;
   [Event.CALL_CONNECTED]: CallEvent;
   [Event.CALL_DISCONNECTED]: CallEvent;
   [Event.CALL_FAILED]: CallEvent;
   [Event.CALL_RECEIVED]: CallEvent;
-  [Event.CALL_START_REQUEST]: { uri: string };
+  [Event.CALL_START_REQUEST]: CallStartRequestEvent;
+  sms: SmsEvent;
 }
 
 /** A handler for a named event. It may be async; the next event waits until it settles. */

@@ -14,9 +14,11 @@ export function isRelayUri(value: unknown): value is string {
  */
 export function makeTargetUris(target: Target): { uris: string[] } {
   const uris = Array.isArray(target) ? target : [target];
-  const bad = uris.find((uri) => !isRelayUri(uri));
-  if (uris.length === 0 || bad !== undefined) {
-    const got = uris.length === 0 ? 'an empty list' : JSON.stringify(bad);
+  // findIndex, not find: an undefined element is itself the bad value.
+  const badIndex = uris.findIndex((uri) => !isRelayUri(uri));
+  if (uris.length === 0 || badIndex !== -1) {
+    const bad: unknown = uris[badIndex];
+    const got = uris.length === 0 ? 'an empty list' : bad === undefined ? 'undefined' : JSON.stringify(bad);
     throw new RelayError(
       RelayErrorCode.INVALID_TARGET,
       `${RelayErrorCode.INVALID_TARGET}: a target must be a urn:relay-resource: URN ` +
