@@ -72,6 +72,7 @@ describe('deviations from 2.4.0 that the conformance transcripts cannot show', (
       const peer = await RelayPeer.connect(url, { autoPong: false });
       await once(peer.socket, 'ping');
       // Until the next beat the session counts as not alive; 2.4.0 refused every action here.
+      peer.send({ _type: 'wf_api_start_event', trigger: { type: 'phrase', args: { source_uri: INTERACTION } } });
       peer.send({ _type: 'wf_api_button_event', button: 'action', taps: 'single', source_uri: INTERACTION });
       const say = await peer.nextOfType('wf_api_say_request');
       peer.send(responseTo(say, { id: say._id }));

@@ -38,10 +38,14 @@ export class FakeSocket extends EventEmitter {
   }
 }
 
-/** A Workflow on a fake socket, with its Session for heartbeat and close tests. */
+/**
+ * A Workflow on a fake socket, with its Session for heartbeat and close tests. The start event
+ * has already arrived (the session ignores other events before it).
+ */
 export function workflowOnFakeSocket(): { workflow: Workflow; session: Session; socket: FakeSocket } {
   const socket = new FakeSocket();
   const session = new Session({ socket: socket as unknown as WebSocket, log: memoryLogger().logger, id: 'test', onClosed: () => undefined });
+  socket.deliver({ _type: 'wf_api_start_event', trigger: { type: 'phrase', args: { source_uri: 'urn:relay-resource:name:device:Test' } } });
   return { workflow: new Workflow(session), session, socket };
 }
 
