@@ -11,3 +11,10 @@ export { createWorkflow, type WorkflowHandler } from './relay/workflow-registry'
 export { RelayError, RelayErrorCode } from './relay/errors';
 export { isRelayUri, type Target } from './relay/targets';
 export { Uri, Button, Taps, DeviceInfoQuery, Notification } from '@relaypro/sdk';
+export { RelaySimulator } from './sim/relay-simulator';
+export { simulate, type SimulateOptions } from './sim/simulate';
+export { SimulatorError, SimulatorErrorCode } from './sim/sim-error';
+export type { RelaySimulatorOptions, Answers, ListenRequest } from './sim/relay-simulator-options';
+export type { SimulatedDevice } from './sim/simulated-device';
+export type { Trigger, TriggerSpec, SimTriggerType } from './sim/build-start-event';
+export type * from './sim/simulation-records';
