@@ -1,14 +1,16 @@
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { parseFrame, textOf, type Frame } from '../relay/frame';
 import { buildStartEvent } from './build-start-event';
 import { connectAsRelay } from './connect-as-relay';
 import { describeLed } from './describe-led';
+import { ackEvents, lifecycleEvent, promptEvent, responseTo } from './relay-frames';
 import { GroupDirectory } from './group-directory';
 import type { Answers, ListenRequest, RelaySimulatorOptions } from './relay-simulator-options';
 import { deviceOfUrn, deviceUrn, interactionUrn, nameInUrn } from './relay-urns';
-import { SimTimers, timerDelayMs } from './sim-timers';
+import { SimTimers } from './sim-timers';
+import { SimWire } from './sim-wire';
 import { SimulatorError, SimulatorErrorCode } from './sim-error';
-import { DEFAULT_DEVICE, deviceInfo, type SimulatedDevice } from './simulated-device';
+import { applyDeviceField, DEFAULT_DEVICE, deviceInfo, type SimulatedDevice } from './simulated-device';
 import type {
   ButtonPress,
   LedChange,
@@ -19,7 +21,6 @@ import type {
   TranscriptEntry,
   Vibration,
 } from './simulation-records';
-import { writeTogether } from './write-together';
 
 const REQUEST_TYPE = /^wf_api_(\w+)_request$/;
 /** How long `close()` waits for the workflow's side of the closing handshake before cutting the socket. */
@@ -48,10 +49,7 @@ export class RelaySimulator {
   readonly finished: Promise<SimulationEnd>;
   /** The device log so far. */
   readonly log: string[] = [];
-  /** Every frame so far, both directions. */
-  readonly transcript: TranscriptEntry[] = [];
-
-  private readonly startedAt = Date.now();
+  private readonly wire: SimWire;
   private readonly deviceUri: string;
   private readonly options: RelaySimulatorOptions;
   private readonly answers: Answers;
@@ -59,7 +57,6 @@ export class RelaySimulator {
   private readonly vars: Record<string, string>;
   private readonly groups: GroupDirectory;
   private readonly timers = new SimTimers();
-  private readonly gaps = new Set<NodeJS.Timeout>();
   private readonly watchers: Array<{ accept: (frame: Frame) => boolean; resolve: (frame: Frame) => void; reject: (error: Error) => void }> = [];
   private readonly records = {
     says: [] as string[],
@@ -87,6 +84,7 @@ export class RelaySimulator {
     this.answers = options.answers ?? [];
     this.vars = { ...options.vars };
     this.groups = new GroupDirectory(options.groups);
+    this.wire = new SimWire(socket, { gapMs: options.promptGapMs ?? 5, together: options.together === true, onFrame: options.onFrame });
     socket.on('message', (data: Buffer, isBinary) => this.receive(data, isBinary));
     socket.on('error', (err) => this.note(`connection error: ${err.message}`));
     this.finished = new Promise((resolve) => {
@@ -104,6 +102,11 @@ export class RelaySimulator {
     const sim = new RelaySimulator(socket, options);
     sim.send(buildStartEvent(options.trigger ?? 'phrase', sim.deviceUri));
     return sim;
+  }
+
+  /** Every frame so far, both directions. */
+  get transcript(): TranscriptEntry[] {
+    return this.wire.transcript;
   }
 
   /** The URN of the simulated device, as sent in `source_uri`. */
@@ -154,7 +157,7 @@ export class RelaySimulator {
       ...end,
       ...this.records,
       log: [...this.log],
-      transcript: [...this.transcript],
+      transcript: [...this.wire.transcript],
       timers: [...this.timers.all],
       vars: { ...this.vars },
     };
@@ -178,7 +181,7 @@ export class RelaySimulator {
       this.note(`ignored a frame from the workflow: ${String(parsed.problem)}`);
       return;
     }
-    this.record('workflow', parsed);
+    this.wire.record('workflow', parsed);
     for (const watcher of [...this.watchers]) {
       if (!watcher.accept(parsed)) continue;
       this.watchers.splice(this.watchers.indexOf(watcher), 1);
@@ -209,64 +212,67 @@ export class RelaySimulator {
       case 'say':
         this.records.says.push(String(frame.text));
         this.note(`says: ${String(frame.text)}`);
-        return this.respond(frame, { id: frame._id }, [prompt('started', frame, source), prompt('stopped', frame, source)]);
+        return this.wire.respond(frame, { id: frame._id }, [promptEvent('started', frame, source), promptEvent('stopped', frame, source)]);
       case 'play':
         this.records.plays.push(String(frame.filename));
         this.note(`plays ${String(frame.filename)}`);
-        return this.respond(frame, { id: frame._id }, [prompt('started', frame, source), prompt('stopped', frame, source)]);
+        return this.wire.respond(frame, { id: frame._id }, [promptEvent('started', frame, source), promptEvent('stopped', frame, source)]);
       case 'listen':
         return this.listen(frame, source);
       case 'get_var': {
         const value = this.vars[String(frame.name)];
-        return this.respond(frame, value === undefined ? {} : { value });
+        return this.wire.respond(frame, value === undefined ? {} : { value });
       }
       case 'set_var':
         this.vars[String(frame.name)] = String(frame.value);
-        return this.respond(frame, { name: frame.name, value: frame.value, type: 'string' });
+        return this.wire.respond(frame, { name: frame.name, value: frame.value, type: 'string' });
       case 'unset_var':
         delete this.vars[String(frame.name)];
-        return this.respond(frame);
+        return this.wire.respond(frame);
       case 'get_device_info': {
         const query = String(frame.query);
         const value = deviceInfo(this.device, query);
-        return this.respond(frame, value === undefined ? {} : { [query]: value });
+        return this.wire.respond(frame, value === undefined ? {} : { [query]: value });
       }
       case 'set_device_info':
-        this.setDeviceInfo(String(frame.field), frame.value);
-        return this.respond(frame);
+        this.note(applyDeviceField(this.device, String(frame.field), frame.value));
+        return this.wire.respond(frame);
       case 'set_user_profile':
         this.device.username = String(frame.username);
         this.note(`signed in as ${this.device.username}`);
-        return this.respond(frame);
+        return this.wire.respond(frame);
       case 'set_led':
         this.setLed(frame, targets);
-        return this.respond(frame);
+        return this.wire.respond(frame);
       case 'vibrate': {
         const pattern = Array.isArray(frame.pattern) ? frame.pattern.map(Number) : [];
         this.records.vibrations.push({ pattern, target: targets });
         this.note(`vibrates (${pattern.join(', ')} ms)`);
-        return this.respond(frame);
+        return this.wire.respond(frame);
       }
       case 'notification':
         return this.notification(frame, targets);
       case 'group_query':
-        return this.respond(frame, this.groups.answer(frame.query, String(frame.group_uri)));
+        return this.wire.respond(frame, this.groups.answer(frame.query, String(frame.group_uri)));
       case 'set_timer':
       case 'clear_timer':
       case 'start_timer':
       case 'stop_timer':
-        this.timer(action, frame);
-        return this.respond(frame);
+        this.timers.answer(action, frame, this.options.timerSpeedup ?? 1, (event, line) => {
+          this.note(line);
+          this.send(event);
+        });
+        return this.wire.respond(frame);
       case 'translate':
-        return this.respond(frame, { text: `[${String(frame.to_lang)}] ${String(frame.text)}` });
+        return this.wire.respond(frame, { text: `[${String(frame.to_lang)}] ${String(frame.text)}` });
       case 'inbox_count':
-        return this.respond(frame, { count: '0' });
+        return this.wire.respond(frame, { count: '0' });
       case 'create_incident':
         this.incidents += 1;
         this.note(`incident ${String(frame.type)} created`);
-        return this.respond(frame, { incident_id: `incident-${this.incidents}` });
+        return this.wire.respond(frame, { incident_id: `incident-${this.incidents}` });
       default:
-        return this.respond(frame);
+        return this.wire.respond(frame);
     }
   }
 
@@ -275,7 +281,7 @@ export class RelaySimulator {
     const uris = targets.map((target) => interactionUrn(name, deviceOfUrn(target) ?? target));
     for (const uri of uris) this.records.interactions.push({ name, uri, ended: false });
     this.note(`interaction "${name}" started`);
-    await this.respond(frame, {}, [...uris.map((uri) => lifecycle('started', uri)), ...uris.map((uri) => lifecycle('resumed', uri))]);
+    await this.wire.respond(frame, {}, [...uris.map((uri) => lifecycleEvent('started', uri)), ...uris.map((uri) => lifecycleEvent('resumed', uri))]);
   }
 
   /** The target is an interaction URN, or (2.4.0 style) a device URN plus the interaction name. */
@@ -289,7 +295,7 @@ export class RelaySimulator {
         this.note(`interaction "${interaction.name}" ended`);
       }
     }
-    await this.respond(frame, {}, uris.map((uri) => lifecycle('ended', uri)));
+    await this.wire.respond(frame, {}, uris.map((uri) => lifecycleEvent('ended', uri)));
   }
 
   private async listen(frame: Frame, interaction: string): Promise<void> {
@@ -319,10 +325,10 @@ export class RelaySimulator {
       source_uri: interaction,
     };
     if (this.options.together === true) {
-      this.sendTogether([responseTo(frame), speech]);
+      this.wire.sendTogether([responseTo(frame), speech]);
       return;
     }
-    await this.gap();
+    await this.wire.gap();
     this.send(speech);
   }
 
@@ -332,18 +338,6 @@ export class RelaySimulator {
     const answer = answers[this.answerIndex];
     this.answerIndex += 1;
     return Promise.resolve(answer);
-  }
-
-  private setDeviceInfo(field: string, value: unknown): void {
-    if (field === 'label') {
-      this.device.name = String(value);
-      this.note(`renamed to ${this.device.name}`);
-    } else if (field === 'location_enabled') {
-      this.device.locationEnabled = String(value) === 'true';
-      this.note(`location ${this.device.locationEnabled ? 'enabled' : 'disabled'}`);
-    } else {
-      this.note(`${field} set to ${String(value)}`);
-    }
   }
 
   private setLed(frame: Frame, targets: string[]): void {
@@ -366,22 +360,13 @@ export class RelaySimulator {
     this.records.notifications.push(record);
     if (type === 'cancel') {
       this.note(`cancels notification "${name}"`);
-      return this.respond(frame);
+      return this.wire.respond(frame);
     }
     this.note(`sends ${type} "${name}": ${String(frame.text)}`);
     const created = this.groups.devicesOf(targets);
     const ackers = this.acknowledgersOf(created);
-    const events = ackers.map((acker, index) => {
-      const acknowledged = ackers.slice(0, index + 1);
-      return {
-        _type: 'wf_api_notification_event',
-        event: 'ack_event',
-        name,
-        source_uri: acker,
-        notification_state: { acknowledged, created, cancelled: [], timed_out: [] },
-      };
-    });
-    await this.respond(frame, {}, events, (event) => {
+    const events = ackEvents(name, created, ackers);
+    await this.wire.respond(frame, {}, events, (event) => {
       record.acknowledgedBy.push(String(event.source_uri));
       this.note(`${nameInUrn(String(event.source_uri), 'device') ?? String(event.source_uri)} acknowledges "${name}"`);
     });
@@ -394,36 +379,17 @@ export class RelaySimulator {
     return setting.map(deviceUrn);
   }
 
-  private timer(action: string, frame: Frame): void {
-    const speedup = this.options.timerSpeedup ?? 1;
-    if (action === 'set_timer') {
-      const name = String(frame.name);
-      const type = frame.type === 'interval' ? 'interval' : 'timeout';
-      const delayMs = timerDelayMs(frame.timeout, frame.timeout_type, speedup);
-      this.timers.start(`named:${name}`, { name, type, delayMs }, () => {
-        this.note(`timer "${name}" fires`);
-        this.send({ _type: 'wf_api_timer_fired_event', name });
-      });
-    } else if (action === 'clear_timer') {
-      this.timers.clear(`named:${String(frame.name)}`);
-    } else if (action === 'start_timer') {
-      const delayMs = timerDelayMs(frame.timeout, 'secs', speedup);
-      this.timers.start('unnamed', { type: 'interval', delayMs }, () => {
-        this.note('timer ticks');
-        this.send({ _type: 'wf_api_timer_event' });
-      });
-    } else {
-      this.timers.clear('unnamed');
-    }
-  }
-
-  /** No response exists for terminate: the Relay server sends `stop` and closes the socket. */
+  /**
+   * No response exists for terminate: the Relay server sends `stop` and, a moment later, closes
+   * the socket. Timers stop at once.
+   */
   private async terminate(): Promise<void> {
     this.terminated = true;
     this.note('workflow terminated');
     this.send({ _type: 'wf_api_stop_event', reason: 'normal' });
+    this.timers.clearAll();
+    await this.wire.gap();
     this.release();
-    await this.gap();
     if (this.end !== undefined) return;
     this.closedByRelay = true;
     this.socket.close(1000, 'workflow terminated');
@@ -435,64 +401,18 @@ export class RelaySimulator {
     return typeof errors === 'function' ? errors(frame) : errors[action];
   }
 
-  /**
-   * Sends the response, then each event after a gap (or all in one TCP write in `together`
-   * mode). `onEvent` runs as each event goes out.
-   */
-  private async respond(frame: Frame, body: Record<string, unknown> = {}, events: Frame[] = [], onEvent?: (event: Frame) => void): Promise<void> {
-    const response = { ...responseTo(frame), ...body };
-    if (this.options.together === true) {
-      this.sendTogether([response, ...events]);
-      events.forEach((event) => onEvent?.(event));
-      return;
-    }
-    this.send(response);
-    for (const event of events) {
-      await this.gap();
-      if (this.end !== undefined) return;
-      onEvent?.(event);
-      this.send(event);
-    }
-  }
-
-  private send(frame: Frame): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return;
-    this.record('relay', frame);
-    this.socket.send(JSON.stringify(frame));
-  }
-
-  private sendTogether(frames: Frame[]): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return;
-    frames.forEach((frame) => this.record('relay', frame));
-    writeTogether(this.socket, frames);
-  }
-
-  private gap(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.gaps.delete(timer);
-        resolve();
-      }, this.options.promptGapMs ?? 5);
-      this.gaps.add(timer);
-    });
-  }
-
-  private record(from: TranscriptEntry['from'], frame: Frame): void {
-    const at = Date.now();
-    const entry: TranscriptEntry = { from, at, elapsedMs: at - this.startedAt, frame };
-    this.transcript.push(entry);
-    this.options.onFrame?.(entry);
-  }
-
   private note(line: string): void {
     this.log.push(line);
     this.options.onLog?.(line);
   }
 
+  private send(frame: Frame): void {
+    this.wire.send(frame);
+  }
+
   private release(): void {
     this.timers.clearAll();
-    for (const timer of this.gaps) clearTimeout(timer);
-    this.gaps.clear();
+    this.wire.release();
   }
 
   private closed(code: number, reason: string): SimulationEnd {
@@ -507,15 +427,3 @@ export class RelaySimulator {
   }
 }
 
-function responseTo(frame: Frame): Frame {
-  return { _id: frame._id, _type: frame._type.replace(/_request$/, '_response') };
-}
-
-function lifecycle(type: string, uri: string): Frame {
-  return { _type: 'wf_api_interaction_lifecycle_event', type, source_uri: uri };
-}
-
-/** Prompt events carry the say/play request `_id` as `id` (the response's `id` is the same). */
-function prompt(type: 'started' | 'stopped', request: Frame, source: string): Frame {
-  return { _type: 'wf_api_prompt_event', type, id: request._id, source_uri: source };
-}

@@ -1,3 +1,4 @@
+import type { Frame } from '../relay/frame';
 import type { SimTimer } from './simulation-records';
 
 const UNIT_MS: Record<string, number> = { ms: 1, secs: 1_000, mins: 60_000, hrs: 3_600_000 };
@@ -41,6 +42,28 @@ export class SimTimers {
     entry.record.cleared = true;
     this.live.delete(key);
     return true;
+  }
+
+  /**
+   * Acts on a timer request as the Relay server does: `set_timer` (re)starts a named timer that
+   * fires `wf_api_timer_fired_event {name}` once (`timeout`) or repeatedly (`interval`);
+   * `clear_timer` stops it; `start_timer` starts the unnamed timer that fires `wf_api_timer_event`
+   * every `timeout` seconds until `stop_timer`. `emit` gets each event and its device log line.
+   */
+  answer(action: string, request: Frame, speedup: number, emit: (event: Frame, line: string) => void): void {
+    if (action === 'set_timer') {
+      const name = String(request.name);
+      const type = request.type === 'interval' ? 'interval' : 'timeout';
+      const delayMs = timerDelayMs(request.timeout, request.timeout_type, speedup);
+      this.start(`named:${name}`, { name, type, delayMs }, () => emit({ _type: 'wf_api_timer_fired_event', name }, `timer "${name}" fires`));
+    } else if (action === 'clear_timer') {
+      this.clear(`named:${String(request.name)}`);
+    } else if (action === 'start_timer') {
+      const delayMs = timerDelayMs(request.timeout, 'secs', speedup);
+      this.start('unnamed', { type: 'interval', delayMs }, () => emit({ _type: 'wf_api_timer_event' }, 'timer ticks'));
+    } else if (action === 'stop_timer') {
+      this.clear('unnamed');
+    }
   }
 
   clearAll(): void {

@@ -48,3 +48,17 @@ export function deviceInfo(device: SimulatedDevice, query: string): unknown {
   };
   return byQuery[query];
 }
+
+/** Applies a `set_device_info` field to the device; returns the device log line. */
+export function applyDeviceField(device: SimulatedDevice, field: string, value: unknown): string {
+  if (field === 'label') {
+    device.name = String(value);
+    return `renamed to ${device.name}`;
+  }
+  if (field === 'location_enabled') {
+    // 2.4.0 sends the strings "true" / "false".
+    device.locationEnabled = String(value) === 'true';
+    return `location ${device.locationEnabled ? 'enabled' : 'disabled'}`;
+  }
+  return `${field} set to ${String(value)}`;
+}
