@@ -121,10 +121,7 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
     fail(failure);
     return 1;
   }
-  if (end.terminated) {
-    print('the workflow terminated');
-    return 0;
-  }
+  if (end.terminated) return 0;
   const reason = end.reason === '' ? '' : `: ${end.reason}`;
   fail(`the workflow closed the connection without terminating (code ${end.code}${reason})`);
   return 1;

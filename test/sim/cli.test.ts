@@ -49,7 +49,7 @@ describe('npm run sim (the compiled CLI, as a child process)', () => {
     const { status, stdout } = await runCli(['hello'], 'Ana\n', { PORT: String(port) });
     expect(stdout).toContain('says: What is your name?');
     expect(stdout).toContain('says: Hello Ana!');
-    expect(stdout).toContain('the workflow terminated');
+    expect(stdout).toContain('[Sim] workflow terminated');
     expect(status).toBe(0);
   });
 
