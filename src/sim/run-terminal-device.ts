@@ -17,6 +17,11 @@ export interface TerminalDeviceOptions {
   interactive: boolean;
   /** Aborting hangs up (Ctrl-C). */
   signal?: AbortSignal;
+  /**
+   * After this long without a frame while the device is not listening, a hint points at the
+   * server's log: a workflow handler that throws is logged there but does not end the session.
+   */
+  idleHintMs?: number;
 }
 
 const BUTTONS: Record<string, ButtonPress['taps']> = { '/tap': 'single', '/double': 'double', '/triple': 'triple', '/long': 'long' };
@@ -31,7 +36,7 @@ const COMMANDS_HELP = 'commands: /tap /double /triple /long (press the button), 
  * @example
  * const status = await runTerminalDevice({ options, input: process.stdin, output: process.stdout, errorOutput: process.stderr, interactive: true })
  */
-export async function runTerminalDevice({ options, input, output, errorOutput, interactive, signal }: TerminalDeviceOptions): Promise<number> {
+export async function runTerminalDevice({ options, input, output, errorOutput, interactive, signal, idleHintMs = 10_000 }: TerminalDeviceOptions): Promise<number> {
   const print = (line: string) => output.write(`${line}\n`);
   const fail = (line: string) => errorOutput.write(`sim: ${line}\n`);
   const lines = createInterface({ input, terminal: false });
@@ -40,6 +45,13 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
   let answer: ((text: string | undefined) => void) | undefined;
   let sim: RelaySimulator | undefined;
   let failure: string | undefined;
+  let idle: NodeJS.Timeout | undefined;
+  const stillWaiting = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      if (answer === undefined) print(`(nothing from the workflow for ${Math.round(idleHintMs / 1000)} s: if it failed, the server's log says why; /quit hangs up)`);
+    }, idleHintMs);
+  };
 
   const hangUp = (why: string) => {
     failure ??= why;
@@ -106,7 +118,10 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
         if (line !== 'listens' || !interactive) print(`[${device}] ${line}`);
         setImmediate(pump);
       },
-      onFrame: options.transcript ? ({ from, elapsedMs, frame }) => print(`  ${from === 'relay' ? 'relay → workflow' : 'workflow → relay'} +${elapsedMs}ms ${JSON.stringify(frame)}`) : undefined,
+      onFrame: ({ from, elapsedMs, frame }) => {
+        stillWaiting();
+        if (options.transcript) print(`  ${from === 'relay' ? 'relay → workflow' : 'workflow → relay'} +${elapsedMs}ms ${JSON.stringify(frame)}`);
+      },
     });
   } catch (error) {
     lines.close();
@@ -116,6 +131,7 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
   print(`connected to ${options.url} as device "${device}" (${options.trigger.type} trigger); ${interactive ? COMMANDS_HELP : 'reading answers from stdin'}`);
   pump();
   const end = await sim.finished;
+  clearTimeout(idle);
   lines.close();
   if (failure !== undefined) {
     fail(failure);
