@@ -40,7 +40,7 @@ const CLOSE_HANDSHAKE_MS = 1_000;
  * await sim.waitFor((frame) => frame._type === 'wf_api_listen_request')
  * sim.pressButton('double')
  * const end = await sim.finished // { terminated: true, code: 1000, ... }
- * console.log(sim.result().says) // ['What is your name?', 'Hello Ana!']
+ * sim.result().says // ['What is your name?', 'Hello Ana!']
  */
 export class RelaySimulator {
   /** The simulated device; `set_device_info` and `set_user_profile` change it. */

@@ -90,7 +90,11 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
     const trimmed = line.trim();
     if (trimmed === '') return;
     queue.push(trimmed);
-    if (interactive && !trimmed.startsWith('/') && answer === undefined) print('(the device is not listening; that is your answer the next time it listens)');
+    if (interactive && answer === undefined && BUTTONS[trimmed] === undefined && !trimmed.startsWith('/')) {
+      print('(the device is not listening; that is your answer the next time it listens)');
+    } else if (interactive && BUTTONS[trimmed] !== undefined && sim?.interaction === undefined) {
+      print('(no interaction is open yet; the press happens once the workflow starts one)');
+    }
     pump();
   });
   lines.once('close', () => {
