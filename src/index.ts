@@ -35,3 +35,10 @@ export {
   IncidentStatus,
   CallDirection,
 } from '@relaypro/sdk';
+export { RelaySimulator } from './sim/relay-simulator';
+export { simulate, type SimulateOptions } from './sim/simulate';
+export { SimulatorError, SimulatorErrorCode } from './sim/sim-error';
+export type { RelaySimulatorOptions, Answers, ListenRequest } from './sim/relay-simulator-options';
+export type { SimulatedDevice } from './sim/simulated-device';
+export type { Trigger, TriggerSpec, SimTriggerType } from './sim/build-start-event';
+export type * from './sim/simulation-records';

@@ -1,8 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RelayPeer, type Frame } from './helpers/relay-peer';
-import { serveLikeRelay } from './helpers/serve-like-relay';
+import { simulate } from '../src';
 import { freePort, spawnServer, type ServerProcess } from './helpers/spawn-server';
 
 const running: ServerProcess[] = [];
@@ -29,7 +28,7 @@ describe('the server process (the Procfile web command)', () => {
     const server = start({ PORT: String(port) });
     const listening = await server.line('server listening');
     expect(listening).toMatchObject({ level: 'info', address: '0.0.0.0', port, workflows: { hello: `ws://localhost:${port}/hello` } });
-    const run = await serveLikeRelay(await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`), { answers: ['Ana'] });
+    const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
     expect(await server.line('session closed')).toMatchObject({ workflow: 'hello', endedBy: 'peer-closed' });
     server.child.kill('SIGTERM');
@@ -41,22 +40,20 @@ describe('the server process (the Procfile web command)', () => {
     const port = await freePort();
     const server = start({ PORT: String(port), SHUTDOWN_GRACE_MS: '20000' });
     await server.line('server listening');
-    const peer = await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`);
-    let holdListen: (frame: Frame) => void = () => undefined;
-    const heldListen = new Promise<Frame>((resolve) => (holdListen = resolve));
-    const run = serveLikeRelay(peer, {
-      intercept: (frame) => {
-        if (frame._type !== 'wf_api_listen_request') return false;
-        holdListen(frame);
-        return true;
+    let listening: () => void = () => undefined;
+    const heardListen = new Promise<void>((resolve) => (listening = resolve));
+    let speak: (answer: string) => void = () => undefined;
+    const run = simulate(`ws://127.0.0.1:${port}/hello`, {
+      answers: () => {
+        listening();
+        return new Promise<string>((resolve) => (speak = resolve));
       },
     });
-    const listen = await heldListen;
+    await heardListen;
     server.child.kill('SIGTERM');
     expect(await server.line('shutting down')).toMatchObject({ signal: 'SIGTERM' });
     await server.line('waiting for open sessions to finish');
-    peer.send({ _id: listen._id, _type: 'wf_api_listen_response' });
-    peer.send({ _type: 'wf_api_speech_event', request_id: listen._id, text: 'Flo', lang: 'en-US', source_uri: 'x' });
+    speak('Flo');
     expect((await run).says).toEqual(['What is your name?', 'Hello Flo!']);
     expect(await server.exited).toEqual({ code: 0, signal: null });
   });
@@ -67,7 +64,7 @@ describe('the server process (the Procfile web command)', () => {
     writeFileSync(join(dir, '.env'), `PORT=${port}\nLOG_LEVEL=debug\n`);
     const server = start({ LOG_LEVEL: 'info' }, dir);
     expect(await server.line('server listening')).toMatchObject({ port });
-    await serveLikeRelay(await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`));
+    await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Gus'] });
     await server.line('session closed');
     server.child.kill('SIGINT');
     expect(await server.exited).toEqual({ code: 0, signal: null });

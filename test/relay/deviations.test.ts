@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Event, type Workflow } from '../../src';
 import { RelayPeer, type Frame } from '../helpers/relay-peer';
-import { interactionUri, startEvent } from '../helpers/serve-like-relay';
+import { interactionUri, startEvent } from '../helpers/relay-frames';
 import { responseTo, workflowOnFakeSocket } from './fake-socket';
 import { deferred, settle, type Settled } from './settle';
 import { startTestServer } from './test-server';

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createWorkflow, Event, TimeoutType, TimerType, Uri } from '../../src';
 import { RelayPeer, type Frame } from '../helpers/relay-peer';
-import { DEVICE, interactionUri, startEvent } from '../helpers/serve-like-relay';
+import { DEVICE, interactionUri, startEvent } from '../helpers/relay-frames';
 import { responseTo } from './fake-socket';
 import { startTestServer } from './test-server';
 

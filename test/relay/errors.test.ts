@@ -1,6 +1,6 @@
 import { Event, RelayError, type Workflow } from '../../src';
 import { RelayPeer } from '../helpers/relay-peer';
-import { DEVICE, interactionUri, startEvent } from '../helpers/serve-like-relay';
+import { DEVICE, interactionUri, startEvent } from '../helpers/relay-frames';
 import { responseTo } from './fake-socket';
 import { deferred, settle, type Settled } from './settle';
 import { startTestServer } from './test-server';

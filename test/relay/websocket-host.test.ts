@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
-import { createWorkflowServer, Event, RelayErrorCode, type WorkflowServer } from '../../src';
+import { createWorkflowServer, Event, RelayErrorCode, simulate, type WorkflowServer } from '../../src';
 import type { Workflow } from '../../src/relay/workflow';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
 import { RelayPeer, type Frame } from '../helpers/relay-peer';
-import { DEVICE, interactionUri, serveLikeRelay, startEvent } from '../helpers/serve-like-relay';
+import { DEVICE, interactionUri, startEvent } from '../helpers/relay-frames';
 
 interface Harness {
   server: WorkflowServer;
@@ -84,7 +84,9 @@ describe('routing', () => {
   it('logs the X-Request-Id of the upgrade on the session lines', async () => {
     const { base, logs } = await start({ hello });
     const peer = await RelayPeer.connect(`ws://${base}/hello`, { headers: { 'X-Request-Id': 'req-1234567890abcdef-xyz' } });
-    await serveLikeRelay(peer);
+    peer.send(startEvent());
+    await peer.nextOfType('wf_api_start_interaction_request');
+    await peer.close();
     const line = await logged(logs, 'session closed');
     expect(line).toMatchObject({ workflow: 'hello', requestId: 'req-1234567890abcdef-xyz', endedBy: 'peer-closed', code: 1000 });
     expect(line.session).toMatch(/^[0-9a-f]{16}$/);
@@ -174,7 +176,7 @@ describe('sessions', () => {
       workflow: 'broken',
       err: expect.objectContaining({ message: 'bad workflow' }),
     });
-    const run = await serveLikeRelay(await RelayPeer.connect(`ws://${base}/hello`));
+    const run = await simulate(`ws://${base}/hello`, { answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
   });
 
@@ -256,24 +258,21 @@ describe('heartbeat', () => {
 describe('close', () => {
   it('refuses new sessions with 503, lets one mid-dialogue finish, then releases everything', async () => {
     const { base, server } = await start({ hello });
-    const peer = await RelayPeer.connect(`ws://${base}/hello`);
-    let holdListen: Frame | undefined;
-    const run = serveLikeRelay(peer, {
-      answers: ['Eve'],
-      intercept: (frame) => {
-        if (frame._type !== 'wf_api_listen_request') return false;
-        holdListen = frame;
-        return true;
+    let listening: () => void = () => undefined;
+    const heardListen = new Promise<void>((resolve) => (listening = resolve));
+    let speak: (answer: string) => void = () => undefined;
+    const run = simulate(`ws://${base}/hello`, {
+      answers: () => {
+        listening();
+        return new Promise<string>((resolve) => (speak = resolve));
       },
     });
-    while (holdListen === undefined) await new Promise((resolve) => setImmediate(resolve));
+    await heardListen;
     const closed = server.close(10_000);
     const refused = await refusal(`ws://${base}/hello`);
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
-    const listen = holdListen;
-    peer.send({ _id: listen._id, _type: 'wf_api_listen_response' });
-    peer.send({ _type: 'wf_api_speech_event', request_id: listen._id, text: 'Eve', lang: 'en-US', source_uri: 'x' });
+    speak('Eve');
     expect((await run).says).toEqual(['What is your name?', 'Hello Eve!']);
     await closed;
     expect(server.sessions).toBe(0);

@@ -1,26 +1,23 @@
-import { createWorkflowServer, type WorkflowServer } from '../../src';
+import { createWorkflowServer, simulate, Uri, type WorkflowServer } from '../../src';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
-import { RelayPeer } from '../helpers/relay-peer';
-import { serveLikeRelay } from '../helpers/serve-like-relay';
 
 describe('the hello workflow on real sockets', () => {
   let server: WorkflowServer;
-  let url: string;
   const logs = memoryLogger();
 
-  beforeAll(async () => {
+  beforeAll(() => {
     server = createWorkflowServer({ logger: logs.logger, workflows: { hello } });
-    const { port } = await server.listen(0, '127.0.0.1');
-    url = `ws://127.0.0.1:${port}/hello`;
+    return server.listen(0, '127.0.0.1');
   });
 
   afterAll(() => server.close(0));
 
   it('asks for a name and greets the answer, then terminates', async () => {
-    const run = await serveLikeRelay(await RelayPeer.connect(url), { answers: ['Ana'] });
+    const run = await simulate(server, { workflow: 'hello', answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
-    expect(run.types).toEqual([
+    expect(run.terminated).toBe(true);
+    expect(run.requests.map((frame) => frame._type)).toEqual([
       'wf_api_start_interaction_request',
       'wf_api_say_request',
       'wf_api_listen_request',
@@ -31,25 +28,28 @@ describe('the hello workflow on real sockets', () => {
   });
 
   it('greets with the registration arg `greeting` when it is set', async () => {
-    const run = await serveLikeRelay(await RelayPeer.connect(url), { answers: ['Bo'], vars: { greeting: 'Welcome' } });
+    const run = await simulate(server, { workflow: 'hello', answers: ['Bo'], vars: { greeting: 'Welcome' } });
     expect(run.says).toEqual(['What is your name?', 'Welcome Bo!']);
   });
 
   it('copes with a peer that writes each response and its events in one TCP write', async () => {
-    const run = await serveLikeRelay(await RelayPeer.connect(url), { answers: ['Cy'], together: true });
+    const run = await simulate(server, { workflow: 'hello', answers: ['Cy'], together: true });
     expect(run.says).toEqual(['What is your name?', 'Hello Cy!']);
+    expect(run.terminated).toBe(true);
   });
 
   it('sends the frames 2.4.0 sends for this script', async () => {
-    const peer = await RelayPeer.connect(url);
-    await serveLikeRelay(peer, { answers: ['Di'] });
-    const [start, say, listen, getVar, , terminate] = peer.received;
+    const run = await simulate(server, { workflow: 'hello', answers: ['Di'], device: { name: "Ana's badge" } });
+    const [start, say, listen, getVar, , terminate] = run.requests;
     const interaction = say?._target;
     expect(start).toEqual({
       _id: expect.stringMatching(/^[0-9a-f]{32}$/),
       _type: 'wf_api_start_interaction_request',
-      _target: { uris: ['urn:relay-resource:name:device:Ana%27s%20badge'] },
+      _target: { uris: [Uri.deviceName("Ana's badge")] },
       name: 'hello',
+    });
+    expect(interaction).toEqual({
+      uris: [`urn:relay-resource:name:interaction:hello?device=${encodeURIComponent(Uri.deviceName("Ana's badge"))}`],
     });
     expect(say).toEqual({ _id: expect.any(String), _type: 'wf_api_say_request', _target: interaction, text: 'What is your name?', lang: 'en-US' });
     expect(listen).toEqual({
@@ -66,7 +66,7 @@ describe('the hello workflow on real sockets', () => {
   });
 
   it('never logs what the person said or heard at the default level', async () => {
-    await serveLikeRelay(await RelayPeer.connect(url), { answers: ['Zebulon-7f3a'] });
+    await simulate(server, { workflow: 'hello', answers: ['Zebulon-7f3a'] });
     expect(logs.text()).not.toContain('Zebulon-7f3a');
     expect(logs.text()).not.toContain('What is your name');
     expect(logs.lines().filter((line) => line.msg === 'session closed').length).toBeGreaterThan(0);
@@ -75,9 +75,9 @@ describe('the hello workflow on real sockets', () => {
   it('logs frames at debug with what people said or heard censored', async () => {
     const debug = memoryLogger('debug');
     const quiet = createWorkflowServer({ logger: debug.logger, workflows: { hello } });
-    const { port } = await quiet.listen(0, '127.0.0.1');
+    await quiet.listen(0, '127.0.0.1');
     try {
-      await serveLikeRelay(await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`), { answers: ['Quillon-91c2'] });
+      await simulate(quiet, { workflow: 'hello', answers: ['Quillon-91c2'] });
     } finally {
       await quiet.close(0);
     }

@@ -1,0 +1,130 @@
+import { parseArgs } from 'node:util';
+import { TRIGGER_TYPES, type SimTriggerType, type TriggerSpec } from './build-start-event';
+
+/** What `npm run sim -- ...` asks for, parsed and checked. */
+export interface SimCliOptions {
+  /** The URL to connect to: `--url`, or `ws://localhost:<port>/<workflow>`. */
+  url: string;
+  trigger: TriggerSpec;
+  vars: Record<string, string>;
+  groups: Record<string, string[]>;
+  deviceName?: string;
+  timerSpeedup: number;
+  promptGapMs?: number;
+  /** Print every raw frame too. */
+  transcript: boolean;
+}
+
+export type ParsedSimArgs = { kind: 'help' } | { kind: 'run'; options: SimCliOptions } | { kind: 'error'; message: string };
+
+export const SIM_USAGE = `Usage: npm run sim -- <workflow> [options]
+
+Plays the Relay server and a device against a workflow served locally (npm run dev), so you can
+try it before you push. What the device says and does is shown as it happens; when the workflow
+listens, type what you say and press Enter. Piped stdin works too: one answer per line.
+
+Options:
+  --url <ws-url>          connect here instead of ws://localhost:<port>/<workflow>
+  --port <n>              port of the local server (default: PORT from the environment or .env, else 8080)
+  --trigger <type>        ${TRIGGER_TYPES.join(' | ')} (default phrase)
+  --phrase <text>         the spoken phrase of a phrase trigger (default hello)
+  --arg <key=value>       trigger args: an http trigger's args, an nfc trigger's payload (repeatable)
+  --var <key=value>       a registration arg the workflow reads with getVar (repeatable)
+  --device <name>         the simulated device's name (default Sim)
+  --group <name=a,b,...>  a group and its member devices, for group queries and alerts (repeatable)
+  --speedup <n>           make timers fire n times sooner (default 1)
+  --gap <ms>              delay between a response and the events it causes (default 5)
+  --transcript            print every raw frame as well
+  -h, --help              show this help
+
+While the workflow runs, type:
+  /tap  /double  /triple  /long   press the device's action button (single, double, triple tap, long press)
+  /help                           show these commands
+  /quit                           hang up and exit
+  anything else                   what you say the next time the workflow listens
+
+Exit status: 0 when the workflow terminates; 1 when it cannot connect, the path is unknown (404),
+or the workflow fails or closes the connection without terminating.`;
+
+/**
+ * Parses the CLI's arguments (everything after `npm run sim --`). Never throws: a mistake comes
+ * back as `{ kind: 'error', message }` naming the flag and what it takes.
+ *
+ * @example
+ * parseSimArgs(['hello', '--var', 'greeting=Hi'], 8080)
+ * // { kind: 'run', options: { url: 'ws://localhost:8080/hello', vars: { greeting: 'Hi' }, ... } }
+ */
+export function parseSimArgs(argv: readonly string[], defaultPort: number): ParsedSimArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        port: { type: 'string' },
+        trigger: { type: 'string', default: 'phrase' },
+        phrase: { type: 'string' },
+        arg: { type: 'string', multiple: true, default: [] },
+        var: { type: 'string', multiple: true, default: [] },
+        device: { type: 'string' },
+        group: { type: 'string', multiple: true, default: [] },
+        speedup: { type: 'string', default: '1' },
+        gap: { type: 'string' },
+        transcript: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    return { kind: 'error', message: (error as Error).message };
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  const [workflow, ...extra] = positionals;
+  if (extra.length > 0) return { kind: 'error', message: `unexpected argument ${JSON.stringify(extra[0])}: give one workflow name` };
+  if (workflow === undefined && values.url === undefined) return { kind: 'error', message: 'name the workflow to run, e.g. npm run sim -- hello' };
+
+  const port = values.port === undefined ? defaultPort : Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) return { kind: 'error', message: `--port must be a port number, got ${JSON.stringify(values.port)}` };
+  const trigger = values.trigger as SimTriggerType;
+  if (!TRIGGER_TYPES.includes(trigger)) return { kind: 'error', message: `--trigger must be one of ${TRIGGER_TYPES.join(', ')}, got ${JSON.stringify(values.trigger)}` };
+  const speedup = Number(values.speedup);
+  if (!(speedup > 0)) return { kind: 'error', message: `--speedup must be a positive number, got ${JSON.stringify(values.speedup)}` };
+  const gap = values.gap === undefined ? undefined : Number(values.gap);
+  if (gap !== undefined && !(gap >= 0)) return { kind: 'error', message: `--gap must be a number of milliseconds, got ${JSON.stringify(values.gap)}` };
+
+  const args = pairs('--arg', values.arg);
+  const vars = pairs('--var', values.var);
+  const groups = pairs('--group', values.group);
+  for (const result of [args, vars, groups]) if (typeof result === 'string') return { kind: 'error', message: result };
+
+  const triggerArgs = args as Record<string, string>;
+  const url = values.url ?? `ws://localhost:${port}/${encodeURIComponent(workflow ?? '')}`;
+  const options: SimCliOptions = {
+    url,
+    trigger: {
+      type: trigger,
+      ...(values.phrase === undefined ? {} : { phrase: values.phrase }),
+      ...(trigger === 'http' ? { args: triggerArgs } : {}),
+      ...(trigger === 'nfc' ? { nfcPayload: triggerArgs } : {}),
+    },
+    vars: vars as Record<string, string>,
+    groups: Object.fromEntries(Object.entries(groups as Record<string, string>).map(([name, members]) => [name, members.split(',').filter(Boolean)])),
+    timerSpeedup: speedup,
+    transcript: values.transcript,
+  };
+  if (values.device !== undefined) options.deviceName = values.device;
+  if (gap !== undefined) options.promptGapMs = gap;
+  return { kind: 'run', options };
+}
+
+/** `['a=1', 'b=x=y']` → `{ a: '1', b: 'x=y' }`, or a message naming the bad entry. */
+function pairs(flag: string, entries: readonly string[]): Record<string, string> | string {
+  const result: Record<string, string> = {};
+  for (const entry of entries) {
+    const at = entry.indexOf('=');
+    if (at < 1) return `${flag} takes key=value, got ${JSON.stringify(entry)}`;
+    result[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return result;
+}

@@ -1,0 +1,148 @@
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { ButtonPress } from './simulation-records';
+import type { SimCliOptions } from './parse-sim-args';
+import { RelaySimulator } from './relay-simulator';
+import { SimulatorError } from './sim-error';
+
+export interface TerminalDeviceOptions {
+  options: SimCliOptions;
+  /** Lines typed (or piped) by the person: answers and `/commands`. */
+  input: Readable;
+  /** Where the device's doings go. */
+  output: Writable;
+  /** Where the one-line failure message goes. */
+  errorOutput: Writable;
+  /** Whether `input` is a terminal: then the person is prompted, else their piped lines are echoed. */
+  interactive: boolean;
+  /** Aborting hangs up (Ctrl-C). */
+  signal?: AbortSignal;
+  /**
+   * After this long without a frame while the device is not listening, a hint points at the
+   * server's log: a workflow handler that throws is logged there but does not end the session.
+   */
+  idleHintMs?: number;
+}
+
+const BUTTONS: Record<string, ButtonPress['taps']> = { '/tap': 'single', '/double': 'double', '/triple': 'triple', '/long': 'long' };
+const COMMANDS_HELP = 'commands: /tap /double /triple /long (press the button), /help, /quit; any other line is what you say';
+
+/**
+ * The interactive device of `npm run sim`: connects to a workflow as the Relay server, shows what
+ * the device says and does, and feeds the person's lines in order: a text line answers the next
+ * `listen`, a `/command` presses the button once an interaction is open. Resolves with the
+ * process exit status (0 when the workflow terminated); writes one clear line on failure.
+ *
+ * @example
+ * const status = await runTerminalDevice({ options, input: process.stdin, output: process.stdout, errorOutput: process.stderr, interactive: true })
+ */
+export async function runTerminalDevice({ options, input, output, errorOutput, interactive, signal, idleHintMs = 10_000 }: TerminalDeviceOptions): Promise<number> {
+  const print = (line: string) => output.write(`${line}\n`);
+  const fail = (line: string) => errorOutput.write(`sim: ${line}\n`);
+  const lines = createInterface({ input, terminal: false });
+  const queue: string[] = [];
+  let inputEnded = false;
+  let answer: ((text: string | undefined) => void) | undefined;
+  let sim: RelaySimulator | undefined;
+  let failure: string | undefined;
+  let idle: NodeJS.Timeout | undefined;
+  const stillWaiting = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      if (answer === undefined) print(`(nothing from the workflow for ${Math.round(idleHintMs / 1000)} s: if it failed, the server's log says why; /quit hangs up)`);
+    }, idleHintMs);
+  };
+
+  const hangUp = (why: string) => {
+    failure ??= why;
+    answer?.(undefined);
+    answer = undefined;
+    void sim?.close();
+  };
+
+  /** Works through the queued lines in order, stopping at one that cannot be used yet. */
+  const pump = () => {
+    while (queue.length > 0 && sim !== undefined) {
+      const line = queue[0] as string;
+      if (line === '/quit') return hangUp('you hung up before the workflow terminated');
+      if (line === '/help' || (line.startsWith('/') && BUTTONS[line] === undefined)) {
+        queue.shift();
+        print(line === '/help' ? COMMANDS_HELP : `unknown command ${line}; ${COMMANDS_HELP}`);
+        continue;
+      }
+      const taps = BUTTONS[line];
+      if (taps !== undefined) {
+        if (sim.interaction === undefined) return; // pressed before the workflow opened an interaction: wait for it
+        queue.shift();
+        sim.pressButton(taps);
+        continue;
+      }
+      if (answer === undefined) return; // said before the workflow listens: keep it for the next listen
+      queue.shift();
+      if (!interactive) print(`you say: ${line}`);
+      answer(line);
+      answer = undefined;
+    }
+    if (answer !== undefined && inputEnded) hangUp('the workflow is listening but the input has ended (give one answer per line)');
+  };
+
+  lines.on('line', (line) => {
+    const trimmed = line.trim();
+    if (trimmed === '') return;
+    queue.push(trimmed);
+    if (interactive && answer === undefined && BUTTONS[trimmed] === undefined && !trimmed.startsWith('/')) {
+      print('(the device is not listening; that is your answer the next time it listens)');
+    } else if (interactive && BUTTONS[trimmed] !== undefined && sim?.interaction === undefined) {
+      print('(no interaction is open yet; the press happens once the workflow starts one)');
+    }
+    pump();
+  });
+  lines.once('close', () => {
+    inputEnded = true;
+    pump();
+  });
+  signal?.addEventListener('abort', () => hangUp('you hung up before the workflow terminated'), { once: true });
+
+  const device = options.deviceName ?? 'Sim';
+  try {
+    sim = await RelaySimulator.connect(options.url, {
+      trigger: options.trigger,
+      vars: options.vars,
+      groups: options.groups,
+      timerSpeedup: options.timerSpeedup,
+      ...(options.promptGapMs === undefined ? {} : { promptGapMs: options.promptGapMs }),
+      ...(options.deviceName === undefined ? {} : { device: { name: options.deviceName } }),
+      answers: () =>
+        new Promise<string | undefined>((resolve) => {
+          answer = resolve;
+          if (interactive) print(`[${device}] 🎤 listening: type what you say and press Enter`);
+          pump();
+        }),
+      onLog: (line) => {
+        if (line !== 'listens' || !interactive) print(`[${device}] ${line}`);
+        setImmediate(pump);
+      },
+      onFrame: ({ from, elapsedMs, frame }) => {
+        stillWaiting();
+        if (options.transcript) print(`  ${from === 'relay' ? 'relay → workflow' : 'workflow → relay'} +${elapsedMs}ms ${JSON.stringify(frame)}`);
+      },
+    });
+  } catch (error) {
+    lines.close();
+    fail(error instanceof SimulatorError ? error.message : String(error));
+    return 1;
+  }
+  print(`connected to ${options.url} as device "${device}" (${options.trigger.type} trigger); ${interactive ? COMMANDS_HELP : 'reading answers from stdin'}`);
+  pump();
+  const end = await sim.finished;
+  clearTimeout(idle);
+  lines.close();
+  if (failure !== undefined) {
+    fail(failure);
+    return 1;
+  }
+  if (end.terminated) return 0;
+  const reason = end.reason === '' ? '' : `: ${end.reason}`;
+  fail(`the workflow closed the connection without terminating (code ${end.code}${reason})`);
+  return 1;
+}

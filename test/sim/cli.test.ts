@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createWorkflow, createWorkflowServer, Event, type WorkflowServer } from '../../src';
+import hello from '../../src/workflows/hello';
+import { BUILD_DIR } from '../global-setup';
+import { freePort } from '../helpers/spawn-sdk-server';
+
+const CLI = join(BUILD_DIR, 'sim', 'cli.js');
+
+/** Runs the compiled CLI as `npm run sim` does, with `input` piped to its stdin. */
+function runCli(args: string[], input: string, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+/** Says which button press it got, then terminates. */
+const buttons = createWorkflow((workflow) => {
+  workflow.on(Event.START, async ({ trigger }) => {
+    await workflow.startInteraction([trigger.args.source_uri], 'buttons');
+  });
+  workflow.on(Event.BUTTON, async ({ taps, source_uri }) => {
+    await workflow.sayAndWait(source_uri, `you pressed ${taps}`);
+    await workflow.terminate();
+  });
+});
+
+describe('npm run sim (the compiled CLI, as a child process)', () => {
+  let server: WorkflowServer;
+  let port: number;
+
+  beforeAll(async () => {
+    const broken = createWorkflow(() => {
+      throw new Error('broken on purpose');
+    });
+    server = createWorkflowServer({ config: { logLevel: 'silent' }, workflows: { hello, buttons, broken } });
+    ({ port } = await server.listen(0, '127.0.0.1'));
+  });
+
+  afterAll(() => server.close(0));
+
+  it('plays hello with a piped answer: shows the question and the greeting, exits 0', async () => {
+    const { status, stdout } = await runCli(['hello'], 'Ana\n', { PORT: String(port) });
+    expect(stdout).toContain('says: What is your name?');
+    expect(stdout).toContain('says: Hello Ana!');
+    expect(stdout).toContain('[Sim] workflow terminated');
+    expect(status).toBe(0);
+  });
+
+  it('takes --url, --device and --transcript, and presses the button with /double', async () => {
+    const url = `ws://127.0.0.1:${port}/buttons`;
+    const { status, stdout } = await runCli(['--url', url, '--device', 'Bo', '--transcript'], '/double\n');
+    expect(stdout).toContain('[Bo] double press on the action button');
+    expect(stdout).toContain('[Bo] says: you pressed double');
+    expect(stdout).toContain('relay → workflow');
+    expect(stdout).toContain('"_type":"wf_api_button_event"');
+    expect(status).toBe(0);
+  });
+
+  it('exits 1 with a one-line message when no server listens', async () => {
+    const { status, stderr } = await runCli(['hello'], '', { PORT: String(await freePort()) });
+    expect(stderr).toMatch(/^sim: cannot connect to ws:\/\/localhost:\d+\/hello: nothing is listening/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(status).toBe(1);
+  });
+
+  it('exits 1 saying 404 for an unknown workflow path', async () => {
+    const { status, stderr } = await runCli(['nope', '--port', String(port)], '');
+    expect(stderr).toContain('no workflow at /nope (HTTP 404)');
+    expect(status).toBe(1);
+  });
+
+  it('exits 1 when the workflow fails and closes the connection', async () => {
+    const { status, stderr } = await runCli(['broken', '--port', String(port)], '');
+    expect(stderr).toContain('the workflow closed the connection without terminating (code 1011');
+    expect(status).toBe(1);
+  });
+
+  it('exits 1 when the workflow listens after the piped answers have run out', async () => {
+    const { status, stderr } = await runCli(['hello', '--port', String(port)], '');
+    expect(stderr).toContain('the workflow is listening but the input has ended');
+    expect(status).toBe(1);
+  });
+
+  it('prints usage with --help and rejects bad flags', async () => {
+    expect((await runCli(['--help'], '')).stdout).toContain('/tap  /double  /triple  /long');
+    const bad = await runCli(['hello', '--trigger', 'psychic'], '');
+    expect(bad.stderr).toContain('--trigger must be one of');
+    expect(bad.status).toBe(1);
+  });
+});
