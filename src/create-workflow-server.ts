@@ -5,15 +5,16 @@ import { DEFAULT_CONFIG, type Config } from './config';
 import { createHttpHandler } from './http/create-http-handler';
 import { createLogger, type Logger } from './logger';
 import { WebSocketHost } from './relay/websocket-host';
-import { WorkflowRegistry, type WorkflowHandler } from './relay/workflow-registry';
+import type { Registration } from './relay/registration';
+import { WorkflowRegistry, type WorkflowHandler, type WorkflowModule } from './relay/workflow-registry';
 
 export interface WorkflowServerOptions {
   /** Settings; anything missing takes its default (the factory itself never reads the environment). */
   config?: Partial<Config>;
   /** The process logger; one at `config.logLevel` on stdout when omitted. */
   logger?: Logger;
-  /** Workflows to register at once, by name (URL path). */
-  workflows?: Readonly<Record<string, WorkflowHandler>>;
+  /** Workflows to register at once, by name (URL path): functions, or whole workflow modules. */
+  workflows?: Readonly<Record<string, WorkflowHandler | WorkflowModule>>;
   /**
    * How long a client may take to send a request's headers (an upgrade included) before it gets
    * 408 and is dropped; 10 s by default. Tests shorten it.
@@ -22,8 +23,11 @@ export interface WorkflowServerOptions {
 }
 
 export interface WorkflowServer {
-  /** Serves `handler` at `/<name>`. Chainable. Throws on a duplicate or empty name. */
-  workflow(name: string, handler: WorkflowHandler): WorkflowServer;
+  /**
+   * Serves a workflow at `/<name>`, with how to register it (for the status page). Chainable.
+   * Throws on a duplicate or empty name.
+   */
+  workflow(name: string, workflow: WorkflowHandler | WorkflowModule, registration?: Registration): WorkflowServer;
   /** Starts listening; resolves with the bound address (pass port 0 for a free port). */
   listen(port?: number, host?: string): Promise<AddressInfo>;
   /**
@@ -89,8 +93,8 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
   });
 
   const server: WorkflowServer = {
-    workflow(name, handler) {
-      registry.add(name, handler);
+    workflow(name, workflow, registration) {
+      registry.add(name, workflow, registration);
       return server;
     },
     async listen(port = config.port, hostname = config.host) {

@@ -21,7 +21,8 @@ export type { PlaceCall, RegisterRequest, UnregisterRequest, CallIdCarrier } fro
 export type { Mapper } from './relay/var-mappers';
 export { DeviceInfoQuery, DeviceInfoField, type DeviceType } from './relay/device-info';
 export { Uri } from './relay/uri';
-export { createWorkflow, type WorkflowHandler } from './relay/workflow-registry';
+export { createWorkflow, type WorkflowHandler, type WorkflowModule, type WorkflowEntry } from './relay/workflow-registry';
+export type { Registration, SuggestedTrigger } from './relay/registration';
 export { RelayError, RelayErrorCode } from './relay/errors';
 export { isRelayUri, type Target } from './relay/targets';
 export {

@@ -1,3 +1,4 @@
+import type { Registration } from './registration';
 import type { Workflow } from './workflow';
 import { trimSlashes, workflowNameFromUrl } from './workflow-path';
 
@@ -14,11 +15,29 @@ export function createWorkflow(handler: WorkflowHandler): WorkflowHandler {
   return handler;
 }
 
+/**
+ * A workflow file imported whole (`import * as hello from './hello'`): its default export is the
+ * workflow, and its `registration` says how to register it with the `relay` CLI.
+ */
+export interface WorkflowModule {
+  default: WorkflowHandler;
+  registration?: Registration;
+}
+
+/** A registered workflow. */
+export interface WorkflowEntry {
+  name: string;
+  handler: WorkflowHandler;
+  registration?: Registration;
+}
+
 /** Names (URL paths) mapped to workflows. Registration checks its input and throws with the fix. */
 export class WorkflowRegistry {
-  private readonly byName = new Map<string, WorkflowHandler>();
+  private readonly byName = new Map<string, WorkflowEntry>();
 
-  add(name: string, handler: WorkflowHandler): void {
+  add(name: string, workflow: WorkflowHandler | WorkflowModule, registration?: Registration): void {
+    const handler = typeof workflow === 'function' ? workflow : workflow?.default;
+    registration ??= typeof workflow === 'function' ? undefined : workflow?.registration;
     if (typeof name !== 'string' || trimSlashes(name) === '') {
       throw new TypeError(`a workflow needs a non-empty name (its URL path, such as 'hello'), got ${JSON.stringify(name)}`);
     }
@@ -27,22 +46,29 @@ export class WorkflowRegistry {
       throw new TypeError(`workflow name ${JSON.stringify(name)} may not contain '?', '#' or '%': write it unencoded`);
     }
     if (typeof handler !== 'function') {
-      throw new TypeError(`workflow ${JSON.stringify(path)} needs a function (workflow) => { ... }, got ${typeof handler}`);
+      const got = typeof workflow === 'object' && workflow !== null ? 'a module without a default export' : typeof workflow;
+      throw new TypeError(
+        `workflow ${JSON.stringify(path)} needs a function (workflow) => { ... } or a module whose default export is one, got ${got}`,
+      );
     }
     if (this.byName.has(path)) {
       throw new Error(`workflow ${JSON.stringify(path)} is registered twice: give each workflow its own name`);
     }
-    this.byName.set(path, handler);
+    this.byName.set(path, { name: path, handler, registration });
   }
 
   /** The workflow a request URL asks for, or undefined. */
-  match(url: string): { name: string; handler: WorkflowHandler } | undefined {
+  match(url: string): WorkflowEntry | undefined {
     const name = workflowNameFromUrl(url);
-    const handler = name === undefined ? undefined : this.byName.get(name);
-    return name === undefined || handler === undefined ? undefined : { name, handler };
+    return name === undefined ? undefined : this.byName.get(name);
   }
 
   names(): string[] {
     return [...this.byName.keys()];
+  }
+
+  /** Every registered workflow, in registration order. */
+  entries(): WorkflowEntry[] {
+    return [...this.byName.values()];
   }
 }

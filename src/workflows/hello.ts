@@ -1,4 +1,11 @@
-import { createWorkflow, Event } from '../index';
+import { createWorkflow, Event, type Registration } from '../index';
+
+/** Registered on the phrase "hello"; `greeting` is the word said before the name. */
+export const registration: Registration = {
+  description: 'Asks the wearer for their name and greets them.',
+  trigger: { type: 'phrase', phrase: 'hello' },
+  args: { greeting: 'Hello' },
+};
 
 /**
  * Asks the wearer's name and greets them. The greeting comes from the registration arg

@@ -40,6 +40,20 @@ describe('WorkflowRegistry', () => {
     expect(() => registry.add('/', noop)).toThrow("a workflow needs a non-empty name (its URL path, such as 'hello'), got \"/\"");
     expect(() => registry.add('hello/', noop)).toThrow('workflow "hello" is registered twice: give each workflow its own name');
     expect(() => registry.add('a%20b', noop)).toThrow("may not contain '?', '#' or '%': write it unencoded");
-    expect(() => registry.add('x', 'nope' as unknown as typeof noop)).toThrow('workflow "x" needs a function (workflow) => { ... }, got string');
+    expect(() => registry.add('x', 'nope' as unknown as typeof noop)).toThrow(
+      'workflow "x" needs a function (workflow) => { ... } or a module whose default export is one, got string',
+    );
+    expect(() => registry.add('y', {} as unknown as typeof noop)).toThrow('got a module without a default export');
+  });
+
+  it('takes a whole workflow module with its registration', () => {
+    const registry = new WorkflowRegistry();
+    const registration = { description: 'd', trigger: { type: 'phrase', phrase: 'hi' } } as const;
+    registry.add('hi', { default: noop, registration });
+    registry.add('plain', noop);
+    expect(registry.entries()).toEqual([
+      { name: 'hi', handler: noop, registration },
+      { name: 'plain', handler: noop, registration: undefined },
+    ]);
   });
 });
