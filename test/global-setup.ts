@@ -7,7 +7,7 @@ export const BUILD_DIR = join(__dirname, '..', 'test-output', 'dist');
 /** Compiles src/ once per test run, so tests that spawn the real entry never run a stale build. */
 export default function globalSetup(): void {
   const tsc = require.resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(__dirname, '..', 'tsconfig.build.json'), '--outDir', BUILD_DIR], {
+  execFileSync(process.execPath, [tsc, '-p', join(__dirname, '..', 'src', 'tsconfig.json'), '--outDir', BUILD_DIR], {
     stdio: 'inherit',
   });
 }

@@ -1,6 +1,7 @@
 // @ts-check
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { join } from 'node:path';
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'test-output/', 'bench-results/', 'node_modules/'] },
@@ -8,7 +9,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['test/eslint.config.mjs'] }, tsconfigRootDir: join(import.meta.dirname, '..') },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
@@ -21,7 +22,7 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
-  { files: ['eslint.config.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['test/eslint.config.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     // Plain CommonJS fixtures that the @relaypro/sdk child process loads without a build step.
     files: ['test/conformance/*.js'],
