@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readAppInfo } from './app-info';
 import { DEFAULT_CONFIG, type Config } from './config';
@@ -86,9 +86,10 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
     })),
   );
   httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
-  httpServer.on('clientError', (err, socket) => {
+  httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     log.debug({ err }, 'bad HTTP request');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
     else socket.destroy();
   });
 

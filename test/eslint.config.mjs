@@ -24,13 +24,21 @@ export default tseslint.config(
   },
   { files: ['test/eslint.config.mjs'], ...tseslint.configs.disableTypeChecked },
   {
-    // Plain CommonJS fixtures that the @relaypro/sdk child process loads without a build step.
-    files: ['test/conformance/*.js'],
+    // Plain CommonJS fixtures that child processes load without a build step.
+    files: ['test/conformance/*.js', 'test/fixtures/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: 'commonjs',
-      globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'writable' },
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'writable',
+        __dirname: 'readonly',
+        setTimeout: 'readonly',
+        setImmediate: 'readonly',
+      },
     },
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -18,9 +18,9 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts the compiled server with exactly `env` (plus PATH), in `cwd`. */
-export function spawnServer(env: Record<string, string>, cwd = process.cwd()): ServerProcess {
-  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH ?? '', ...env }, cwd });
+/** Starts the compiled server (or another `entry`) with exactly `env` (plus PATH), in `cwd`. */
+export function spawnServer(env: Record<string, string>, cwd = process.cwd(), entry = SERVER_ENTRY): ServerProcess {
+  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', ...env }, cwd });
   const lines: Array<Record<string, unknown>> = [];
   const waiting: Array<{ msg: string; resolve: (line: Record<string, unknown>) => void }> = [];
   let stderr = '';
