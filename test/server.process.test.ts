@@ -10,7 +10,7 @@ afterEach(() => {
 });
 
 function start(env: Record<string, string>, cwd?: string): ServerProcess {
-  const server = spawnServer(env, cwd);
+  const server = spawnServer(env, { cwd });
   running.push(server);
   return server;
 }
@@ -70,4 +70,40 @@ describe('the server process (the Procfile web command)', () => {
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.lines.some((line) => line.level === 'debug')).toBe(false);
   });
+
+  it('on SIGTERM closes a conversation that outlives SHUTDOWN_GRACE_MS with 1001 and still exits 0', async () => {
+    const port = await freePort();
+    const server = start({ PORT: String(port), SHUTDOWN_GRACE_MS: '300' });
+    await server.line('server listening');
+    let listening: () => void = () => undefined;
+    const heardListen = new Promise<void>((resolve) => (listening = resolve));
+    const run = simulate(`ws://127.0.0.1:${port}/hello`, {
+      answers: () => {
+        listening();
+        return new Promise<string>(() => undefined);
+      },
+    });
+    await heardListen;
+    server.child.kill('SIGTERM');
+    const result = await run;
+    expect(result.code).toBe(1001);
+    expect(result.says).toEqual(['What is your name?']);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(await server.line('session closed')).toMatchObject({ endedBy: 'server-shutdown', code: 1001 });
+  });
+
+  it('writes nothing a person said or heard to stdout or stderr at the default level', async () => {
+    const port = await freePort();
+    const server = start({ PORT: String(port) });
+    await server.line('server listening');
+    const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Xanthippe-4d9e'], vars: { greeting: 'Salutations' } });
+    expect(run.says).toEqual(['What is your name?', 'Salutations Xanthippe-4d9e!']);
+    await server.line('session closed');
+    server.child.kill('SIGTERM');
+    await server.exited;
+    const everything = JSON.stringify(server.lines) + server.stderr();
+    for (const secret of ['Xanthippe', 'Salutations', 'What is your name']) expect(everything).not.toContain(secret);
+    expect(server.lines.length).toBeGreaterThanOrEqual(4);
+  });
 });
+

@@ -60,7 +60,7 @@ describe('the process, when workflow code fails outside any handler', () => {
   afterEach(() => process_?.child.kill('SIGKILL'));
 
   function start(port: number): ServerProcess {
-    process_ = spawnServer({ PORT: String(port) }, undefined, join(__dirname, '..', 'fixtures', 'crashing-server.js'));
+    process_ = spawnServer({ PORT: String(port) }, { entry: join(__dirname, '..', 'fixtures', 'crashing-server.js') });
     return process_;
   }
 

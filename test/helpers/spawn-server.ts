@@ -18,9 +18,24 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts the compiled server (or another `entry`) with exactly `env` (plus PATH), in `cwd`. */
-export function spawnServer(env: Record<string, string>, cwd = process.cwd(), entry = SERVER_ENTRY): ServerProcess {
-  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', ...env }, cwd });
+export interface SpawnOptions {
+  cwd?: string;
+  /** The script to run; the compiled real entry by default. */
+  entry?: string;
+  /** Flags for node itself, such as `--expose-gc`. */
+  nodeArgs?: string[];
+}
+
+/**
+ * Starts the compiled server (or another entry) with exactly `env` (plus PATH). An IPC channel
+ * is open for fixtures that answer questions from the test.
+ */
+export function spawnServer(env: Record<string, string>, { cwd = process.cwd(), entry = SERVER_ENTRY, nodeArgs = [] }: SpawnOptions = {}): ServerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    cwd,
+    stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
+  }) as ChildProcessWithoutNullStreams;
   const lines: Array<Record<string, unknown>> = [];
   const waiting: Array<{ msg: string; resolve: (line: Record<string, unknown>) => void }> = [];
   let stderr = '';
