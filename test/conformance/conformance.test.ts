@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { freePort } from '../helpers/free-port';
 import { join } from 'node:path';
 import { createWorkflowServer, Workflow } from '../../src';
 import type { Frame } from '../helpers/relay-peer';
@@ -60,18 +60,6 @@ async function runBoth(url: string): Promise<Run> {
   const { transcript, report } = await runApiSession(url);
   const events = await runEventSession(url);
   return { transcript, report, events };
-}
-
-/** A port free right now: 2.4.0 takes its port only from PORT, so bind port 0, read it, release it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function readyOrExit(child: ChildProcess): Promise<void> {

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { writeTogether } from '../../src/sim/write-together';
 
 /** A frame as the test peer sees it. */
 export type Frame = { _type: string; _id?: string; [key: string]: unknown };
@@ -43,8 +42,7 @@ export class RelayPeer {
    * where 2.4.0 misses an event that follows its response.
    */
   sendTogether(frames: Frame[]): void {
-    const raw = (this.socket as unknown as { _socket: Socket })._socket;
-    raw.write(Buffer.concat(frames.map((frame) => maskedTextFrame(JSON.stringify(frame)))));
+    writeTogether(this.socket, frames);
   }
 
   /** The next frame from the workflow that `accept` takes (the first unread one by default). */
@@ -74,24 +72,4 @@ export class RelayPeer {
     const [wait] = this.waiting.splice(index, 1);
     wait?.resolve(frame);
   }
-}
-
-/** One masked, final text frame, as a WebSocket client must send it (RFC 6455 section 5.2). */
-function maskedTextFrame(text: string): Buffer {
-  const payload = Buffer.from(text);
-  const length = payload.length;
-  const header = length < 126 ? Buffer.alloc(2) : length < 65_536 ? Buffer.alloc(4) : Buffer.alloc(10);
-  header[0] = 0x81;
-  if (length < 126) header[1] = 0x80 | length;
-  else if (length < 65_536) {
-    header[1] = 0x80 | 126;
-    header.writeUInt16BE(length, 2);
-  } else {
-    header[1] = 0x80 | 127;
-    header.writeBigUInt64BE(BigInt(length), 2);
-  }
-  const mask = randomBytes(4);
-  const masked = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) masked[i] = (payload[i] as number) ^ (mask[i % 4] as number);
-  return Buffer.concat([header, mask, masked]);
 }

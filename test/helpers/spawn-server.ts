@@ -1,8 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { BUILD_DIR } from '../global-setup';
+
+export { freePort } from './free-port';
 
 /** The real entry (what the Procfile runs), compiled from src/ by the test run's global setup. */
 export const SERVER_ENTRY = join(BUILD_DIR, 'server.js');
@@ -61,16 +62,4 @@ export function spawnServer(env: Record<string, string>, { cwd = process.cwd(), 
       return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiting.push({ msg, resolve }));
     },
   };
-}
-
-/** A port that was free a moment ago (bound to 0, read back, released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '0.0.0.0', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

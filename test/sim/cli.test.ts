@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createWorkflow, createWorkflowServer, Event, type WorkflowServer } from '../../src';
 import hello from '../../src/workflows/hello';
 import { BUILD_DIR } from '../global-setup';
-import { freePort } from '../helpers/spawn-sdk-server';
+import { freePort } from '../helpers/free-port';
 
 const CLI = join(BUILD_DIR, 'sim', 'cli.js');
 
