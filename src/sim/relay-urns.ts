@@ -1,17 +1,16 @@
+import { Uri } from '../relay/uri';
+
 /**
- * URN helpers for the simulated Relay server (protocol doc section 5). 2.4.0's `Uri` has no
- * interaction builder, and its parsers return ids still percent-encoded, so the simulator has its own.
+ * URN helpers for the simulated Relay server (protocol doc section 5): what the server side needs
+ * beyond the workflow's `Uri` (the interaction URN it sends in `source_uri`, and lenient parsers
+ * that accept the double-encoded names 2.4.0's `isGroupMember` sends).
  */
 
 /** `urn:relay-resource:name:device:<enc(name)>`. */
-export function deviceUrn(name: string): string {
-  return `urn:relay-resource:name:device:${encodeURIComponent(name)}`;
-}
+export const deviceUrn = Uri.deviceName;
 
 /** `urn:relay-resource:name:group:<enc(name)>`. */
-export function groupUrn(name: string): string {
-  return `urn:relay-resource:name:group:${encodeURIComponent(name)}`;
-}
+export const groupUrn = Uri.groupName;
 
 /**
  * The interaction URN the Relay server sends in `source_uri`:
