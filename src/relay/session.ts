@@ -5,6 +5,7 @@ import { Dispatcher } from './dispatcher';
 import { RelayError, RelayErrorCode } from './errors';
 import { eventName, eventPayload, isFrameProblem, missingField, parseFrame, textOf, type Frame } from './frame';
 import { PendingWaits, type EventWatch, type ResponseBody } from './pending-waits';
+import { Timeouts } from './timeouts';
 
 /** A fresh request id: 32 lowercase hex characters, as 2.4.0 makes them. */
 export function makeId(): string {
@@ -76,7 +77,7 @@ export class Session {
    * before the frame is written, so no response can arrive unseen.
    */
   async request(action: string, payload: object, options: RequestOptions = {}): Promise<ResponseBody> {
-    const { id = makeId(), target, timeoutMs = 5_000 } = options;
+    const { id = makeId(), target, timeoutMs = Timeouts.RESPONSE_MS } = options;
     this.assertOpen(action);
     const response = this.waits.expectResponse(id, action, timeoutMs);
     try {
@@ -153,7 +154,7 @@ export class Session {
     }
     this.log.debug({ frame }, 'frame received');
     if (frame._id !== undefined) {
-      if (!this.waits.deliverResponse(frame)) this.ignore(frame, 'ignored a response nobody waits for');
+      if (!this.waits.deliverResponse(frame)) this.ignore(frame, 'ignored a response that answers no pending request');
       return;
     }
     const name = eventName(frame._type);

@@ -93,7 +93,7 @@ describe('hostile and broken input', () => {
       expect.arrayContaining([
         'ignored an event before the start event',
         'ignored a frame of unknown _type',
-        'ignored a response nobody waits for',
+        'ignored a response that answers no pending request',
         'ignored a start event without trigger',
         'ignored a second start event',
       ]),
