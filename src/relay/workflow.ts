@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { toCallIdRequest, type CallIdCarrier, type PlaceCall, type RegisterRequest, type UnregisterRequest } from './calls';
 import { DeviceInfoField, DeviceInfoQuery, readDeviceInfo, type DeviceType } from './device-info';
 import { Event, Language } from './event';
@@ -46,6 +47,19 @@ export class Workflow {
 
   /** @internal Built by the runtime for each session. */
   constructor(private readonly session: Session) {}
+
+  /**
+   * The workflow's logger: the session's pino child, so every line carries the session id, the
+   * workflow name and Heroku's request id. Log outcomes and counts at info; never what a person
+   * said or heard, nor a message's text (the logger censors only the fields it knows, such as
+   * `text`). Not the same as {@link logMessage}, which sends Relay analytics.
+   *
+   * @example
+   * workflow.log.info({ members: 3, acknowledged: 2 }, 'broadcast summary')
+   */
+  get log(): Logger {
+    return this.session.log;
+  }
 
   // ---- events ----------------------------------------------------------------------------
 
