@@ -54,8 +54,9 @@ export default createWorkflow((workflow) => {
     timerSet = false;
     workflow.log.info({ outcome }, 'panic alarm ended');
     if (interaction !== '') {
-      await workflow.sayAndWait(interaction, line);
-      await workflow.endInteraction(interaction, 'panic');
+      // Best effort: whatever fails here, the session still terminates.
+      await workflow.sayAndWait(interaction, line).catch((err: unknown) => workflow.log.warn({ err }, 'could not tell the wearer'));
+      await workflow.endInteraction(interaction, 'panic').catch(() => undefined);
     }
     await workflow.terminate();
   }
