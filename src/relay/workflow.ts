@@ -45,20 +45,21 @@ export type VarValue = string | number | boolean | undefined | symbol | Array<st
 export class Workflow {
   private defaultAnalyticEventParameters: Record<string, unknown> = {};
 
-  /** @internal Built by the runtime for each session. */
-  constructor(private readonly session: Session) {}
-
   /**
    * The workflow's logger: the session's pino child, so every line carries the session id, the
    * workflow name and Heroku's request id. Log outcomes and counts at info; never what a person
    * said or heard, nor a message's text (the logger censors only the fields it knows, such as
-   * `text`). Not the same as {@link logMessage}, which sends Relay analytics.
+   * `text`). Not the same as {@link logMessage}, which sends Relay analytics. An instance field
+   * rather than a getter, so that the prototype holds only 2.4.0's methods.
    *
    * @example
    * workflow.log.info({ members: 3, acknowledged: 2 }, 'broadcast summary')
    */
-  get log(): Logger {
-    return this.session.log;
+  readonly log: Logger;
+
+  /** @internal Built by the runtime for each session. */
+  constructor(private readonly session: Session) {
+    this.log = session.log;
   }
 
   // ---- events ----------------------------------------------------------------------------
