@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { toCallIdRequest, type CallIdCarrier, type PlaceCall, type RegisterRequest, type UnregisterRequest } from './calls';
 import { DeviceInfoField, DeviceInfoQuery, readDeviceInfo, type DeviceType } from './device-info';
 import { Event, Language } from './event';
@@ -44,8 +45,22 @@ export type VarValue = string | number | boolean | undefined | symbol | Array<st
 export class Workflow {
   private defaultAnalyticEventParameters: Record<string, unknown> = {};
 
+  /**
+   * The workflow's logger: the session's pino child, so every line carries the session id, the
+   * workflow name and Heroku's request id. Log outcomes and counts at info; never what a person
+   * said or heard, nor a message's text (the logger censors only the fields it knows, such as
+   * `text`). Not the same as {@link logMessage}, which sends Relay analytics. An instance field
+   * rather than a getter, so that the prototype holds only 2.4.0's methods.
+   *
+   * @example
+   * workflow.log.info({ members: 3, acknowledged: 2 }, 'broadcast summary')
+   */
+  readonly log: Logger;
+
   /** @internal Built by the runtime for each session. */
-  constructor(private readonly session: Session) {}
+  constructor(private readonly session: Session) {
+    this.log = session.log;
+  }
 
   // ---- events ----------------------------------------------------------------------------
 

@@ -11,6 +11,10 @@ export interface SimCliOptions {
   deviceName?: string;
   timerSpeedup: number;
   promptGapMs?: number;
+  /** Who acknowledges broadcasts and alerts: `none`, or device names (default: every targeted device). */
+  acknowledgers?: 'none' | string[];
+  /** Milliseconds before each acknowledgement. */
+  ackDelayMs?: number;
   /** Print every raw frame too. */
   transcript: boolean;
 }
@@ -32,6 +36,8 @@ Options:
   --var <key=value>       a registration arg the workflow reads with getVar (repeatable)
   --device <name>         the simulated device's name (default Sim)
   --group <name=a,b,...>  a group and its member devices, for group queries and alerts (repeatable)
+  --ack <a,b,...|none>    who acknowledges broadcasts and alerts, in order (default: every targeted device but this one)
+  --ack-after <ms>        delay before each acknowledgement (default: the --gap); a cancel stops the rest
   --speedup <n>           make timers fire n times sooner (default 1)
   --gap <ms>              delay between a response and the events it causes (default 5)
   --transcript            print every raw frame as well
@@ -70,6 +76,8 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
         device: { type: 'string' },
         group: { type: 'string', multiple: true, default: [] },
         speedup: { type: 'string', default: '1' },
+        ack: { type: 'string' },
+        'ack-after': { type: 'string' },
         gap: { type: 'string' },
         transcript: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -92,6 +100,8 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
   if (!(speedup > 0)) return { kind: 'error', message: `--speedup must be a positive number, got ${JSON.stringify(values.speedup)}` };
   const gap = values.gap === undefined ? undefined : Number(values.gap);
   if (gap !== undefined && !(gap >= 0)) return { kind: 'error', message: `--gap must be a number of milliseconds, got ${JSON.stringify(values.gap)}` };
+  const ackAfter = values['ack-after'] === undefined ? undefined : Number(values['ack-after']);
+  if (ackAfter !== undefined && !(ackAfter >= 0)) return { kind: 'error', message: `--ack-after must be a number of milliseconds, got ${JSON.stringify(values['ack-after'])}` };
 
   const args = pairs('--arg', values.arg);
   const vars = pairs('--var', values.var);
@@ -115,6 +125,8 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
   };
   if (values.device !== undefined) options.deviceName = values.device;
   if (gap !== undefined) options.promptGapMs = gap;
+  if (values.ack !== undefined) options.acknowledgers = values.ack === 'none' ? 'none' : values.ack.split(',').filter(Boolean);
+  if (ackAfter !== undefined) options.ackDelayMs = ackAfter;
   return { kind: 'run', options };
 }
 

@@ -40,6 +40,12 @@ export interface RelaySimulatorOptions {
    */
   acknowledgers?: 'targets' | 'none' | readonly string[];
   /**
+   * Milliseconds before each acknowledgement (the first counted from the notification's
+   * response). Default: `promptGapMs`. Acknowledgements not yet sent when the workflow cancels
+   * the notification are dropped, as a cancelled alert can no longer be acknowledged.
+   */
+  ackDelayMs?: number;
+  /**
    * Errors to inject, as `wf_api_error_response {error}`: by action name (`get_device_info`,
    * `say`...), or a function of the request returning the error string or undefined.
    */

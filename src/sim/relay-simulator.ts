@@ -73,6 +73,8 @@ export class RelaySimulator {
   private closedByRelay = false;
   private end?: SimulationEnd;
   private incidents = 0;
+  /** The latest broadcast/alert/notify of each name, and whether the workflow has cancelled it. */
+  private readonly liveNotifications = new Map<string, { cancelled: boolean }>();
 
   private constructor(
     private readonly socket: WebSocket,
@@ -276,12 +278,19 @@ export class RelaySimulator {
     }
   }
 
+  /**
+   * An interaction counts as open (for {@link pressButton}) once its `started` event is on the
+   * wire: a real device cannot press a button in an interaction the workflow has not heard of yet.
+   */
   private async startInteraction(frame: Frame, targets: string[]): Promise<void> {
     const name = String(frame.name);
     const uris = targets.map((target) => interactionUrn(name, deviceOfUrn(target) ?? target));
-    for (const uri of uris) this.records.interactions.push({ name, uri, ended: false });
-    this.note(`interaction "${name}" started`);
-    await this.wire.respond(frame, {}, [...uris.map((uri) => lifecycleEvent('started', uri)), ...uris.map((uri) => lifecycleEvent('resumed', uri))]);
+    const events = [...uris.map((uri) => lifecycleEvent('started', uri)), ...uris.map((uri) => lifecycleEvent('resumed', uri))];
+    await this.wire.respond(frame, {}, events, (event) => {
+      if (event.type !== 'started') return;
+      this.records.interactions.push({ name, uri: String(event.source_uri), ended: false });
+      this.note(`interaction "${name}" started`);
+    });
   }
 
   /** The target is an interaction URN, or (2.4.0 style) a device URN plus the interaction name. */
@@ -349,7 +358,9 @@ export class RelaySimulator {
 
   /**
    * Broadcast, alert and notify reach the targeted devices; each acknowledging device then sends
-   * `wf_api_notification_event {event: "ack_event", source_uri: <that device>, notification_state}`.
+   * `wf_api_notification_event {event: "ack_event", source_uri: <that device>, notification_state}`,
+   * `ackDelayMs` apart. Once the workflow cancels the notification, the devices that have not
+   * acknowledged yet no longer can: their acknowledgements are dropped.
    */
   private async notification(frame: Frame, targets: string[]): Promise<void> {
     const type = String(frame.type);
@@ -360,16 +371,27 @@ export class RelaySimulator {
     this.records.notifications.push(record);
     if (type === 'cancel') {
       this.note(`cancels notification "${name}"`);
+      const live = this.liveNotifications.get(name);
+      if (live !== undefined) live.cancelled = true;
       return this.wire.respond(frame);
     }
     this.note(`sends ${type} "${name}": ${String(frame.text)}`);
+    const live = { cancelled: false };
+    this.liveNotifications.set(name, live);
     const created = this.groups.devicesOf(targets);
-    const ackers = this.acknowledgersOf(created);
-    const events = ackEvents(name, created, ackers);
-    await this.wire.respond(frame, {}, events, (event) => {
+    const events = ackEvents(name, created, this.acknowledgersOf(created));
+    const acknowledge = (event: Frame) => {
       record.acknowledgedBy.push(String(event.source_uri));
       this.note(`${nameInUrn(String(event.source_uri), 'device') ?? String(event.source_uri)} acknowledges "${name}"`);
-    });
+    };
+    if (this.options.together === true) return this.wire.respond(frame, {}, events, acknowledge);
+    await this.wire.respond(frame);
+    for (const event of events) {
+      await this.wire.gap(this.options.ackDelayMs);
+      if (!this.wire.open || live.cancelled) return;
+      acknowledge(event);
+      this.send(event);
+    }
   }
 
   private acknowledgersOf(created: string[]): string[] {

@@ -111,6 +111,8 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
       groups: options.groups,
       timerSpeedup: options.timerSpeedup,
       ...(options.promptGapMs === undefined ? {} : { promptGapMs: options.promptGapMs }),
+      ...(options.acknowledgers === undefined ? {} : { acknowledgers: options.acknowledgers }),
+      ...(options.ackDelayMs === undefined ? {} : { ackDelayMs: options.ackDelayMs }),
       ...(options.deviceName === undefined ? {} : { device: { name: options.deviceName } }),
       answers: () =>
         new Promise<string | undefined>((resolve) => {

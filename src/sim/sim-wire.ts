@@ -67,14 +67,14 @@ export class SimWire {
     }
   }
 
-  /** Waits the configured gap. Never settles once {@link release} has run, so nothing follows a close. */
-  gap(): Promise<void> {
+  /** Waits `ms` (the configured gap by default). Never settles once {@link release} has run, so nothing follows a close. */
+  gap(ms = this.options.gapMs): Promise<void> {
     return new Promise((resolve) => {
       if (this.released) return;
       const timer = setTimeout(() => {
         this.gaps.delete(timer);
         resolve();
-      }, this.options.gapMs);
+      }, ms);
       this.gaps.add(timer);
     });
   }

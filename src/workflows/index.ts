@@ -1,5 +1,7 @@
 import type { WorkflowModule } from '../relay/workflow-registry';
+import * as broadcast from './broadcast';
 import * as hello from './hello';
+import * as panic from './panic';
 
 /**
  * Every workflow this app serves, by name. The name is the URL path: `hello` is served at
@@ -8,4 +10,6 @@ import * as hello from './hello';
  */
 export const workflows: Readonly<Record<string, WorkflowModule>> = {
   hello,
+  panic,
+  broadcast,
 };

@@ -21,6 +21,12 @@ describe('parseSimArgs', () => {
     });
   });
 
+  it('reads who acknowledges and after how long', () => {
+    expect(parseSimArgs(['panic', '--ack', 'Carol,Bob', '--ack-after', '2000'], 8080)).toMatchObject({ options: { acknowledgers: ['Carol', 'Bob'], ackDelayMs: 2000 } });
+    expect(parseSimArgs(['panic', '--ack', 'none'], 8080)).toMatchObject({ options: { acknowledgers: 'none' } });
+    expect(parseSimArgs(['panic'], 8080)).not.toHaveProperty('options.acknowledgers');
+  });
+
   it('prefers --url, and takes --phrase and nfc payloads', () => {
     expect(parseSimArgs(['--url', 'ws://x:1/y', '--phrase', 'open up'], 8080)).toMatchObject({ options: { url: 'ws://x:1/y', trigger: { type: 'phrase', phrase: 'open up' } } });
     expect(parseSimArgs(['t', '--trigger', 'nfc', '--arg', 'room=3'], 8080)).toMatchObject({ options: { trigger: { type: 'nfc', nfcPayload: { room: '3' } } } });
@@ -32,6 +38,7 @@ describe('parseSimArgs', () => {
     [['a', '--var', 'novalue'], '--var takes key=value'],
     [['a', '--port', 'x'], '--port must be'],
     [['a', '--speedup', '0'], '--speedup must be'],
+    [['a', '--ack-after', 'soon'], '--ack-after must be'],
     [['a', '--bogus'], 'bogus'],
   ])('explains a mistake: %j', (argv, message) => {
     expect(parseSimArgs(argv, 8080)).toEqual({ kind: 'error', message: expect.stringContaining(message) });

@@ -227,6 +227,28 @@ describe('RelaySimulator: answering requests', () => {
     expect(run.log).toEqual(expect.arrayContaining(['sends alert "fire": Fire in B', 'Bo acknowledges "fire"']));
   });
 
+  it('spaces acknowledgements ackDelayMs apart and drops those not yet sent once the workflow cancels', async () => {
+    const group = 'urn:relay-resource:name:group:Security';
+    const { run, workflow } = await play(
+      async (wf) => {
+        await wf.start();
+        const response = await wf.request('notification', { originator: DEVICE, type: 'alert', name: 'fire', text: 'Fire in B' }, [group]);
+        const first = await wf.event('wf_api_notification_event');
+        expect(first.source_uri).toBe('urn:relay-resource:name:device:Cy');
+        expect(wf.readOf.get(first)).not.toBe(wf.readOf.get(response));
+        await wf.request('notification', { type: 'cancel', name: 'fire' }, [group]);
+        // Stay connected past the moment Bo's acknowledgement was due (200 ms after Cy's) before terminating.
+        await wf.request('set_timer', { type: 'timeout', name: 'past due', timeout: 400, timeout_type: 'ms' });
+        await wf.event('wf_api_timer_fired_event');
+        await wf.terminate();
+      },
+      { groups: { Security: ['Bo', 'Cy'] }, acknowledgers: ['Cy', 'Bo'], ackDelayMs: 200 },
+    );
+    expect(workflow.received.filter((frame) => frame._type === 'wf_api_notification_event')).toHaveLength(1);
+    expect(run.notifications[0]?.acknowledgedBy).toEqual(['urn:relay-resource:name:device:Cy']);
+    expect(run.log).not.toContain('Bo acknowledges "fire"');
+  });
+
   it('sends no acknowledgements when acknowledgers is none', async () => {
     const { workflow } = await play(
       async (wf) => {

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { createWorkflow, createWorkflowServer, Event, type WorkflowServer } from '../../src';
 import { parseSimArgs } from '../../src/sim/parse-sim-args';
 import { runTerminalDevice } from '../../src/sim/run-terminal-device';
+import * as panic from '../../src/workflows/panic';
 
 /** Resolves with everything written to `stream` once it contains `text`. */
 function whenWritten(stream: PassThrough, text: string): Promise<string> {
@@ -44,5 +45,46 @@ describe('the terminal device, in process', () => {
     input.write('/quit\n');
     expect(await status).toBe(1);
     await hungUp;
+  });
+});
+
+describe('the terminal device playing the panic sample', () => {
+  let server: WorkflowServer;
+  let port: number;
+
+  beforeAll(async () => {
+    server = createWorkflowServer({ config: { logLevel: 'silent' }, workflows: { panic } });
+    ({ port } = await server.listen(0, '127.0.0.1'));
+  });
+
+  afterAll(() => server.close(0));
+
+  /** Runs `npm run sim -- panic <flags>` in process with piped `lines`; resolves with the status and output. */
+  async function sim(flags: string[], lines: string[] = []): Promise<{ status: number; output: string }> {
+    const parsed = parseSimArgs(['--url', `ws://127.0.0.1:${port}/panic`, ...flags], 8080);
+    if (parsed.kind !== 'run') throw new Error('bad arguments');
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let written = '';
+    output.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    input.end(lines.map((line) => `${line}\n`).join(''));
+    const status = await runTerminalDevice({ options: parsed.options, input, output, errorOutput: new PassThrough(), interactive: false });
+    return { status, output: written };
+  }
+
+  it('shows the alarm flow with --ack and --ack-after: the named responder acknowledges and the others no longer can', async () => {
+    const { status, output } = await sim(['--group', 'Security=Bob,Carol', '--ack', 'Carol,Bob', '--ack-after', '20']);
+    expect(status).toBe(0);
+    const flow = ['LED ring flashing red', 'says: Calling for help', 'sends alert "panic"', 'Carol acknowledges "panic"', 'cancels notification "panic"', 'says: Carol is on the way.', 'workflow terminated'];
+    const positions = flow.map((line) => output.indexOf(line));
+    expect(positions.every((at) => at >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  it('lets the person cancel with /double when --ack none leaves the alarm waiting', async () => {
+    const { status, output } = await sim(['--group', 'Security=Bob', '--ack', 'none'], ['/double']);
+    expect(status).toBe(0);
+    expect(output).toContain('double press on the action button');
+    expect(output).toContain('says: Alarm cancelled.');
   });
 });
