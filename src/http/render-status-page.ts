@@ -22,6 +22,7 @@ dl.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));g
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88rem}
 pre,.url{background:var(--code);border:1px solid var(--line);border-radius:.45rem;padding:.55rem .7rem;margin:0;white-space:pre-wrap;overflow-wrap:anywhere;user-select:all}
 .url{display:block}.note{border-left:4px solid var(--warn);background:var(--card);padding:.6rem .9rem;border-radius:.4rem;margin:1rem 0}
+p code,.note code,footer code{white-space:nowrap}
 footer{margin-top:2rem;color:var(--muted);font-size:.9rem}a{color:var(--accent)}
 `;
 
