@@ -21,7 +21,7 @@ dl.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));g
 .trigger{font-size:.85rem;color:var(--accent);font-weight:600;margin-left:.5rem}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88rem}
 pre,.url{background:var(--code);border:1px solid var(--line);border-radius:.45rem;padding:.55rem .7rem;margin:0;white-space:pre-wrap;overflow-wrap:anywhere;user-select:all}
-.url{display:block}.note{border-left:4px solid var(--warn);background:var(--card);padding:.6rem .9rem;border-radius:.4rem;margin:1rem 0}
+.url{display:block}.command{overflow-wrap:normal}.command .w{display:inline-block;max-width:100%;overflow-wrap:anywhere}.note{border-left:4px solid var(--warn);background:var(--card);padding:.6rem .9rem;border-radius:.4rem;margin:1rem 0}
 p code,.note code,footer code{white-space:nowrap}
 footer{margin-top:2rem;color:var(--muted);font-size:.9rem}a{color:var(--accent)}
 `;
@@ -43,8 +43,8 @@ export function renderStatusPage(report: StatusReport): string {
 <p class="lead">This server hosts Relay voice workflows over WebSocket. Register each one below with the
 <code>relay</code> CLI (<code>npm install -g @relaypro/cli</code>, then <code>relay login</code>).</p>
 <dl class="facts">
-${fact('Heroku release', report.heroku.release ?? 'not shown')}
-${fact('Commit', report.heroku.commit?.slice(0, 12) ?? 'not shown')}
+${fact('Heroku release', report.heroku.release ?? 'unknown')}
+${fact('Commit', report.heroku.commit?.slice(0, 12) ?? 'unknown')}
 ${fact('Uptime', formatUptime(report.uptimeSeconds))}
 ${fact('Open sessions', String(report.sessions))}
 </dl>
@@ -62,13 +62,30 @@ function renderWorkflow(workflow: WorkflowReport): string {
   const command =
     workflow.command === null
       ? '<p>This workflow declares no <code>registration</code>; export one next to its code to get a command here.</p>'
-      : `<div class="label">Register it</div><pre class="command">${escapeHtml(workflow.command)}</pre>`;
+      : `<div class="label">Register it</div><pre class="command">${renderCommand(workflow.command)}</pre>`;
   return `<section class="card workflow" id="workflow-${escapeHtml(workflow.name)}">
 <h3><code>/${escapeHtml(workflow.name)}</code>${workflow.trigger === null ? '' : `<span class="trigger">${escapeHtml(describeTrigger(workflow.trigger))}</span>`}</h3>
 ${workflow.description === null ? '' : `<p>${escapeHtml(workflow.description)}</p>`}
 <div class="label">WebSocket URL</div><code class="url">${escapeHtml(workflow.url)}</code>
 ${command}
 </section>`;
+}
+
+/**
+ * Each shell word (a flag with its value) in its own inline block, so lines wrap between them and
+ * never inside one (a browser would otherwise break `--arg` after its first dash); the text copies
+ * unchanged.
+ */
+function renderCommand(command: string): string {
+  const words = command.match(/(?:[^\s'\\]+|\\.|'[^']*')+/g) ?? [];
+  // A flag stays on the line of its value.
+  const groups: string[] = [];
+  for (const word of words) {
+    const last = groups.length - 1;
+    if (last >= 0 && /^-/.test(groups[last]!) && !groups[last]!.includes(' ') && !word.startsWith('-')) groups[last] += ` ${word}`;
+    else groups.push(word);
+  }
+  return groups.map((group) => `<span class="w">${escapeHtml(group)}</span>`).join(' ');
 }
 
 function tokenNote(): string {

@@ -66,4 +66,25 @@ describe('the status page in a real browser (headless Chromium)', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'status-page.png'), fullPage: true });
     await page.close();
   });
+
+  it('locally, without token or dyno metadata: ws:// URLs, a plain command and the metadata hint', async () => {
+    const local = createWorkflowServer({ logger: memoryLogger().logger, workflows: { hello } });
+    const { port: localPort } = await local.listen(0, '127.0.0.1');
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://localhost:${localPort}/`);
+      const card = page.locator('#workflow-hello');
+      // The context sends X-Forwarded-Proto: https, so the scheme is wss; the host is what the browser asked for.
+      expect(await card.locator('code.url').innerText()).toBe(`wss://localhost:${localPort}/hello`);
+      expect(await card.locator('pre.command').innerText()).toBe(
+        `relay workflow:create:phrase --name hello --uri wss://localhost:${localPort}/hello --trigger hello --arg greeting=Hello -i '<device id>'`,
+      );
+      expect(await page.locator('body').innerText()).toContain('heroku labs:enable runtime-dyno-metadata');
+      expect(await page.locator('.note').count()).toBe(0);
+      await page.screenshot({ path: join(SCREENSHOTS, 'status-page-open.png'), fullPage: true });
+      await page.close();
+    } finally {
+      await local.close(0);
+    }
+  });
 });

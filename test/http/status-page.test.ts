@@ -8,6 +8,12 @@ import { parseRelayCommand } from './parse-relay-command';
 const HEROKU = { host: 'demo-1234.herokuapp.com', 'x-forwarded-proto': 'https' };
 const TOKEN = 'tok-0123456789abcdef-secret';
 
+/** The text of each `<pre class="command">`, as a browser shows it: tags dropped, entities decoded. */
+function commandsShown(html: string): string[] {
+  const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+  return [...html.matchAll(/<pre class="command">(.*?)<\/pre>/gs)].map((m) => m[1]!.replace(/<[^>]*>/g, '').replace(/&(amp|lt|gt|quot|#39);/g, (e) => entities[e]!));
+}
+
 const servers: WorkflowServer[] = [];
 afterEach(() => Promise.all(servers.splice(0).map((server) => server.close(0))));
 
@@ -24,9 +30,9 @@ describe('GET / (the status page)', () => {
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.body).toContain('<code class="url">wss://demo-1234.herokuapp.com/hello</code>');
-    expect(page.body).toContain(
-      '<pre class="command">relay workflow:create:phrase --name hello --uri wss://demo-1234.herokuapp.com/hello --trigger hello --arg greeting=Hello -i &#39;&lt;device id&gt;&#39;</pre>',
-    );
+    expect(commandsShown(page.body)).toEqual([
+      "relay workflow:create:phrase --name hello --uri wss://demo-1234.herokuapp.com/hello --trigger hello --arg greeting=Hello -i '<device id>'",
+    ]);
     expect(page.body).toContain('Asks the wearer for their name and greets them.');
   });
 
@@ -117,7 +123,8 @@ describe('GET / (the status page)', () => {
     expect(page.body).not.toContain('<img');
     expect(page.body).not.toContain('<b>');
     expect(page.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
-    expect(page.body).toContain('--trigger &#39;it&#39;\\&#39;&#39;s &lt;b&gt;&#39;');
+    expect(page.body).toContain('<span class="w">--trigger &#39;it&#39;\\&#39;&#39;s &lt;b&gt;&#39;</span>');
+    expect(commandsShown(page.body)[0]).toBe(`relay workflow:create:phrase --name page --uri wss://demo-1234.herokuapp.com/page --trigger 'it'\\''s <b>' -i '<device id>'`);
     expect(page.body).toContain('This workflow declares no <code>registration</code>');
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
   });
