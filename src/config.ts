@@ -29,7 +29,41 @@ export interface Config {
   readonly workflowToken: string | undefined;
   /** Log frames at debug with speech, `say` text and audio in clear (local debugging only). */
   readonly logPrivateData: boolean;
+  /** The app's public host name, from Heroku dyno metadata; workflows' `wss://` URLs are logged with it. */
+  readonly herokuAppDomain: string | undefined;
+  /** The Heroku release running (`v42`), from dyno metadata; shown on the status page. */
+  readonly herokuReleaseVersion: string | undefined;
+  /** The git commit of the slug running, from dyno metadata; shown on the status page. */
+  readonly herokuSlugCommit: string | undefined;
 }
+
+/**
+ * Every variable {@link loadConfig} reads, with its description: the exact text `.env.example`
+ * (the comment above the variable) and `app.json` (`env.<name>.description`) must carry. A test
+ * checks both files and the README table against this list, and this list against the source.
+ */
+export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
+  PORT: 'TCP port to listen on. Heroku sets it for every web dyno. Default 8080.',
+  HOST: "Interface to bind. 0.0.0.0 is what Heroku's router expects. Default 0.0.0.0.",
+  LOG_LEVEL: 'Lowest level written to the log: trace, debug, info, warn, error, fatal or silent. Default info.',
+  HEARTBEAT_MS:
+    "Milliseconds between WebSocket pings; a session whose peer missed the last pong is ended. Must stay under Heroku's 55 s idle cut-off. Default 25000.",
+  SHUTDOWN_GRACE_MS:
+    "Milliseconds a shutdown (SIGTERM on deploys and restarts) lets open sessions finish before closing them with code 1001. Must end before Heroku's SIGKILL at 30 s. Default 25000.",
+  MAX_PAYLOAD_BYTES:
+    'Largest incoming WebSocket message in bytes (1024 to 104857600); a bigger one closes its session with code 1009. Default 4194304.',
+  MAX_SESSIONS: 'Most workflow sessions open at once (1 to 100000); upgrades beyond it get HTTP 503. Default 1000.',
+  WORKFLOW_TOKEN:
+    'Shared secret: when set, Relay must connect with ?token=<this value> at the end of the workflow URI, or gets HTTP 401. 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32 makes one). Default unset: anyone with the URL can connect.',
+  LOG_PRIVATE_DATA:
+    'true logs every frame at debug level with speech, say text and audio in clear: for debugging on your own machine only. Default false.',
+  HEROKU_APP_DEFAULT_DOMAIN_NAME:
+    "Set by Heroku when dyno metadata is on (heroku labs:enable runtime-dyno-metadata): the app's host name, used to log each workflow's public wss:// URL at startup. Do not set it yourself.",
+  HEROKU_RELEASE_VERSION:
+    'Set by Heroku when dyno metadata is on: the release running, such as v42, shown on the status page. Do not set it yourself.',
+  HEROKU_SLUG_COMMIT:
+    'Set by Heroku when dyno metadata is on: the git commit running, shown on the status page. Do not set it yourself.',
+});
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
   port: 8080,
@@ -42,6 +76,9 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   maxSessions: 1000,
   workflowToken: undefined,
   logPrivateData: false,
+  herokuAppDomain: undefined,
+  herokuReleaseVersion: undefined,
+  herokuSlugCommit: undefined,
 });
 
 /** A variable with a value the server cannot use. The message names the variable and the fix. */
@@ -94,6 +131,9 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     maxSessions: readInteger('MAX_SESSIONS', value('MAX_SESSIONS'), DEFAULT_CONFIG.maxSessions, 1, 100_000),
     workflowToken: readToken('WORKFLOW_TOKEN', value('WORKFLOW_TOKEN')),
     logPrivateData: readBoolean('LOG_PRIVATE_DATA', value('LOG_PRIVATE_DATA'), DEFAULT_CONFIG.logPrivateData),
+    herokuAppDomain: readDomain('HEROKU_APP_DEFAULT_DOMAIN_NAME', value('HEROKU_APP_DEFAULT_DOMAIN_NAME')),
+    herokuReleaseVersion: readPattern('HEROKU_RELEASE_VERSION', value('HEROKU_RELEASE_VERSION'), /^v\d{1,9}$/, 'v followed by digits, such as v42'),
+    herokuSlugCommit: readPattern('HEROKU_SLUG_COMMIT', value('HEROKU_SLUG_COMMIT'), /^[0-9a-f]{7,64}$/, 'a git commit id (hex)'),
   });
 }
 
@@ -115,15 +155,31 @@ function readInteger(name: string, raw: string | undefined, fallback: number, mi
   return parsed;
 }
 
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
 function readHost(name: string, raw: string | undefined, fallback: string): string {
   if (raw === undefined) return fallback;
-  const hostname = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
-  if (isIP(raw) === 0 && !hostname.test(raw)) {
+  if (isIP(raw) === 0 && !HOSTNAME.test(raw)) {
     throw new ConfigError(
       name,
       `${name} must be an IP address or a host name (use 0.0.0.0 on Heroku), got ${JSON.stringify(raw)}`,
     );
   }
+  return raw;
+}
+
+/** A DNS name only (no port, no scheme): it becomes part of logged URLs. */
+function readDomain(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!HOSTNAME.test(raw)) {
+    throw new ConfigError(name, `${name} must be a host name such as my-app-1a2b3c4d5e6f.herokuapp.com, got ${JSON.stringify(raw)}`);
+  }
+  return raw.toLowerCase();
+}
+
+function readPattern(name: string, raw: string | undefined, pattern: RegExp, what: string): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!pattern.test(raw)) throw new ConfigError(name, `${name} must be ${what}, got ${JSON.stringify(raw)}`);
   return raw;
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readAppInfo } from './app-info';
 import { DEFAULT_CONFIG, type Config } from './config';
 import { createHttpHandler } from './http/create-http-handler';
+import { logListening } from './http/log-listening';
 import { createLogger, type Logger } from './logger';
 import { WebSocketHost } from './relay/websocket-host';
 import type { Registration } from './relay/registration';
@@ -79,10 +80,12 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
     },
     createHttpHandler(() => ({
       app,
-      workflows: registry.names(),
+      release: { version: config.herokuReleaseVersion, commit: config.herokuSlugCommit },
+      workflows: registry.entries(),
       sessions: host.size,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       draining: closing !== undefined,
+      tokenRequired: config.workflowToken !== undefined,
     })),
   );
   httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
@@ -100,11 +103,8 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
     },
     async listen(port = config.port, hostname = config.host) {
       const address = await listenOn(httpServer, port, hostname);
-      const shown = ['0.0.0.0', '::'].includes(address.address) ? 'localhost' : address.address;
-      const workflows = Object.fromEntries(registry.names().map((name) => [name, `ws://${shown}:${address.port}/${name}`]));
-      const access = config.workflowToken === undefined ? 'open' : 'token';
-      log.info({ address: address.address, port: address.port, workflows, access }, 'server listening');
-      if (access === 'open') {
+      logListening(log, address, registry.names(), config);
+      if (config.workflowToken === undefined) {
         log.warn('WORKFLOW_TOKEN is not set: anyone who knows a workflow URL can open a session (see README, Security)');
       }
       return address;

@@ -15,6 +15,9 @@ describe('loadConfig', () => {
       maxSessions: 1000,
       workflowToken: undefined,
       logPrivateData: false,
+      herokuAppDomain: undefined,
+      herokuReleaseVersion: undefined,
+      herokuSlugCommit: undefined,
     });
     expect(loadConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -30,6 +33,9 @@ describe('loadConfig', () => {
       MAX_SESSIONS: '10',
       WORKFLOW_TOKEN: 'a1b2c3d4e5f6a7b8c9d0',
       LOG_PRIVATE_DATA: 'true',
+      HEROKU_APP_DEFAULT_DOMAIN_NAME: 'Demo-1234-0123456789ab.herokuapp.com',
+      HEROKU_RELEASE_VERSION: 'v42',
+      HEROKU_SLUG_COMMIT: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b',
     });
     expect(config).toEqual({
       port: 5006,
@@ -41,6 +47,9 @@ describe('loadConfig', () => {
       maxSessions: 10,
       workflowToken: 'a1b2c3d4e5f6a7b8c9d0',
       logPrivateData: true,
+      herokuAppDomain: 'demo-1234-0123456789ab.herokuapp.com',
+      herokuReleaseVersion: 'v42',
+      herokuSlugCommit: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b',
     });
   });
 
@@ -65,6 +74,13 @@ describe('loadConfig', () => {
     ['MAX_PAYLOAD_BYTES', '10', 'MAX_PAYLOAD_BYTES must be an integer from 1024 to 104857600, got "10"'],
     ['MAX_SESSIONS', 'lots', 'MAX_SESSIONS must be an integer from 1 to 100000, got "lots"'],
     ['LOG_PRIVATE_DATA', 'maybe', 'LOG_PRIVATE_DATA must be true or false, got "maybe"'],
+    [
+      'HEROKU_APP_DEFAULT_DOMAIN_NAME',
+      'https://x.herokuapp.com',
+      'HEROKU_APP_DEFAULT_DOMAIN_NAME must be a host name such as my-app-1a2b3c4d5e6f.herokuapp.com, got "https://x.herokuapp.com"',
+    ],
+    ['HEROKU_RELEASE_VERSION', '42', 'HEROKU_RELEASE_VERSION must be v followed by digits, such as v42, got "42"'],
+    ['HEROKU_SLUG_COMMIT', 'main', 'HEROKU_SLUG_COMMIT must be a git commit id (hex), got "main"'],
   ])('rejects %s=%s with a message naming the variable, the value and what is allowed', (name, value, message) => {
     const load = () => loadConfig({ [name]: value });
     expect(load).toThrow(ConfigError);

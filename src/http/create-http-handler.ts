@@ -1,18 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppInfo } from '../app-info';
-import { renderHomePage } from './render-home-page';
+import { publicBaseUrl } from './public-base-url';
+import { renderStatusPage } from './render-status-page';
+import { buildStatusReport, type HttpStatus } from './status-report';
 
-export interface HttpStatus {
-  app: AppInfo;
-  workflows: string[];
-  sessions: number;
-  uptimeSeconds: number;
-  draining: boolean;
-}
+export type { HttpStatus };
+
+/** The page has no scripts and loads nothing: inline styles only. */
+const PAGE_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  Vary: 'Accept',
+};
 
 /**
- * The plain-HTTP side: `GET /` names the app and lists its workflows, `GET /health` answers JSON
- * for uptime checks. Everything else is 404 (or 405 for other methods).
+ * The plain-HTTP side: `GET /` is the status page (HTML, or JSON for `Accept: application/json`),
+ * `GET /health` answers JSON for uptime checks. Everything else is 404 (or 405 for other methods).
+ * Both answer from memory only: `/` is what wakes a sleeping dyno, so it must be quick.
  */
 export function createHttpHandler(status: () => HttpStatus) {
   return function handleHttp(request: IncomingMessage, response: ServerResponse): void {
@@ -33,11 +37,22 @@ export function createHttpHandler(status: () => HttpStatus) {
       return;
     }
     if (path === '/') {
-      send(response, 200, 'text/html; charset=utf-8', renderHomePage(current));
+      const report = buildStatusReport(current, publicBaseUrl(request));
+      if (wantsJson(request)) send(response, 200, 'application/json', JSON.stringify(report), { Vary: 'Accept' });
+      else send(response, 200, 'text/html; charset=utf-8', renderStatusPage(report), PAGE_HEADERS);
       return;
     }
-    send(response, 404, 'application/json', JSON.stringify({ error: 'not found', workflows: current.workflows.map((n) => `/${n}`) }));
+    const workflows = current.workflows.map(({ name }) => `/${name}`);
+    send(response, 404, 'application/json', JSON.stringify({ error: 'not found', workflows }));
   };
+}
+
+/** JSON when the client asks for it before (or instead of) HTML; browsers send text/html first. */
+function wantsJson(request: IncomingMessage): boolean {
+  const accept = (request.headers.accept ?? '').toLowerCase();
+  const json = accept.indexOf('application/json');
+  const html = accept.indexOf('text/html');
+  return json !== -1 && (html === -1 || json < html);
 }
 
 function send(response: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {

@@ -1,0 +1,124 @@
+import type { SuggestedTrigger } from '../relay/registration';
+import { escapeHtml } from './escape-html';
+import { DEVICE_PLACEHOLDER } from './relay-command';
+import type { StatusReport, WorkflowReport } from './status-report';
+import { TOKEN_PLACEHOLDER } from './workflow-url';
+
+const STYLE = `
+:root{color-scheme:light dark;--bg:#f6f7f9;--card:#fff;--ink:#1d2330;--muted:#5b6475;--line:#dde1e8;--accent:#6d28d9;--ok:#15803d;--warn:#b45309;--code:#f1f3f7}
+@media (prefers-color-scheme:dark){:root{--bg:#11141a;--card:#1a1f28;--ink:#e8ebf1;--muted:#9aa3b2;--line:#2c3340;--accent:#a78bfa;--ok:#4ade80;--warn:#fbbf24;--code:#232a35}}
+*{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--ink);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{max-width:56rem;margin:0 auto;padding:2rem 1.25rem 3rem}
+header{display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1rem;margin-bottom:.25rem}
+h1{font-size:1.6rem;margin:0}h2{font-size:1.15rem;margin:2rem 0 .75rem}h3{font-size:1.1rem;margin:0}
+.version{color:var(--muted);font-size:.95rem}.pill{display:inline-block;padding:.1rem .6rem;border-radius:999px;font-size:.8rem;font-weight:600;border:1px solid currentColor}
+.ok{color:var(--ok)}.draining{color:var(--warn)}.lead{color:var(--muted);margin:.25rem 0 1.25rem}
+dl.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:.75rem;margin:0}
+.facts div{background:var(--card);border:1px solid var(--line);border-radius:.6rem;padding:.6rem .8rem}
+.facts dt{font-size:.8rem;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}.facts dd{margin:0;font-weight:600;overflow-wrap:anywhere}
+.card{background:var(--card);border:1px solid var(--line);border-radius:.75rem;padding:1rem 1.1rem;margin-bottom:1rem}
+.card p{margin:.35rem 0 .75rem;color:var(--muted)}.label{font-size:.8rem;color:var(--muted);margin:.6rem 0 .2rem}
+.trigger{font-size:.85rem;color:var(--accent);font-weight:600;margin-left:.5rem}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88rem}
+pre,.url{background:var(--code);border:1px solid var(--line);border-radius:.45rem;padding:.55rem .7rem;margin:0;white-space:pre-wrap;overflow-wrap:anywhere;user-select:all}
+.url{display:block}.command{overflow-wrap:normal}.command .w{display:inline-block;max-width:100%;overflow-wrap:anywhere}.note{border-left:4px solid var(--warn);background:var(--card);padding:.6rem .9rem;border-radius:.4rem;margin:1rem 0}
+p code,.note code,footer code{white-space:nowrap}
+footer{margin-top:2rem;color:var(--muted);font-size:.9rem}a{color:var(--accent)}
+`;
+
+/**
+ * The status page for people: what this server is, whether it is up, and for every workflow the
+ * URL to register and the `relay` command that does it. Every value is escaped; the page has no
+ * script and loads nothing else.
+ */
+export function renderStatusPage(report: StatusReport): string {
+  const { app } = report;
+  const workflows = report.workflows.map(renderWorkflow).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(app.name)}: Relay workflows</title><style>${STYLE}</style></head>
+<body><main>
+<header><h1>${escapeHtml(app.name)}</h1><span class="version">v${escapeHtml(app.version)}</span>
+<span class="pill ${report.status}">${report.status === 'ok' ? 'up' : 'draining'}</span></header>
+<p class="lead">This server hosts Relay voice workflows over WebSocket. Register each one below with the
+<code>relay</code> CLI (<code>npm install -g @relaypro/cli</code>, then <code>relay login</code>).</p>
+<dl class="facts">
+${fact('Heroku release', report.heroku.release ?? 'unknown')}
+${fact('Commit', report.heroku.commit?.slice(0, 12) ?? 'unknown')}
+${fact('Uptime', formatUptime(report.uptimeSeconds))}
+${fact('Open sessions', String(report.sessions))}
+</dl>
+${report.heroku.release === null ? '<p class="lead">Release and commit appear once dyno metadata is on: <code>heroku labs:enable runtime-dyno-metadata</code>, then deploy again.</p>' : ''}
+${report.access === 'token' ? tokenNote() : ''}
+<h2>Workflows (${report.workflows.length})</h2>
+${workflows || '<p>No workflows are registered in this server.</p>'}
+<footer>In each command, replace <code>${escapeHtml(DEVICE_PLACEHOLDER)}</code> with the id of the device to install on.
+Machine-readable: this page with <code>Accept: application/json</code>; liveness: <a href="/health">/health</a>.</footer>
+</main></body></html>
+`;
+}
+
+function renderWorkflow(workflow: WorkflowReport): string {
+  const command =
+    workflow.command === null
+      ? '<p>This workflow declares no <code>registration</code>; export one next to its code to get a command here.</p>'
+      : `<div class="label">Register it</div><pre class="command">${renderCommand(workflow.command)}</pre>`;
+  return `<section class="card workflow" id="workflow-${escapeHtml(workflow.name)}">
+<h3><code>/${escapeHtml(workflow.name)}</code>${workflow.trigger === null ? '' : `<span class="trigger">${escapeHtml(describeTrigger(workflow.trigger))}</span>`}</h3>
+${workflow.description === null ? '' : `<p>${escapeHtml(workflow.description)}</p>`}
+<div class="label">WebSocket URL</div><code class="url">${escapeHtml(workflow.url)}</code>
+${command}
+</section>`;
+}
+
+/**
+ * Each shell word (a flag with its value) in its own inline block, so lines wrap between them and
+ * never inside one (a browser would otherwise break `--arg` after its first dash); the text copies
+ * unchanged.
+ */
+function renderCommand(command: string): string {
+  const words = command.match(/(?:[^\s'\\]+|\\.|'[^']*')+/g) ?? [];
+  // A flag stays on the line of its value.
+  const groups: string[] = [];
+  for (const word of words) {
+    const last = groups.length - 1;
+    if (last >= 0 && /^-/.test(groups[last]!) && !groups[last]!.includes(' ') && !word.startsWith('-')) groups[last] += ` ${word}`;
+    else groups.push(word);
+  }
+  return groups.map((group) => `<span class="w">${escapeHtml(group)}</span>`).join(' ');
+}
+
+function tokenNote(): string {
+  return `<div class="note"><strong>This server requires a token.</strong> The URLs below show
+<code>${escapeHtml(TOKEN_PLACEHOLDER)}</code> where it goes; the token itself is never shown here. Get it with
+<code>heroku config:get WORKFLOW_TOKEN</code> and put it in place of the placeholder.</div>`;
+}
+
+function fact(term: string, value: string): string {
+  return `<div><dt>${escapeHtml(term)}</dt><dd>${escapeHtml(value)}</dd></div>`;
+}
+
+function describeTrigger(trigger: SuggestedTrigger): string {
+  switch (trigger.type) {
+    case 'phrase':
+      return `says “${trigger.phrase}”`;
+    case 'button':
+      return `${trigger.taps} tap`;
+    case 'http':
+      return 'HTTP POST';
+    case 'nfc':
+      return 'NFC tag';
+    case 'event':
+      return `${trigger.event} event`;
+  }
+}
+
+/** `42 s`, `7 min`, `3 h 12 min`, `2 d 5 h`. */
+export function formatUptime(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}

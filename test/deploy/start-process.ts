@@ -1,0 +1,56 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface StartedProcess {
+  /** Resolves with the first output line (stdout or stderr) that matches, already written or still to come. */
+  line: (pattern: RegExp) => Promise<string>;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Signals the whole process group (the command and what it started). */
+  signal: (signal: NodeJS.Signals) => void;
+}
+
+/** Starts a command in its own process group and watches its output line by line. */
+export function startProcess(command: string, args: string[], options: SpawnOptions): StartedProcess {
+  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiting: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  const onLine = (line: string) => {
+    lines.push(line);
+    for (const wait of waiting.filter((w) => w.pattern.test(line))) {
+      waiting.splice(waiting.indexOf(wait), 1);
+      wait.resolve(line);
+    }
+  };
+  createInterface({ input: child.stdout }).on('line', onLine);
+  createInterface({ input: child.stderr }).on('line', onLine);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let running = true;
+  void exited.then(() => (running = false));
+  return {
+    output: () => lines.join('\n'),
+    exited,
+    signal: (signal) => {
+      if (!running || child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // The group is already gone.
+      }
+    },
+    line: (pattern) => {
+      const seen = lines.find((line) => pattern.test(line));
+      return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiting.push({ pattern, resolve }));
+    },
+  };
+}
+
+/** Runs a command to the end; rejects with its output when it fails. */
+export async function run(command: string, args: string[], options: SpawnOptions): Promise<string> {
+  const started = startProcess(command, args, options);
+  const { code, signal } = await started.exited;
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${code ?? signal}):\n${started.output()}`);
+  return started.output();
+}
