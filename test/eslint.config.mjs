@@ -25,7 +25,7 @@ export default tseslint.config(
   { files: ['test/eslint.config.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     // Plain CommonJS fixtures that the @relaypro/sdk child process loads without a build step.
-    files: ['test/conformance/*.js'],
+    files: ['test/conformance/*.js', 'test/bench/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
