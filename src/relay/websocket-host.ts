@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { rejectUpgrade } from './reject-upgrade';
-import { Session } from './session';
+import { makeId, Session } from './session';
 import { tokenMatches } from './token-matches';
 import { Workflow } from './workflow';
 import type { WorkflowRegistry } from './workflow-registry';
@@ -105,7 +104,7 @@ export class WebSocketHost {
   }
 
   private open(ws: WebSocket, request: IncomingMessage, name: string, handler: (workflow: Workflow) => void): void {
-    const id = randomBytes(8).toString('hex');
+    const id = makeId().slice(0, 16);
     const log = this.log.child({ session: id, workflow: name, requestId: requestIdOf(request) });
     const session = new Session({ socket: ws, log, id, onClosed: (closed) => this.sessions.delete(closed) });
     this.sessions.add(session);
