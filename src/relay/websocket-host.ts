@@ -38,6 +38,7 @@ export class WebSocketHost {
   private readonly maxSessions: number;
   private readonly token: string | undefined;
   private draining = false;
+  private readonly onSocketError = (err: Error) => this.log.debug({ err }, 'socket error during upgrade');
 
   constructor({ registry, log, heartbeatMs, maxPayloadBytes, maxSessions, token }: WebSocketHostOptions) {
     this.registry = registry;
@@ -58,7 +59,9 @@ export class WebSocketHost {
    * full) are answered before the handshake, so no workflow code runs for them.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', (err) => this.log.debug({ err }, 'socket error during upgrade'));
+    // One shared listener: a closure made here would share this call's scope, and so keep the
+    // upgrade request (headers and all) alive for as long as the socket lives.
+    socket.on('error', this.onSocketError);
     const url = request.url ?? '/';
     // The query string may hold the token: it is never logged.
     const path = url.split('?')[0]?.slice(0, 200);
