@@ -7,9 +7,19 @@ import { eventName, eventPayload, isFrameProblem, missingField, parseFrame, text
 import { PendingWaits, type EventWatch, type ResponseBody } from './pending-waits';
 import { Timeouts } from './timeouts';
 
+/** Random bytes drawn in blocks: one randomBytes call per id was 6% of the server's CPU under load. */
+const ID_BLOCK = 4096;
+let idPool = Buffer.alloc(0);
+let idOffset = 0;
+
 /** A fresh request id: 32 lowercase hex characters, as 2.4.0 makes them. */
 export function makeId(): string {
-  return randomBytes(16).toString('hex');
+  if (idOffset + 16 > idPool.length) {
+    idPool = randomBytes(ID_BLOCK);
+    idOffset = 0;
+  }
+  idOffset += 16;
+  return idPool.toString('hex', idOffset - 16, idOffset);
 }
 
 /** How a session ended, as logged on `session closed`. */

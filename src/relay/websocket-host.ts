@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { rejectUpgrade } from './reject-upgrade';
-import { Session } from './session';
+import { makeId, Session } from './session';
 import { tokenMatches } from './token-matches';
 import { Workflow } from './workflow';
 import type { WorkflowRegistry } from './workflow-registry';
@@ -39,6 +38,7 @@ export class WebSocketHost {
   private readonly maxSessions: number;
   private readonly token: string | undefined;
   private draining = false;
+  private readonly onSocketError = (err: Error) => this.log.debug({ err }, 'socket error during upgrade');
 
   constructor({ registry, log, heartbeatMs, maxPayloadBytes, maxSessions, token }: WebSocketHostOptions) {
     this.registry = registry;
@@ -59,7 +59,9 @@ export class WebSocketHost {
    * full) are answered before the handshake, so no workflow code runs for them.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', (err) => this.log.debug({ err }, 'socket error during upgrade'));
+    // One shared listener: a closure made here would share this call's scope, and so keep the
+    // upgrade request (headers and all) alive for as long as the socket lives.
+    socket.on('error', this.onSocketError);
     const url = request.url ?? '/';
     // The query string may hold the token: it is never logged.
     const path = url.split('?')[0]?.slice(0, 200);
@@ -105,7 +107,7 @@ export class WebSocketHost {
   }
 
   private open(ws: WebSocket, request: IncomingMessage, name: string, handler: (workflow: Workflow) => void): void {
-    const id = randomBytes(8).toString('hex');
+    const id = makeId().slice(0, 16);
     const log = this.log.child({ session: id, workflow: name, requestId: requestIdOf(request) });
     const session = new Session({ socket: ws, log, id, onClosed: (closed) => this.sessions.delete(closed) });
     this.sessions.add(session);

@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+/** The two servers compared: this project's, and the bare @relaypro/sdk 2.4.0 `relay()` server. */
+export type ServerKind = 'project' | 'sdk';
+export const SERVER_KINDS: readonly ServerKind[] = ['project', 'sdk'];
+
+export interface BenchServerOptions {
+  kind: ServerKind;
+  /** The script node runs: dist/server.js for the project, sdk-hello.js for the SDK. */
+  entry: string;
+  cwd: string;
+  /** MAX_SESSIONS for the project's server (2.4.0 has no limit). */
+  maxSessions: number;
+}
+
+/** A server child process whose stdout and stderr go to pipes that are drained (and counted) as they fill. */
+export interface BenchServer {
+  kind: ServerKind;
+  pid: number;
+  url: string;
+  /** performance.now() just before the spawn. */
+  spawnedAt: number;
+  /** Bytes and lines written to stdout + stderr so far. */
+  output: { bytes: number; lines: number };
+  /** Throws, with the end of its stderr, if the process has exited. */
+  assertRunning(): void;
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago (bound to 0, read back, released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts one server as on Heroku: `node <entry>` with PORT, NODE_ENV=production, default logging,
+ * stdout to a pipe. Only loopback is ever used to reach it.
+ */
+export async function startBenchServer({ kind, entry, cwd, maxSessions }: BenchServerOptions): Promise<BenchServer> {
+  const port = await freePort();
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port) };
+  // Set explicitly, so that a developer's .env cannot change what is measured.
+  if (kind === 'project') Object.assign(env, { LOG_LEVEL: 'info', MAX_SESSIONS: String(maxSessions) });
+  const spawnedAt = performance.now();
+  const child: ChildProcess = spawn(process.execPath, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { bytes: 0, lines: 0 };
+  const count = (chunk: Buffer) => {
+    output.bytes += chunk.length;
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) output.lines += 1;
+  };
+  let stderrTail = '';
+  child.stdout?.on('data', count);
+  child.stderr?.on('data', (chunk: Buffer) => {
+    count(chunk);
+    stderrTail = (stderrTail + chunk.toString()).slice(-2_000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.pid === undefined) throw new Error(`could not start ${kind} server (${entry})`);
+  return {
+    kind,
+    pid: child.pid,
+    url: `ws://127.0.0.1:${port}/hello`,
+    spawnedAt,
+    output,
+    assertRunning: () => {
+      if (child.exitCode === null && child.signalCode === null) return;
+      throw new Error(`the ${kind} server exited (${child.exitCode ?? child.signalCode}); its stderr ended with:\n${stderrTail}`);
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

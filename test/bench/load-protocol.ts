@@ -1,0 +1,53 @@
+/** The commands the bench sends its load process over IPC, and the replies. */
+
+/** How the simulator paces its frames; the same for both servers in a phase. */
+export interface Pacing {
+  /** The simulator's `promptGapMs`. */
+  gapMs: number;
+  /** Write each response and its events in one TCP write (the simulator's `together`). */
+  together: boolean;
+  /** A session that has not ended this long after it started counts as failed. */
+  timeoutMs: number;
+}
+
+export type LoadCommand =
+  /** Runs `sessions` hello sessions, `concurrency` at a time. */
+  | ({ cmd: 'run'; url: string; sessions: number; concurrency: number } & Pacing)
+  /** Opens `count` more sessions and keeps each waiting in `listen`; replies once all are there. */
+  | ({ cmd: 'hold'; url: string; count: number } & Pacing)
+  /** Answers every held session's `listen` and replies once they have all ended. */
+  | { cmd: 'release' }
+  /** Runs one session, retrying every `retryMs` until the server listens, for at most `deadlineMs`. */
+  | ({ cmd: 'boot'; url: string; retryMs: number; deadlineMs: number } & Pacing);
+
+export interface RunReply {
+  completed: number;
+  failed: number;
+  wallMs: number;
+  /** Duration of every completed session, ms. */
+  durations: number[];
+}
+
+export interface HoldReply {
+  held: number;
+  failed: number;
+}
+
+export interface ReleaseReply {
+  completed: number;
+  failed: number;
+}
+
+export interface BootReply {
+  ok: boolean;
+  attempts: number;
+}
+
+export type LoadReply = RunReply | HoldReply | ReleaseReply | BootReply;
+
+/** An envelope either way: the reply carries the id of its command, or an error. */
+export interface Envelope<T> {
+  id: number;
+  body?: T;
+  error?: string;
+}
