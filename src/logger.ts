@@ -31,7 +31,8 @@ export interface LoggerOptions {
 
 /**
  * The one logger of the process: one JSON line per event. Every session logs through a child of
- * it (see `createSessionLogger`), so its lines carry the session id, workflow and request id.
+ * it (the WebSocket host makes one per session), so its lines carry the session id, workflow and
+ * request id.
  */
 export function createLogger({ level = 'info', destination, logPrivateData = false }: LoggerOptions = {}): Logger {
   const options = {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { freePort } from '../helpers/free-port';
 
 /** The two servers compared: this project's, and the bare @relaypro/sdk 2.4.0 `relay()` server. */
 export type ServerKind = 'project' | 'sdk';
@@ -27,18 +27,6 @@ export interface BenchServer {
   /** Throws, with the end of its stderr, if the process has exited. */
   assertRunning(): void;
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago (bound to 0, read back, released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /**
