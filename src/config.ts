@@ -113,13 +113,14 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     logLevel: readLogLevel('LOG_LEVEL', value('LOG_LEVEL'), DEFAULT_CONFIG.logLevel),
     // Heroku's router cuts a WebSocket that carries no byte for 55 s, so pings must come sooner.
     heartbeatMs: readInteger('HEARTBEAT_MS', value('HEARTBEAT_MS'), DEFAULT_CONFIG.heartbeatMs, 10, 54_000),
-    // Heroku sends SIGKILL 30 s after SIGTERM; the grace must end before that, with time to close.
+    // Heroku sends SIGKILL 30 s after SIGTERM. After the grace, closing handshakes may take up to
+    // 4 s more (websocket-host.ts), so the grace stops at 25 s.
     shutdownGraceMs: readInteger(
       'SHUTDOWN_GRACE_MS',
       value('SHUTDOWN_GRACE_MS'),
       DEFAULT_CONFIG.shutdownGraceMs,
       0,
-      28_000,
+      25_000,
     ),
     maxPayloadBytes: readInteger(
       'MAX_PAYLOAD_BYTES',

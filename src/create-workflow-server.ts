@@ -64,6 +64,7 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
     maxPayloadBytes: config.maxPayloadBytes,
     maxSessions: config.maxSessions,
     token: config.workflowToken,
+    logPayloads: config.logPrivateData,
   });
   const startedAt = Date.now();
   let closing: Promise<void> | undefined;
@@ -90,7 +91,8 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
   );
   httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
   httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    log.debug({ err }, 'bad HTTP request');
+    // The error carries the raw request (and maybe a token): log only its code.
+    log.debug({ code: err.code }, 'bad HTTP request');
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
     else socket.destroy();

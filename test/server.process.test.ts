@@ -2,6 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate } from '../src';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { BUILD_DIR } from './global-setup';
 import { freePort, spawnServer, type ServerProcess } from './helpers/spawn-server';
 
 const running: ServerProcess[] = [];
@@ -107,3 +110,12 @@ describe('the server process (the Procfile web command)', () => {
   });
 });
 
+
+describe('a server that is built but never listens', () => {
+  it('lets the process exit by itself (no timer keeps it alive)', async () => {
+    const entry = join(BUILD_DIR, 'index.js');
+    const child = spawn(process.execPath, ['-e', `require(${JSON.stringify(entry)}).createWorkflowServer({ config: { logLevel: 'silent' } })`]);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  });
+});

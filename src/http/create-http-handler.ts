@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pathOf } from '../relay/workflow-path';
 import { publicBaseUrl } from './public-base-url';
 import { renderStatusPage } from './render-status-page';
 import { buildStatusReport, type HttpStatus } from './status-report';
@@ -20,7 +21,7 @@ const PAGE_HEADERS = {
  */
 export function createHttpHandler(status: () => HttpStatus) {
   return function handleHttp(request: IncomingMessage, response: ServerResponse): void {
-    const path = (request.url ?? '/').split('?')[0];
+    const path = pathOf(request.url ?? '/');
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       send(response, 405, 'application/json', JSON.stringify({ error: 'only GET and HEAD are served' }), { Allow: 'GET, HEAD' });
       return;

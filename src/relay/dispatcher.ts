@@ -56,12 +56,6 @@ export class Dispatcher {
     void this.drain();
   }
 
-  /** Reports a failure of workflow code outside any handler (the workflow function itself). */
-  reportError(source: string, error: unknown): void {
-    this.queue.push(() => this.fail(source, error));
-    void this.drain();
-  }
-
   private async drain(): Promise<void> {
     if (this.running) return;
     this.running = true;

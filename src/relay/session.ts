@@ -37,11 +37,29 @@ const CLOSE_AFTER_STOP_MS = 5_000;
 /** A peer whose frames are ignored this often is not the Relay server; it is closed with 1008. */
 const MAX_IGNORED_FRAMES = 100;
 
+/**
+ * Events waiting behind a running handler. The Relay server sends a handful at a time; a peer
+ * that piles up more (each up to MAX_PAYLOAD_BYTES) is closed with 1008 before memory grows.
+ */
+const MAX_QUEUED_EVENTS = 256;
+
+/**
+ * What a frame looks like in a debug line: its type, id and the names of its fields. Payloads
+ * are nested in ways no redaction list can follow (trigger args, push options, call passwords),
+ * so their values appear only when the owner opts in with LOG_PRIVATE_DATA.
+ */
+function outline(frame: Frame): { _type: string; _id?: string; fields: string[] } {
+  const { _type, _id, ...rest } = frame;
+  return { _type, _id, fields: Object.keys(rest) };
+}
+
 export interface SessionOptions {
   socket: WebSocket;
   log: Logger;
   id: string;
   onClosed: (session: Session) => void;
+  /** Log whole frames at debug (LOG_PRIVATE_DATA); otherwise only their {@link outline}. */
+  logPayloads?: boolean;
 }
 
 /**
@@ -63,9 +81,11 @@ export class Session {
   private ignored = 0;
   private stopTimer?: NodeJS.Timeout;
   private readonly onClosed: (session: Session) => void;
+  private readonly logPayloads: boolean;
 
-  constructor({ socket, log, id, onClosed }: SessionOptions) {
+  constructor({ socket, log, id, onClosed, logPayloads = false }: SessionOptions) {
     this.id = id;
+    this.logPayloads = logPayloads;
     this.socket = socket;
     this.log = log;
     this.onClosed = onClosed;
@@ -90,11 +110,13 @@ export class Session {
     const { id = makeId(), target, timeoutMs = Timeouts.RESPONSE_MS } = options;
     this.assertOpen(action);
     const response = this.waits.expectResponse(id, action, timeoutMs);
+    // Handled from the start: if the timeout fires while the send is still held up, the rejection
+    // must not count as unhandled. The caller still gets it from `response`.
+    response.catch(() => undefined);
     try {
       await this.send({ _id: id, _type: `wf_api_${action}_request`, _target: target, ...payload });
     } catch (error) {
       this.waits.forgetResponse(id);
-      response.catch(() => undefined);
       throw error;
     }
     return response;
@@ -103,7 +125,7 @@ export class Session {
   /** Sends a frame that expects no response (such as `wf_api_terminate_request`). */
   send(frame: Frame): Promise<void> {
     if (!this.isOpen) return Promise.reject(this.notConnected(frame._type));
-    this.log.debug({ frame }, 'frame sent');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame sent');
     return new Promise((resolve, reject) => {
       this.socket.send(JSON.stringify(frame), (err) => {
         if (err === undefined || err === null) resolve();
@@ -162,7 +184,7 @@ export class Session {
       this.refuse(frame.closeCode, frame.problem);
       return;
     }
-    this.log.debug({ frame }, 'frame received');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame received');
     if (frame._id !== undefined) {
       if (!this.waits.deliverResponse(frame)) this.ignore(frame, 'ignored a response that answers no pending request');
       return;
@@ -173,6 +195,10 @@ export class Session {
     if (missing !== undefined) return this.ignore(frame, `ignored a ${name} event without ${missing}`);
     if (name === 'start' && this.started) return this.ignore(frame, 'ignored a second start event');
     if (name !== 'start' && !this.started) return this.ignore(frame, 'ignored an event before the start event');
+    if (this.dispatcher.backlog >= MAX_QUEUED_EVENTS) {
+      this.refuse(1008, 'too many events waiting for their handlers');
+      return;
+    }
     this.started = true;
     this.waits.deliverEvent(frame);
     if (name === 'stop') this.closeSoonAfterStop();

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { rejectUpgrade } from './reject-upgrade';
 import { makeId, Session } from './session';
 import { tokenMatches } from './token-matches';
+import { pathOf } from './workflow-path';
 import { Workflow } from './workflow';
 import type { WorkflowRegistry } from './workflow-registry';
 
@@ -19,6 +20,8 @@ export interface WebSocketHostOptions {
   maxSessions: number;
   /** When set, upgrades must carry it as the `token` query parameter. */
   token?: string;
+  /** Log whole frames at debug (LOG_PRIVATE_DATA). */
+  logPayloads?: boolean;
 }
 
 /** How long closed-with-1001 sessions get to finish their closing handshake before being cut. */
@@ -37,16 +40,19 @@ export class WebSocketHost {
   private readonly log: Logger;
   private readonly maxSessions: number;
   private readonly token: string | undefined;
+  private readonly logPayloads: boolean;
   private draining = false;
   private readonly onSocketError = (err: Error) => this.log.debug({ err }, 'socket error during upgrade');
 
-  constructor({ registry, log, heartbeatMs, maxPayloadBytes, maxSessions, token }: WebSocketHostOptions) {
+  constructor({ registry, log, heartbeatMs, maxPayloadBytes, maxSessions, token, logPayloads = false }: WebSocketHostOptions) {
     this.registry = registry;
+    this.logPayloads = logPayloads;
     this.log = log;
     this.maxSessions = maxSessions;
     this.token = token;
     this.wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: maxPayloadBytes });
-    this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
+    // Unref'd: a server that never listens (or failed to) must not keep the process alive.
+    this.heartbeat = setInterval(() => this.beat(), heartbeatMs).unref();
   }
 
   /** Number of open sessions. */
@@ -64,7 +70,7 @@ export class WebSocketHost {
     socket.on('error', this.onSocketError);
     const url = request.url ?? '/';
     // The query string may hold the token: it is never logged.
-    const path = url.split('?')[0]?.slice(0, 200);
+    const path = pathOf(url).slice(0, 200);
     if (this.draining) {
       rejectUpgrade(socket, 503, 'this server is restarting; try again in a moment', { 'Retry-After': '1' });
       return;
@@ -85,7 +91,10 @@ export class WebSocketHost {
       rejectUpgrade(socket, 503, 'this server is at its session limit; try again in a moment', { 'Retry-After': '5' });
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, request, match.name, match.handler));
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      socket.off('error', this.onSocketError);
+      this.open(ws, request, match.name, match.handler);
+    });
   }
 
   /**
@@ -109,14 +118,19 @@ export class WebSocketHost {
   private open(ws: WebSocket, request: IncomingMessage, name: string, handler: (workflow: Workflow) => void): void {
     const id = makeId().slice(0, 16);
     const log = this.log.child({ session: id, workflow: name, requestId: requestIdOf(request) });
-    const session = new Session({ socket: ws, log, id, onClosed: (closed) => this.sessions.delete(closed) });
+    const session = new Session({ socket: ws, log, id, logPayloads: this.logPayloads, onClosed: (closed) => this.sessions.delete(closed) });
     this.sessions.add(session);
     log.info('session opened');
-    try {
-      handler(new Workflow(session));
-    } catch (err) {
-      log.error({ err }, 'workflow function threw while the session opened; closing it with 1011');
+    const fail = (err: unknown) => {
+      log.error({ err }, 'workflow function failed while the session opened; closing it with 1011');
       session.end('workflow-failed', 1011, 'workflow failed');
+    };
+    try {
+      // Typed as returning void, but an async workflow function returns a promise that may reject.
+      const result: unknown = handler(new Workflow(session));
+      if (result instanceof Promise) result.catch(fail);
+    } catch (err) {
+      fail(err);
     }
   }
 

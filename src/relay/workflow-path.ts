@@ -4,13 +4,17 @@
  * `hello world`. Undefined when the path cannot be decoded.
  */
 export function workflowNameFromUrl(url: string): string | undefined {
-  const end = url.search(/[?#]/);
-  const path = end === -1 ? url : url.slice(0, end);
   try {
-    return decodeURIComponent(trimSlashes(path));
+    return decodeURIComponent(trimSlashes(pathOf(url)));
   } catch {
     return undefined;
   }
+}
+
+/** A request URL without its query string or fragment (which may hold the token: never log them). */
+export function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
 }
 
 /** `//a/b/` → `a/b`. Registered names are trimmed the same way. */

@@ -26,7 +26,12 @@ describe('hostile and broken input', () => {
   beforeAll(async () => {
     server = createWorkflowServer({
       logger: logs.logger,
-      workflows: { hello, recorder },
+      workflows: {
+        hello,
+        recorder,
+        // Its start handler never returns: every later event waits in the queue.
+        busy: (workflow: Workflow) => workflow.on(Event.START, () => new Promise(() => undefined)),
+      },
       config: { maxPayloadBytes: 64 * 1024, maxSessions: 50 },
       headersTimeoutMs: 300,
     });
@@ -103,6 +108,14 @@ describe('hostile and broken input', () => {
   it('closes a session that keeps sending frames it has no use for, with 1008', async () => {
     const peer = await RelayPeer.connect(url('/recorder'));
     for (let i = 0; i < 150; i++) peer.send({ _type: 'wf_api_mystery_thing' });
+    expect((await peer.closed).code).toBe(1008);
+  });
+
+  it('closes a session that piles up events behind a busy handler, with 1008', async () => {
+    const peer = await RelayPeer.connect(url('/busy'));
+    peer.send(startEvent());
+    const button = { _type: 'wf_api_button_event', button: 'action', taps: 'single', source_uri: 'urn:relay-resource:name:device:x' };
+    for (let i = 0; i < 300; i++) peer.send(button);
     expect((await peer.closed).code).toBe(1008);
   });
 

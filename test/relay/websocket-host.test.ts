@@ -172,12 +172,29 @@ describe('sessions', () => {
     });
     const peer = await RelayPeer.connect(`ws://${base}/broken`);
     expect((await peer.closed).code).toBe(1011);
-    expect(await logged(logs, 'workflow function threw while the session opened; closing it with 1011')).toMatchObject({
+    expect(await logged(logs, 'workflow function failed while the session opened; closing it with 1011')).toMatchObject({
       workflow: 'broken',
       err: expect.objectContaining({ message: 'bad workflow' }),
     });
     const run = await simulate(`ws://${base}/hello`, { answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
+  });
+
+  it('closes with 1011 when an async workflow function rejects as the session opens', async () => {
+    const { base, server, logs } = await start({
+      // The misuse under test: an async workflow function (the type asks for a plain one).
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      broken: async () => {
+        await Promise.resolve();
+        throw new Error('async bad workflow');
+      },
+    });
+    const peer = await RelayPeer.connect(`ws://${base}/broken`);
+    expect((await peer.closed).code).toBe(1011);
+    expect(await logged(logs, 'workflow function failed while the session opened; closing it with 1011')).toMatchObject({
+      err: expect.objectContaining({ message: 'async bad workflow' }),
+    });
+    while (server.sessions > 0) await new Promise((resolve) => setImmediate(resolve));
   });
 
   it('runs one handler at a time, in arrival order, with 2.4.0 lifecycle narrowing', async () => {
