@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { BUILD_DIR } from './global-setup';
 import { freePort, spawnServer, type ServerProcess } from './helpers/spawn-server';
+import { heldAnswer } from './helpers/held-answer';
 
 const running: ServerProcess[] = [];
 afterEach(() => {
@@ -43,20 +44,13 @@ describe('the server process (the Procfile web command)', () => {
     const port = await freePort();
     const server = start({ PORT: String(port), SHUTDOWN_GRACE_MS: '20000' });
     await server.line('server listening');
-    let listening: () => void = () => undefined;
-    const heardListen = new Promise<void>((resolve) => (listening = resolve));
-    let speak: (answer: string) => void = () => undefined;
-    const run = simulate(`ws://127.0.0.1:${port}/hello`, {
-      answers: () => {
-        listening();
-        return new Promise<string>((resolve) => (speak = resolve));
-      },
-    });
-    await heardListen;
+    const held = heldAnswer();
+    const run = simulate(`ws://127.0.0.1:${port}/hello`, { answers: held.answers });
+    await held.listening;
     server.child.kill('SIGTERM');
     expect(await server.line('shutting down')).toMatchObject({ signal: 'SIGTERM' });
     await server.line('waiting for open sessions to finish');
-    speak('Flo');
+    held.speak('Flo');
     expect((await run).says).toEqual(['What is your name?', 'Hello Flo!']);
     expect(await server.exited).toEqual({ code: 0, signal: null });
   });
@@ -78,15 +72,10 @@ describe('the server process (the Procfile web command)', () => {
     const port = await freePort();
     const server = start({ PORT: String(port), SHUTDOWN_GRACE_MS: '300' });
     await server.line('server listening');
-    let listening: () => void = () => undefined;
-    const heardListen = new Promise<void>((resolve) => (listening = resolve));
-    const run = simulate(`ws://127.0.0.1:${port}/hello`, {
-      answers: () => {
-        listening();
-        return new Promise<string>(() => undefined);
-      },
-    });
-    await heardListen;
+    // The person never answers: the session is still in `listen` when the grace ends.
+    const held = heldAnswer();
+    const run = simulate(`ws://127.0.0.1:${port}/hello`, { answers: held.answers });
+    await held.listening;
     server.child.kill('SIGTERM');
     const result = await run;
     expect(result.code).toBe(1001);

@@ -5,6 +5,7 @@ import { createWorkflowServer, Event, RelayErrorCode, simulate, type WorkflowSer
 import type { Workflow } from '../../src/relay/workflow';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
+import { heldAnswer } from '../helpers/held-answer';
 import { RelayPeer, type Frame } from '../helpers/relay-peer';
 import { DEVICE, interactionUri, startEvent } from '../helpers/relay-frames';
 
@@ -275,21 +276,14 @@ describe('heartbeat', () => {
 describe('close', () => {
   it('refuses new sessions with 503, lets one mid-dialogue finish, then releases everything', async () => {
     const { base, server } = await start({ hello });
-    let listening: () => void = () => undefined;
-    const heardListen = new Promise<void>((resolve) => (listening = resolve));
-    let speak: (answer: string) => void = () => undefined;
-    const run = simulate(`ws://${base}/hello`, {
-      answers: () => {
-        listening();
-        return new Promise<string>((resolve) => (speak = resolve));
-      },
-    });
-    await heardListen;
+    const held = heldAnswer();
+    const run = simulate(`ws://${base}/hello`, { answers: held.answers });
+    await held.listening;
     const closed = server.close(10_000);
     const refused = await refusal(`ws://${base}/hello`);
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
-    speak('Eve');
+    held.speak('Eve');
     expect((await run).says).toEqual(['What is your name?', 'Hello Eve!']);
     await closed;
     expect(server.sessions).toBe(0);
