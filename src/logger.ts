@@ -1,15 +1,8 @@
-import pino, { type DestinationStream, type Logger } from 'pino';
+import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger } from 'pino';
+import { censorPrivate } from './censor-private';
 import type { LogLevel } from './config';
 
 export type { Logger };
-
-/**
- * Fields that can hold what a person said or heard, wherever they sit in a logged object. They are
- * censored at every level, so even a `debug` line that carries a whole frame keeps them out.
- */
-export const PRIVATE_FIELDS = ['text', 'audio', 'phrases', 'phrase', 'transcript', 'value', 'username'] as const;
-
-const redactPaths = PRIVATE_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
 
 /**
  * Stdout, written in batches: lines are gathered up to 4 KiB and written at least every 100 ms
@@ -25,7 +18,7 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Where JSON lines go; stdout by default (Heroku collects stdout). Tests pass a memory stream. */
   destination?: DestinationStream;
-  /** Leave {@link PRIVATE_FIELDS} in clear: for debugging on your own machine only. */
+  /** Leave the private fields (see censorPrivate) in clear: for debugging on your own machine only. */
   logPrivateData?: boolean;
 }
 
@@ -35,11 +28,35 @@ export interface LoggerOptions {
  * request id.
  */
 export function createLogger({ level = 'info', destination, logPrivateData = false }: LoggerOptions = {}): Logger {
+  const levelLabel = (label: string) => ({ level: label });
+  if (logPrivateData) return pino({ level, base: undefined, formatters: { level: levelLabel } }, destination ?? batchedStdout());
+  // Censored at each way into a line: the logged object, a serialized error's own fields (such
+  // as a `text` some library put on it), and a child's bindings.
   const options = {
     level,
     base: undefined,
-    redact: logPrivateData ? [] : { paths: redactPaths, censor: '[private]' },
-    formatters: { level: (label: string) => ({ level: label }) },
+    formatters: { level: levelLabel, log: censorPrivate },
+    serializers: { err: (err: Error) => censorPrivate({ ...pino.stdSerializers.err(err) }) },
   };
-  return pino(options, destination ?? batchedStdout());
+  return censorChildBindings(pino(options, destination ?? batchedStdout()));
+}
+
+/**
+ * pino applies `formatters.bindings` to the root logger only, so the bindings of every child are
+ * censored here, before pino serializes them once. Children are made with `Object.create(parent)`,
+ * so they, and their own children, inherit this `child`.
+ */
+function censorChildBindings(logger: Logger): Logger {
+  // Deliberately unbound: it is called with each child as `this`.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const makeChild = logger.child;
+  // defineProperty, not assignment: pino's generic signature for `child` cannot be restated.
+  Object.defineProperty(logger, 'child', {
+    value: function child(this: Logger, bindings: Bindings, options?: ChildLoggerOptions): unknown {
+      return Reflect.apply(makeChild, this, [censorPrivate(bindings), options]);
+    },
+    writable: true,
+    configurable: true,
+  });
+  return logger;
 }

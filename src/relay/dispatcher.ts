@@ -4,6 +4,11 @@ import { isSessionClosed } from './errors';
 
 type AnyHandler = (event: never) => unknown;
 
+interface QueuedEvent {
+  name: string;
+  payload: Record<string, unknown>;
+}
+
 /**
  * The event handlers of one session and the queue that runs them: one at a time, in arrival
  * order, as 2.4.0 does. This is the single error boundary for workflow code: a handler that throws
@@ -11,7 +16,7 @@ type AnyHandler = (event: never) => unknown;
  */
 export class Dispatcher {
   private readonly handlers = new Map<string, AnyHandler>();
-  private readonly queue: Array<() => Promise<void>> = [];
+  private readonly queue: QueuedEvent[] = [];
   private running = false;
   /** The event whose handler is running now, if any. */
   handling: string | undefined;
@@ -32,17 +37,25 @@ export class Dispatcher {
   }
 
   /**
-   * Queues an event for its handler. A lifecycle event goes to `interaction_lifecycle` when that
-   * handler exists, otherwise to `interaction_<type>` (2.4.0's narrowing).
+   * Queues an event for its handler, which is looked up when the event's turn comes (an earlier
+   * handler may set it). A lifecycle event goes to `interaction_lifecycle` when that handler
+   * exists, otherwise to `interaction_<type>` (2.4.0's narrowing).
    */
   dispatch(name: string, payload: Record<string, unknown>): void {
-    this.queue.push(async () => {
-      const target =
-        name === Event.INTERACTION_LIFECYCLE && !this.handlers.has(name) ? `interaction_${String(payload.type)}` : name;
+    this.queue.push({ name, payload });
+    if (!this.running) void this.drain();
+  }
+
+  /** Runs queued events one at a time; an event nobody handles costs no turn of the event loop. */
+  private async drain(): Promise<void> {
+    this.running = true;
+    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+      const { name, payload } = next;
+      const target = name === Event.INTERACTION_LIFECYCLE && !this.handlers.has(name) ? `interaction_${String(payload.type)}` : name;
       const handler = this.handlers.get(target);
       if (handler === undefined) {
-        this.log.debug({ event: target }, 'no handler for event');
-        return;
+        if (this.log.isLevelEnabled('debug')) this.log.debug({ event: target }, 'no handler for event');
+        continue;
       }
       this.handling = target;
       try {
@@ -52,15 +65,6 @@ export class Dispatcher {
       } finally {
         this.handling = undefined;
       }
-    });
-    void this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-      await next();
     }
     this.running = false;
   }

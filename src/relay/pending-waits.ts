@@ -86,7 +86,15 @@ export class EventWatch {
 export class PendingWaits {
   private readonly responses = new Map<string, ResponseWait>();
   private readonly watches = new Set<EventWatch>();
-  private failure?: Error;
+  /** Set by {@link rejectAll}: what every later wait fails with. */
+  private closedWith?: () => Error;
+  private closedError?: Error;
+
+  private get failure(): Error | undefined {
+    if (this.closedWith === undefined) return undefined;
+    this.closedError ??= this.closedWith();
+    return this.closedError;
+  }
 
   /** Number of open waits; zero once a session is over. */
   get size(): number {
@@ -105,12 +113,13 @@ export class PendingWaits {
     });
   }
 
-  /** Drops a response wait without settling it (its request could not be sent). */
-  forgetResponse(id: string): void {
+  /** Rejects a response wait with `error` (its request could not be sent), if it is still pending. */
+  failResponse(id: string, error: Error): void {
     const wait = this.responses.get(id);
     if (wait === undefined) return;
     clearTimeout(wait.timer);
     this.responses.delete(id);
+    wait.reject(error);
   }
 
   /** Starts collecting events of `type`; see {@link EventWatch}. */
@@ -151,9 +160,15 @@ export class PendingWaits {
     }
   }
 
-  /** Rejects every wait with `error` and forgets them; waits asked for later fail with it at once. */
-  rejectAll(error: Error): void {
-    this.failure ??= error;
+  /**
+   * Rejects every wait with the error `makeError` builds and forgets them; waits asked for later
+   * fail with it at once. The error is built only if some wait needs it (most sessions end with
+   * none pending, and an Error's stack trace is not free).
+   */
+  rejectAll(makeError: () => Error): void {
+    this.closedWith ??= makeError;
+    if (this.size === 0) return;
+    const error = this.failure as Error;
     for (const wait of this.responses.values()) {
       clearTimeout(wait.timer);
       wait.reject(error);

@@ -104,34 +104,23 @@ export class Session {
 
   /**
    * Sends `wf_api_<action>_request` and resolves with the response body. The wait is registered
-   * before the frame is written, so no response can arrive unseen.
+   * before the frame is written, so no response can arrive unseen; a write the socket refuses
+   * rejects it with SEND_FAILED.
    */
-  async request(action: string, payload: object, options: RequestOptions = {}): Promise<ResponseBody> {
+  request(action: string, payload: object, options: RequestOptions = {}): Promise<ResponseBody> {
     const { id = makeId(), target, timeoutMs = Timeouts.RESPONSE_MS } = options;
-    this.assertOpen(action);
+    if (!this.isOpen) return Promise.reject(this.notConnected(action));
     const response = this.waits.expectResponse(id, action, timeoutMs);
-    // Handled from the start: if the timeout fires while the send is still held up, the rejection
-    // must not count as unhandled. The caller still gets it from `response`.
-    response.catch(() => undefined);
-    try {
-      await this.send({ _id: id, _type: `wf_api_${action}_request`, _target: target, ...payload });
-    } catch (error) {
-      this.waits.forgetResponse(id);
-      throw error;
-    }
+    this.write({ _id: id, _type: `wf_api_${action}_request`, _target: target, ...payload }, (error) => {
+      if (error !== undefined) this.waits.failResponse(id, error);
+    });
     return response;
   }
 
-  /** Sends a frame that expects no response (such as `wf_api_terminate_request`). */
+  /** Sends a frame that expects no response (such as `wf_api_terminate_request`); resolves once it is written. */
   send(frame: Frame): Promise<void> {
     if (!this.isOpen) return Promise.reject(this.notConnected(frame._type));
-    if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame sent');
-    return new Promise((resolve, reject) => {
-      this.socket.send(JSON.stringify(frame), (err) => {
-        if (err === undefined || err === null) resolve();
-        else reject(new RelayError(RelayErrorCode.SEND_FAILED, `${RelayErrorCode.SEND_FAILED}: ${err.message}`));
-      });
-    });
+    return new Promise((resolve, reject) => this.write(frame, (error) => (error === undefined ? resolve() : reject(error))));
   }
 
   /** Starts collecting events of a `_type`; see {@link EventWatch}. */
@@ -159,8 +148,12 @@ export class Session {
     return new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
-  private assertOpen(what: string): void {
-    if (!this.isOpen) throw this.notConnected(what);
+  /** Writes one frame; `done` gets a SEND_FAILED error if the socket refused it. */
+  private write(frame: Frame, done: (error?: RelayError) => void): void {
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame sent');
+    this.socket.send(JSON.stringify(frame), (err) => {
+      done(err === undefined || err === null ? undefined : new RelayError(RelayErrorCode.SEND_FAILED, `${RelayErrorCode.SEND_FAILED}: ${err.message}`));
+    });
   }
 
   private notConnected(what: string): RelayError {
@@ -223,11 +216,13 @@ export class Session {
 
   private closed(code: number, reason: string): void {
     clearTimeout(this.stopTimer);
-    const error = new RelayError(
-      RelayErrorCode.NOT_CONNECTED,
-      `${RelayErrorCode.NOT_CONNECTED}: the session with the Relay server closed (code ${code}) while this action was pending`,
+    this.waits.rejectAll(
+      () =>
+        new RelayError(
+          RelayErrorCode.NOT_CONNECTED,
+          `${RelayErrorCode.NOT_CONNECTED}: the session with the Relay server closed (code ${code}) while this action was pending`,
+        ),
     );
-    this.waits.rejectAll(error);
     if (this.dispatcher.handling !== undefined) {
       this.log.warn({ event: this.dispatcher.handling }, 'session closed while a handler was still running; its later actions fail');
     }

@@ -5,7 +5,11 @@ export type Target = string | string[];
 
 /** `urn:relay-resource:<id_type>:<resource_type>:<id>`, the test 2.4.0's `isRelayUri` makes. */
 export function isRelayUri(value: unknown): value is string {
-  return typeof value === 'string' && value.startsWith('urn:relay-resource') && value.split(':').length > 3;
+  if (typeof value !== 'string' || !value.startsWith('urn:relay-resource')) return false;
+  // At least three colons, i.e. 2.4.0's `split(':').length > 3`, without building the array.
+  let colons = 0;
+  for (let at = value.indexOf(':'); at !== -1 && colons < 3; at = value.indexOf(':', at + 1)) colons += 1;
+  return colons === 3;
 }
 
 /**

@@ -26,7 +26,7 @@ describe('PendingWaits', () => {
     expect(waits.deliverResponse({ _id: 'a', _type: 'wf_api_listen_response' })).toBe(false);
     expect(waits.deliverResponse({ _id: 'zzz', _type: 'wf_api_say_response' })).toBe(false);
     expect(waits.size).toBe(1);
-    waits.rejectAll(new Error('done'));
+    waits.rejectAll(() => new Error('done'));
   });
 
   it('times out with a message naming what did not arrive, and a progress event restarts the clock', async () => {
@@ -62,11 +62,22 @@ describe('PendingWaits', () => {
     const speech = waits.watch('wf_api_speech_event');
     const heard = speech.until(() => true, 60_000, 'speech');
     const closed = new RelayError('websocket-not-connected', 'closed');
-    waits.rejectAll(closed);
+    waits.rejectAll(() => closed);
     await expect(response).rejects.toBe(closed);
     await expect(heard).rejects.toBe(closed);
     await expect(waits.expectResponse('b', 'say', 1000)).rejects.toBe(closed);
     await expect(waits.watch('wf_api_prompt_event').until(() => true, 1000, 'prompt')).rejects.toBe(closed);
     expect(waits.size).toBe(0);
+  });
+
+  it('builds the close error only when a wait needs it, and only once', async () => {
+    const waits = new PendingWaits();
+    const makeError = jest.fn(() => new RelayError('websocket-not-connected', 'closed'));
+    waits.rejectAll(makeError);
+    expect(makeError).not.toHaveBeenCalled();
+    const late = waits.expectResponse('c', 'say', 1000);
+    await expect(late).rejects.toThrow('closed');
+    await expect(waits.expectResponse('d', 'say', 1000)).rejects.toBe(await late.catch((error: unknown) => error));
+    expect(makeError).toHaveBeenCalledTimes(1);
   });
 });
