@@ -26,6 +26,9 @@ describe('npm run bench, smoke run', () => {
     const report = JSON.parse(lastLine) as BenchReport;
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
     expect(stdout).toContain('| CPU per session, ms (c=50)');
+    // The project's server runs with the Procfile's node options, as on a dyno.
+    const procfileOptions = /^web: node (.*?) ?dist\/server\.js$/m.exec(readFileSync('Procfile', 'utf8'))?.[1] ?? '';
+    expect(report.options.serverNodeArgs).toEqual(procfileOptions.split(' ').filter(Boolean));
 
     for (const kind of ['project', 'sdk'] as const) {
       const server = report.servers[kind];

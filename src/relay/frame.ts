@@ -8,7 +8,7 @@ export interface Frame {
 
 export const ERROR_RESPONSE = 'wf_api_error_response';
 export const PROGRESS_EVENT = 'wf_api_progress_event';
-const EVENT_TYPE = /^wf_api_(\w+)_event$/;
+const EVENT_NAME = /^\w+$/;
 
 /** Why a frame was refused, with the WebSocket close code that fits. */
 export interface FrameProblem {
@@ -54,7 +54,10 @@ const REQUIRED_FIELDS: Readonly<Record<string, ReadonlyArray<string>>> = {
 
 /** The first required field an event lacks, if any. */
 export function missingField(name: string, frame: Frame): string | undefined {
-  return REQUIRED_FIELDS[name]?.find((field) => frame[field] === undefined || frame[field] === null);
+  for (const field of REQUIRED_FIELDS[name] ?? []) {
+    if (frame[field] === undefined || frame[field] === null) return field;
+  }
+  return undefined;
 }
 
 /** The text of a message as `ws` delivers it (a Buffer, unless fragments or another binaryType). */
@@ -65,7 +68,10 @@ export function textOf(data: Buffer | ArrayBuffer | Buffer[]): string {
 
 /** `wf_api_button_event` → `button`; undefined for anything that is not an event type. */
 export function eventName(type: string): string | undefined {
-  return EVENT_TYPE.exec(type)?.[1];
+  // String tests first: the regex then runs on the short middle only, and on every event.
+  if (!type.startsWith('wf_api_') || !type.endsWith('_event')) return undefined;
+  const name = type.slice(7, -6);
+  return EVENT_NAME.test(name) ? name : undefined;
 }
 
 /** The frame as a handler sees it: everything but `_type`. */

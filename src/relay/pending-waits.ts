@@ -31,9 +31,10 @@ export class EventWatch {
     reject: (error: Error) => void;
   };
 
+  /** `registry` is the set of open watches this one leaves when it is done. */
   constructor(
     readonly type: string,
-    private readonly release: (watch: EventWatch) => void,
+    private readonly registry: Set<EventWatch>,
   ) {}
 
   /** Resolves with the first frame (already seen or still to come) that matches, or rejects after `timeoutMs`. */
@@ -44,7 +45,7 @@ export class EventWatch {
       this.cancel();
       return Promise.resolve(seen);
     }
-    this.buffer = [];
+    if (this.buffer.length > 0) this.buffer = [];
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.cancel();
@@ -70,9 +71,9 @@ export class EventWatch {
   cancel(error?: Error): void {
     const waiting = this.waiting;
     this.waiting = undefined;
-    this.buffer = [];
+    if (this.buffer.length > 0) this.buffer = [];
     this.failure ??= error;
-    this.release(this);
+    this.registry.delete(this);
     if (waiting === undefined) return;
     clearTimeout(waiting.timer);
     if (error !== undefined) waiting.reject(error);
@@ -113,18 +114,9 @@ export class PendingWaits {
     });
   }
 
-  /** Rejects a response wait with `error` (its request could not be sent), if it is still pending. */
-  failResponse(id: string, error: Error): void {
-    const wait = this.responses.get(id);
-    if (wait === undefined) return;
-    clearTimeout(wait.timer);
-    this.responses.delete(id);
-    wait.reject(error);
-  }
-
   /** Starts collecting events of `type`; see {@link EventWatch}. */
   watch(type: string): EventWatch {
-    const watch = new EventWatch(type, (done) => this.watches.delete(done));
+    const watch = new EventWatch(type, this.watches);
     if (this.failure !== undefined) watch.cancel(this.failure);
     else this.watches.add(watch);
     return watch;

@@ -104,16 +104,15 @@ export class Session {
 
   /**
    * Sends `wf_api_<action>_request` and resolves with the response body. The wait is registered
-   * before the frame is written, so no response can arrive unseen; a write the socket refuses
-   * rejects it with SEND_FAILED.
+   * before the frame is written, so no response can arrive unseen.
    */
   request(action: string, payload: object, options: RequestOptions = {}): Promise<ResponseBody> {
     const { id = makeId(), target, timeoutMs = Timeouts.RESPONSE_MS } = options;
     if (!this.isOpen) return Promise.reject(this.notConnected(action));
     const response = this.waits.expectResponse(id, action, timeoutMs);
-    this.write({ _id: id, _type: `wf_api_${action}_request`, _target: target, ...payload }, (error) => {
-      if (error !== undefined) this.waits.failResponse(id, error);
-    });
+    // No write callback: a write that fails destroys the socket, and its close rejects every wait.
+    // A callback per frame would cost a closure and a tick of its own on every request.
+    this.write({ _id: id, _type: `wf_api_${action}_request`, _target: target, ...payload });
     return response;
   }
 
@@ -148,9 +147,13 @@ export class Session {
     return new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
-  /** Writes one frame; `done` gets a SEND_FAILED error if the socket refused it. */
-  private write(frame: Frame, done: (error?: RelayError) => void): void {
+  /** Writes one frame; `done`, if given, is called once it is written, or with SEND_FAILED. */
+  private write(frame: Frame, done?: (error?: RelayError) => void): void {
     if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame sent');
+    if (done === undefined) {
+      this.socket.send(JSON.stringify(frame));
+      return;
+    }
     this.socket.send(JSON.stringify(frame), (err) => {
       done(err === undefined || err === null ? undefined : new RelayError(RelayErrorCode.SEND_FAILED, `${RelayErrorCode.SEND_FAILED}: ${err.message}`));
     });

@@ -10,6 +10,8 @@ export interface BenchServerOptions {
   kind: ServerKind;
   /** The script node runs: dist/server.js for the project, sdk-hello.js for the SDK. */
   entry: string;
+  /** Node options before the entry (the project's come from its Procfile). */
+  nodeArgs: string[];
   cwd: string;
   /** MAX_SESSIONS for the project's server (2.4.0 has no limit). */
   maxSessions: number;
@@ -30,16 +32,16 @@ export interface BenchServer {
 }
 
 /**
- * Starts one server as on Heroku: `node <entry>` with PORT, NODE_ENV=production, default logging,
+ * Starts one server as on Heroku: `node [options] <entry>` with PORT, NODE_ENV=production, default logging,
  * stdout to a pipe. Only loopback is ever used to reach it.
  */
-export async function startBenchServer({ kind, entry, cwd, maxSessions }: BenchServerOptions): Promise<BenchServer> {
+export async function startBenchServer({ kind, entry, nodeArgs, cwd, maxSessions }: BenchServerOptions): Promise<BenchServer> {
   const port = await freePort();
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port) };
   // Set explicitly, so that a developer's .env cannot change what is measured.
   if (kind === 'project') Object.assign(env, { LOG_LEVEL: 'info', MAX_SESSIONS: String(maxSessions) });
   const spawnedAt = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { bytes: 0, lines: 0 };
   const count = (chunk: Buffer) => {
     output.bytes += chunk.length;

@@ -5,12 +5,13 @@
  *
  *   npm run build && npm run bench -- [--rounds 3] [--sessions 2000] [--memory 1000,2000,4000] ...
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildReport, formatTable } from './report';
 import { runBench, type BenchOptions } from './run-bench';
+import { webNodeArgs } from './web-node-args';
 
 const REPO = resolve(__dirname, '..', '..', '..', '..');
 
@@ -21,7 +22,7 @@ const USAGE = `usage: npm run bench -- [options]
   --memory LIST        sessions held open, in steps (default 1000,2000,4000)
   --boot-rounds N      fresh starts of each server for the boot figure (default 5)
   --gap MS             the simulator's prompt gap, both servers (default 50)
-  --warmup N           sessions per server before measuring (default 200)
+  --warmup N           sessions per server before measuring, and again after the memory phase (default 500)
   --finding N          sessions per server in the gap-0 finding, 0 to skip (default 200)
   --timeout MS         a session not over by then counts as failed (default 10000; 5000 at most in the finding)
   --settle MS          pause before each memory reading (default 1000)
@@ -38,7 +39,7 @@ function parseOptions(argv: string[]): { options: BenchOptions; out: string } | 
       memory: { type: 'string', default: '1000,2000,4000' },
       'boot-rounds': { type: 'string', default: '5' },
       gap: { type: 'string', default: '50' },
-      warmup: { type: 'string', default: '200' },
+      warmup: { type: 'string', default: '500' },
       finding: { type: 'string', default: '200' },
       timeout: { type: 'string', default: '10000' },
       settle: { type: 'string', default: '1000' },
@@ -61,6 +62,7 @@ function parseOptions(argv: string[]): { options: BenchOptions; out: string } | 
     out: resolve(values.out),
     options: {
       serverEntry,
+      serverNodeArgs: webNodeArgs(readFileSync(join(REPO, 'Procfile'), 'utf8')),
       sdkScript: join(REPO, 'test', 'bench', 'sdk-hello.js'),
       loadDriver: join(__dirname, 'load-driver.js'),
       cwd: REPO,

@@ -22,8 +22,16 @@ function envExampleDescriptions(text: string): Record<string, string> {
 describe('what Heroku reads from this repository', () => {
   it('the Procfile declares exactly one web process, which runs the compiled server', () => {
     const processes = readProcfile(read('Procfile'));
-    expect(processes.filter((p) => p.type === 'web')).toEqual([{ type: 'web', command: 'node dist/server.js' }]);
+    const web = processes.filter((p) => p.type === 'web');
+    expect(web).toHaveLength(1);
+    expect(web[0]?.command).toMatch(/^node( --[a-z-]+=\S+)* dist\/server\.js$/);
     expect(new Set(processes.map((p) => p.type)).size).toBe(processes.length);
+  });
+
+  it('`npm start` runs what the Procfile runs, so a local start behaves as a dyno does', () => {
+    const [web] = readProcfile(read('Procfile')).filter((p) => p.type === 'web');
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe(web?.command);
   });
 
   it('engines.node (what Heroku reads) and .nvmrc (what nvm and .ci/run read) name the same major', () => {

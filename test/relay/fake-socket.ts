@@ -15,9 +15,9 @@ export class FakeSocket extends EventEmitter {
   readyState = 1;
   readonly sent: Frame[] = [];
 
-  send(data: string, done: (err?: Error) => void): void {
+  send(data: string, done?: (err?: Error) => void): void {
     this.sent.push(JSON.parse(data) as Frame);
-    done();
+    done?.();
   }
 
   /** Delivers frames one after another in the same tick, as `ws` does for one TCP read. */
