@@ -43,6 +43,7 @@ describe('npm run bench, smoke run', () => {
           p50Ms: expect.any(Number),
           p99Ms: expect.any(Number),
           cpuMsPerSession: expect.any(Number),
+          cpuMsPerSessionByRound: [expect.any(Number)],
         });
         expect(level.completed).toBeGreaterThan(0);
         expect(level.completed + level.failed).toBe(20);

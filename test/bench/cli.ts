@@ -3,7 +3,7 @@
  * side in one run (see README, Performance). Prints progress to stderr, then the table and one
  * JSON line to stdout, and writes the JSON to bench-results/latest.json.
  *
- *   npm run build && npm run bench -- [--rounds 3] [--sessions 2000] [--memory 1000,2000,4000] ...
+ *   npm run build && npm run bench -- [--rounds 5] [--sessions 2000] [--memory 1000,2000,4000] ...
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -16,7 +16,7 @@ import { webNodeArgs } from './web-node-args';
 const REPO = resolve(__dirname, '..', '..', '..', '..');
 
 const USAGE = `usage: npm run bench -- [options]
-  --rounds N           throughput rounds, A and B alternating (default 3)
+  --rounds N           throughput rounds, A and B alternating (default 5)
   --sessions N         sessions per server and round at each concurrency c, capped at 50 × c (default 2000)
   --concurrency LIST   concurrency levels (default 10,50,200)
   --memory LIST        sessions held open, in steps (default 1000,2000,4000)
@@ -33,7 +33,7 @@ function parseOptions(argv: string[]): { options: BenchOptions; out: string } | 
   const { values } = parseArgs({
     args: argv,
     options: {
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
       sessions: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '10,50,200' },
       memory: { type: 'string', default: '1000,2000,4000' },

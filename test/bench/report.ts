@@ -69,6 +69,16 @@ export function formatTable(report: BenchReport): string {
     fmt(targets.cpuPerSession.ratio, 2),
     target(targets.cpuPerSession.met, targets.cpuPerSession.limit),
   ]);
+  const headline = (server: ServerResult) => server.concurrency.find((level) => level.concurrency === report.options.cpuConcurrency);
+  const projectRounds = headline(project)?.cpuMsPerSessionByRound ?? [];
+  const sdkRounds = headline(sdk)?.cpuMsPerSessionByRound ?? [];
+  rows.push([
+    '  the same, round by round',
+    projectRounds.map((ms) => fmt(ms, 2)).join(', '),
+    sdkRounds.map((ms) => fmt(ms, 2)).join(', '),
+    projectRounds.map((ms, i) => fmt(ms / (sdkRounds[i] ?? NaN), 2)).join(', '),
+    '',
+  ]);
   rows.push([
     `memory per open session, KiB (${project.memory.levels.at(-1)?.open ?? 0} open)`,
     fmt(project.memory.kbPerSession, 1),

@@ -54,6 +54,8 @@ export interface ConcurrencyResult {
   p50Ms: number;
   p99Ms: number;
   cpuMsPerSession: number;
+  /** The same, round by round: the spread between rounds is the noise of the machine. */
+  cpuMsPerSessionByRound: number[];
 }
 
 export interface MemoryLevel {
@@ -222,7 +224,7 @@ class ServerPair {
   }
 
   private async measureThroughput(): Promise<Record<ServerKind, ConcurrencyResult[]>> {
-    type Totals = { completed: number; failed: number; wallMs: number; cpuMs: number; durations: number[] };
+    type Totals = { completed: number; failed: number; wallMs: number; cpuMs: number; durations: number[]; byRound: number[] };
     const totals = new Map<string, Totals>();
     for (let pass = 0; pass < this.options.rounds; pass++) {
       for (const concurrency of this.options.concurrencies) {
@@ -232,12 +234,13 @@ class ServerPair {
           const reply = await this.runSessions(kind, Math.min(this.options.sessions, 50 * concurrency), concurrency, pacing(this.options));
           const cpuMs = readCpuMs(pid) - cpuBefore;
           const key = `${kind}:${concurrency}`;
-          const total = totals.get(key) ?? { completed: 0, failed: 0, wallMs: 0, cpuMs: 0, durations: [] };
+          const total = totals.get(key) ?? { completed: 0, failed: 0, wallMs: 0, cpuMs: 0, durations: [], byRound: [] };
           total.completed += reply.completed;
           total.failed += reply.failed;
           total.wallMs += reply.wallMs;
           total.cpuMs += cpuMs;
           total.durations.push(...reply.durations);
+          total.byRound.push(round(cpuMs / Math.max(1, reply.completed), 3));
           totals.set(key, total);
           this.options.progress(
             `round ${pass + 1} c=${concurrency} ${kind}: ${reply.completed} ok, ${reply.failed} failed, ` +
@@ -258,6 +261,7 @@ class ServerPair {
           p50Ms: round(percentile(total.durations, 50), 1),
           p99Ms: round(percentile(total.durations, 99), 1),
           cpuMsPerSession: round(total.cpuMs / Math.max(1, total.completed), 3),
+          cpuMsPerSessionByRound: total.byRound,
         };
       });
     return { project: levels('project'), sdk: levels('sdk') };
