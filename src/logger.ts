@@ -36,24 +36,33 @@ export function createLogger({ level = 'info', destination, logPrivateData = fal
     level,
     base: undefined,
     formatters: { level: levelLabel, log: censorPrivate },
-    serializers: { err: (err: Error) => censorPrivate({ ...pino.stdSerializers.err(err) }) },
+    serializers: { err: (err: unknown) => censorPrivate(pino.stdSerializers.err(err as Error)) },
   };
   return censorChildBindings(pino(options, destination ?? batchedStdout()));
 }
 
 /**
- * pino applies `formatters.bindings` to the root logger only, so the bindings of every child are
- * censored here, before pino serializes them once. Children are made with `Object.create(parent)`,
- * so they, and their own children, inherit this `child`.
+ * pino applies `formatters.bindings` to the root logger only, so the bindings a child is made
+ * with, or later given with `setBindings`, are censored here, before pino serializes them once.
+ * Children are made with `Object.create(parent)`, so they, and their own children, inherit both
+ * methods. A child made with its own `formatters` or `serializers` options replaces the censoring
+ * of its lines: this project's code never does that.
  */
 function censorChildBindings(logger: Logger): Logger {
-  // Deliberately unbound: it is called with each child as `this`.
+  // Deliberately unbound: they are called with each child as `this`.
   // eslint-disable-next-line @typescript-eslint/unbound-method
-  const makeChild = logger.child;
+  const { child: makeChild, setBindings } = logger;
   // defineProperty, not assignment: pino's generic signature for `child` cannot be restated.
   Object.defineProperty(logger, 'child', {
     value: function child(this: Logger, bindings: Bindings, options?: ChildLoggerOptions): unknown {
       return Reflect.apply(makeChild, this, [censorPrivate(bindings), options]);
+    },
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(logger, 'setBindings', {
+    value: function censoredSetBindings(this: Logger, bindings: Bindings): void {
+      Reflect.apply(setBindings, this, [censorPrivate(bindings)]);
     },
     writable: true,
     configurable: true,

@@ -1,4 +1,4 @@
-import { CENSORED, censorPrivate } from '../src/censor-private';
+import { CENSORED, censorPrivate, TOO_DEEP } from '../src/censor-private';
 import { memoryLogger } from './helpers/memory-logger';
 
 describe('censorPrivate', () => {
@@ -29,13 +29,38 @@ describe('censorPrivate', () => {
     expect(censorPrivate(clean)).toBe(clean);
   });
 
-  it('leaves objects that are not plain whole, and ends on a cycle', () => {
+  it('censors errors and class instances as JSON would write them, keeping their prototype, message and stack', () => {
+    class Heard {
+      constructor(readonly text: string) {}
+    }
+    const error = Object.assign(new Error('boom'), { text: 'err-said' });
+    const frozen = Object.freeze({ phrase: 'frozen-said' });
+    const censored = censorPrivate({ error, list: [new Heard('instance-said')], frozen });
+    expect(censored.error).toBeInstanceOf(Error);
+    expect(censored.error.message).toBe('boom');
+    expect(censored.error.stack).toBe(error.stack);
+    expect(censored.error.text).toBe(CENSORED);
+    expect(error.text).toBe('err-said');
+    expect(censored.list[0]).toBeInstanceOf(Heard);
+    expect(censored.list[0]?.text).toBe(CENSORED);
+    expect(censored.frozen.phrase).toBe(CENSORED);
+  });
+
+  it('leaves objects with their own toJSON whole, and puts [too deep] past 8 levels, so a cycle ends', () => {
     const buffer = Buffer.from('text');
-    const cyclic: Record<string, unknown> = { phrase: 'p' };
+    const cyclic: Record<string, unknown> = { phrase: 'cycle-said' };
     cyclic.self = cyclic;
     const censored = censorPrivate({ buffer, cyclic });
     expect(censored.buffer).toBe(buffer);
-    expect(censored.cyclic.phrase).toBe(CENSORED);
+    let level: unknown = censored.cyclic;
+    let depth = 1;
+    while (typeof level === 'object' && level !== null) {
+      expect((level as Record<string, unknown>).phrase).toBe(CENSORED);
+      level = (level as Record<string, unknown>).self;
+      depth += 1;
+    }
+    expect(level).toBe(TOO_DEEP);
+    expect(depth).toBe(9);
   });
 });
 
@@ -48,8 +73,24 @@ describe('the logger', () => {
     const [line] = logs.lines();
     expect(line).toEqual(expect.objectContaining({ username: CENSORED, session: 's1', frame: { value: CENSORED }, msg: 'line' }));
     expect(line?.err).toEqual(expect.objectContaining({ message: 'boom', text: CENSORED, type: 'Error' }));
+    expect(String((line?.err as { stack?: unknown } | undefined)?.stack)).toContain('boom');
     child.child({ heard: { text: 'grandchild-said' } }).info('nested');
     expect(logs.lines()[1]).toEqual(expect.objectContaining({ username: CENSORED, heard: { text: CENSORED }, msg: 'nested' }));
     expect(logs.text()).not.toMatch(/ana|err-heard|grandchild-said|"v"/);
+  });
+
+  it('censors bindings set later, errors nested in causes and lists, and a cycle, and logs a non-error err as it is', () => {
+    const logs = memoryLogger();
+    const child = logs.logger.child({ session: 's2' });
+    child.setBindings({ transcript: 'set-later-said' });
+    const cause = Object.assign(new Error('inner'), { audio: 'cause-said' });
+    const cyclic: Record<string, unknown> = { phrase: 'cycle-said' };
+    cyclic.self = cyclic;
+    child.error({ err: new Error('outer', { cause }), errors: [Object.assign(new Error('x'), { text: 'listed-said' })], cyclic }, 'failed');
+    child.error({ err: 'a plain reason' }, 'rejected');
+    const [failed, rejected] = logs.lines();
+    expect(failed).toEqual(expect.objectContaining({ session: 's2', transcript: CENSORED, msg: 'failed' }));
+    expect(rejected).toEqual(expect.objectContaining({ err: 'a plain reason', msg: 'rejected' }));
+    expect(logs.text()).not.toMatch(/-said/);
   });
 });

@@ -46,7 +46,7 @@ export class Dispatcher {
     if (!this.running) void this.drain();
   }
 
-  /** Runs queued events one at a time; an event nobody handles costs no turn of the event loop. */
+  /** Runs queued events one at a time; an event nobody handles is skipped without an await. */
   private async drain(): Promise<void> {
     this.running = true;
     for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {

@@ -45,8 +45,8 @@ const MAX_QUEUED_EVENTS = 256;
 
 /**
  * What a frame looks like in a debug line: its type, id and the names of its fields. Payloads
- * are nested in ways no redaction list can follow (trigger args, push options, call passwords),
- * so their values appear only when the owner opts in with LOG_PRIVATE_DATA.
+ * nest secrets under names no list of private fields knows (trigger args, push options, call
+ * passwords), so their values appear only when the owner opts in with LOG_PRIVATE_DATA.
  */
 function outline(frame: Frame): { _type: string; _id?: string; fields: string[] } {
   const { _type, _id, ...rest } = frame;
@@ -109,17 +109,27 @@ export class Session {
   request(action: string, payload: object, options: RequestOptions = {}): Promise<ResponseBody> {
     const { id = makeId(), target, timeoutMs = Timeouts.RESPONSE_MS } = options;
     if (!this.isOpen) return Promise.reject(this.notConnected(action));
+    const frame: Frame = { _id: id, _type: `wf_api_${action}_request`, _target: target, ...payload };
+    let text: string;
+    try {
+      // Encoded before the wait exists: a payload JSON cannot hold (a BigInt, a cycle) leaves nothing behind.
+      text = JSON.stringify(frame);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const response = this.waits.expectResponse(id, action, timeoutMs);
-    // No write callback: a write that fails destroys the socket, and its close rejects every wait.
-    // A callback per frame would cost a closure and a tick of its own on every request.
-    this.write({ _id: id, _type: `wf_api_${action}_request`, _target: target, ...payload });
+    // No write callback: a write that fails destroys the socket, and its close rejects every wait
+    // (with NOT_CONNECTED). A callback per frame would cost a closure and a tick on every request.
+    this.write(frame, text);
     return response;
   }
 
   /** Sends a frame that expects no response (such as `wf_api_terminate_request`); resolves once it is written. */
   send(frame: Frame): Promise<void> {
     if (!this.isOpen) return Promise.reject(this.notConnected(frame._type));
-    return new Promise((resolve, reject) => this.write(frame, (error) => (error === undefined ? resolve() : reject(error))));
+    return new Promise((resolve, reject) => {
+      this.write(frame, JSON.stringify(frame), (error) => (error === undefined ? resolve() : reject(error)));
+    });
   }
 
   /** Starts collecting events of a `_type`; see {@link EventWatch}. */
@@ -147,14 +157,14 @@ export class Session {
     return new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
-  /** Writes one frame; `done`, if given, is called once it is written, or with SEND_FAILED. */
-  private write(frame: Frame, done?: (error?: RelayError) => void): void {
+  /** Writes one frame (`text` is its JSON); `done`, if given, is called once it is written, or with SEND_FAILED. */
+  private write(frame: Frame, text: string, done?: (error?: RelayError) => void): void {
     if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame sent');
     if (done === undefined) {
-      this.socket.send(JSON.stringify(frame));
+      this.socket.send(text);
       return;
     }
-    this.socket.send(JSON.stringify(frame), (err) => {
+    this.socket.send(text, (err) => {
       done(err === undefined || err === null ? undefined : new RelayError(RelayErrorCode.SEND_FAILED, `${RelayErrorCode.SEND_FAILED}: ${err.message}`));
     });
   }

@@ -1,7 +1,7 @@
 import { Event, RelayError, type Workflow } from '../../src';
 import { RelayPeer } from '../helpers/relay-peer';
 import { DEVICE, interactionUri, startEvent } from '../helpers/relay-frames';
-import { responseTo } from './fake-socket';
+import { responseTo, workflowOnFakeSocket } from './fake-socket';
 import { deferred, settle, type Settled } from './settle';
 import { startTestServer } from './test-server';
 
@@ -42,6 +42,13 @@ describe('how actions fail', () => {
     peer.send({ _id: request._id, _type: 'wf_api_error_response', error: { reason: 'x' } });
     expect(await outcome).toEqual({ error: expect.objectContaining({ message: 'Unknown error' }) });
     await peer.close();
+  });
+
+  it('rejects a payload JSON cannot hold before sending anything, and leaves no wait behind', async () => {
+    const { workflow, session, socket } = workflowOnFakeSocket();
+    await expect(workflow.trackEvent('counts', { count: 1n })).rejects.toThrow(TypeError);
+    expect(session.waits.size).toBe(0);
+    expect(socket.sent).toEqual([]);
   });
 
   it('rejects a bad target before sending anything, naming it', async () => {
