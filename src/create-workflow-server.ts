@@ -38,6 +38,8 @@ export interface WorkflowServer {
   close(graceMs?: number): Promise<void>;
   /** Number of open workflow sessions. */
   readonly sessions: number;
+  /** Bytes the sessions hold for their peers now: messages still arriving and events queued (MAX_BUFFERED_BYTES caps it). */
+  readonly heldBytes: number;
   /** The underlying HTTP server (for embedding; `listen` and `close` manage it). */
   readonly httpServer: Server;
 }
@@ -120,6 +122,9 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
     },
     get sessions() {
       return host.size;
+    },
+    get heldBytes() {
+      return host.heldBytes;
     },
     httpServer,
   };
