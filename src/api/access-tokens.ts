@@ -6,6 +6,8 @@ export interface AccessToken {
   readonly expiresAt: number;
 }
 
+const RECENT_TOKENS = 4;
+
 /**
  * Caches one access token until it expires and makes sure at most one token request runs at a
  * time: concurrent callers, and callers that hit a 401 together, share the same request.
@@ -13,6 +15,8 @@ export interface AccessToken {
 export class AccessTokens {
   private current: AccessToken | undefined;
   private pending: Promise<AccessToken> | undefined;
+  /** The latest few tokens, the current one included: an answer may echo one already replaced. */
+  private readonly recent: string[] = [];
 
   constructor(
     private readonly request: () => Promise<AccessToken>,
@@ -26,6 +30,8 @@ export class AccessTokens {
     this.pending ??= this.request()
       .then((token) => {
         this.current = token;
+        this.recent.unshift(token.accessToken);
+        this.recent.length = Math.min(this.recent.length, RECENT_TOKENS);
         return token;
       })
       .finally(() => {
@@ -42,8 +48,8 @@ export class AccessTokens {
     if (this.current === token) this.current = undefined;
   }
 
-  /** The cached token's value, for scrubbing it from anything Relay echoes back. */
-  get secret(): string | undefined {
-    return this.current?.accessToken;
+  /** The latest tokens' values, for scrubbing them from anything Relay echoes back. */
+  get secrets(): readonly string[] {
+    return this.recent;
   }
 }

@@ -197,7 +197,7 @@ export class RelayApi {
   }
 
   private secrets(token: AccessToken): string[] {
-    return [this.apiKey ?? '', token.accessToken, this.tokens.secret ?? ''];
+    return [this.apiKey ?? '', token.accessToken, ...this.tokens.secrets];
   }
 }
 

@@ -103,7 +103,9 @@ function mayRetryFailure(failure: TransportError, exchange: HttpExchange): boole
 /** Turns what fetch threw into a TransportError. */
 function asTransportError(error: unknown, attempt: number, options: SendOptions): TransportError {
   if (error instanceof BodyTooLargeError) return new TransportError('too-large', `answer larger than ${options.maxBodyBytes} bytes`, attempt);
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+  // Duck-typed, not instanceof: fetch's errors may come from another realm (jest's sandbox, a vm).
+  const name = fieldOf(error, 'name');
+  if (name === 'TimeoutError' || name === 'AbortError') {
     return new TransportError('timeout', `no answer within ${options.timeoutMs} ms`, attempt);
   }
   const code = errorCode(error);
@@ -111,10 +113,15 @@ function asTransportError(error: unknown, attempt: number, options: SendOptions)
   return new TransportError('network', code === undefined ? 'the request failed' : `the request failed with ${code}`, attempt, code);
 }
 
+/** The first system error code along the cause chain (fetch puts it on its error's cause). */
 function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1) {
-    const code = (current as NodeJS.ErrnoException).code;
+  for (let current: unknown = error, depth = 0; current !== undefined && depth < 4; current = fieldOf(current, 'cause'), depth += 1) {
+    const code = fieldOf(current, 'code');
     if (typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code)) return code;
   }
   return undefined;
+}
+
+function fieldOf(value: unknown, field: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[field] : undefined;
 }

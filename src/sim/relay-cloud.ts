@@ -70,6 +70,7 @@ export class RelayCloud {
   private readonly waiters: Array<{ resolve: (session: CloudSession) => void; reject: (error: Error) => void }> = [];
   private claimed = 0;
   private closing: Promise<void> | undefined;
+  private boundUrl: string | undefined;
 
   private constructor(options: RelayCloudOptions) {
     this.options = options;
@@ -94,16 +95,18 @@ export class RelayCloud {
       cloud.server.once('error', reject);
       cloud.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         cloud.server.off('error', reject);
+        const { address, port, family } = cloud.server.address() as AddressInfo;
+        cloud.boundUrl = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
         resolve();
       });
     });
     return cloud;
   }
 
-  /** The base URL of both the API and the token service, e.g. `http://127.0.0.1:40123`. */
+  /** The base URL of both the API and the token service, e.g. `http://127.0.0.1:40123` (still known after close). */
   get url(): string {
-    const { address, port, family } = this.server.address() as AddressInfo;
-    return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+    if (this.boundUrl === undefined) throw new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the cloud is not listening: use RelayCloud.start()');
+    return this.boundUrl;
   }
 
   /** The variables that point this app's RelayApi at the cloud (what `npm run sim -- cloud` prints). */
