@@ -21,7 +21,8 @@ export function parseRetryAfterMs(value: string | null, now = Date.now()): numbe
   if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d{1,10}$/.test(trimmed)) return Number(trimmed) * 1000;
-  if (trimmed.length > 64) return undefined;
+  // An HTTP-date names its day and month; this also keeps Date.parse from reading "-5" as a year.
+  if (trimmed.length > 64 || !/[A-Za-z]{3}/.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
