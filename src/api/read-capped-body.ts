@@ -17,7 +17,7 @@ export async function readCappedBody(response: Response, maxBytes: number): Prom
     await response.body.cancel();
     throw new BodyTooLargeError(maxBytes);
   }
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

@@ -1,5 +1,6 @@
 import { readAppInfo } from '../app-info';
-import { createLogger, type Logger } from '../logger';
+import pino from 'pino';
+import type { Logger } from '../logger';
 import { AccessTokens, type AccessToken } from './access-tokens';
 import { afterAttempts, httpFailureMessage, parseJson, relayMessageOf } from './describe-failure';
 import { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './relay-api-error';
@@ -74,7 +75,8 @@ export class RelayApi {
     timeoutMs = 10_000,
     maxAttempts = 3,
     maxBodyBytes = MIB,
-    log = createLogger({ level: 'silent' }),
+    // Disabled outright: a silent logger on stdout would still open a stream and a flush timer.
+    log = pino({ enabled: false }),
     fetch = globalThis.fetch,
     random = Math.random,
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -17,14 +17,14 @@ const MAX_ID_CHARS = 256;
 export function parseTriggerBody(text: string): TriggerBody | string {
   const body = parseJson(text);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body must be a JSON object';
-  const fields = new Map(Object.entries(body));
+  const fields = new Map<string, unknown>(Object.entries(body));
   if (fields.get('action') !== 'invoke') return 'action must be "invoke"';
   const args = fields.get('action_args');
   const targets = fields.get('target_device_ids');
   let actionArgs: Record<string, string> | undefined;
   if (args !== undefined) {
     if (typeof args !== 'object' || args === null || Array.isArray(args)) return 'action_args must be an object';
-    const entries = Object.entries(args as object);
+    const entries = Object.entries(args);
     if (entries.length > MAX_ARGS) return `action_args may have at most ${MAX_ARGS} keys`;
     if (!entries.every(([, value]) => typeof value === 'string')) return 'action_args values must be strings';
     actionArgs = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(entries));

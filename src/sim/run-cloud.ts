@@ -28,9 +28,9 @@ export async function runCloud({ options, output, signal }: RunCloudOptions): Pr
     cloud.register(workflowId, url, { simulator: { answers: options.answers, onLog: (line) => print(`[${workflowId}] ${line}`) } });
   }
   print(`Relay cloud simulator listening on ${cloud.url}`);
+  for (const [workflowId, url] of options.workflows) print(`Registered ${workflowId} -> ${url}`);
   print('Point the app at it (then restart it):');
   for (const [name, value] of Object.entries(cloud.env)) print(`  export ${name}=${value}`);
-  for (const [workflowId, url] of options.workflows) print(`Registered ${workflowId} -> ${url}`);
   const watching = (async () => {
     for (;;) {
       const next = await cloud.nextSession(2 ** 31 - 1).catch(() => undefined);
