@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RELAY_ENVIRONMENTS } from '../api/relay-environments';
-import { bearerOf, readBody, sameSecret, sendJson } from './cloud-http';
+import { bearerOf, readBody, sendJson } from './cloud-http';
 import { CloudFaults, type DelaySpec, type FailureSpec } from './cloud-faults';
+import { CloudTokens } from './cloud-tokens';
 import { deviceRecord } from './device-record';
 import { parseTriggerBody } from './parse-trigger-body';
 import type { CloudEndpoint, CloudRegistration, CloudRequest, CloudSession, RelayCloudOptions } from './relay-cloud-options';
 import { RelaySimulator } from './relay-simulator';
 import { SimulatorError, SimulatorErrorCode } from './sim-error';
 import { DEFAULT_DEVICE, type SimulatedDevice } from './simulated-device';
+import { WaitingQueue } from './waiting-queue';
 
 const TRIGGER_PATH = /^\/ibot\/workflow\/([^/]{1,768})$/;
 const DEVICE_PATH = /^\/relaypro\/api\/v1\/device\/([^/]{1,768})$/;
@@ -56,19 +58,16 @@ export class RelayCloud {
   readonly requests: CloudRequest[] = [];
   private readonly server: Server;
   private readonly options: RelayCloudOptions;
-  private readonly tokenLifetimeSecs: number;
   private readonly maxBodyBytes: number;
   private readonly counts = new Map<CloudEndpoint, number>();
   private readonly workflows = new Map<string, { url: string; registration: CloudRegistration }>();
   private readonly devices = new Map<string, SimulatedDevice>();
   private readonly defaultDeviceId: string;
-  /** Access token → when it expires (ms since the epoch). */
-  private readonly tokens = new Map<string, number>();
+  private readonly tokens: CloudTokens;
   private readonly faults = new CloudFaults();
   private readonly delays = new Set<() => void>();
   private readonly opening = new Set<Promise<unknown>>();
-  private readonly waiters: Array<{ resolve: (session: CloudSession) => void; reject: (error: Error) => void }> = [];
-  private claimed = 0;
+  private readonly opened = new WaitingQueue<CloudSession>();
   private closing: Promise<void> | undefined;
   private boundUrl: string | undefined;
 
@@ -78,7 +77,7 @@ export class RelayCloud {
     this.subscriberId = options.subscriberId ?? 'sim-subscriber';
     this.userId = options.userId ?? 'sim-user';
     this.clientId = options.clientId ?? RELAY_ENVIRONMENTS.pro.clientId;
-    this.tokenLifetimeSecs = options.tokenLifetimeSecs ?? 3600;
+    this.tokens = new CloudTokens({ apiKey: this.apiKey, clientId: this.clientId }, options.tokenLifetimeSecs ?? 3600);
     this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
     for (const device of options.devices ?? [DEFAULT_DEVICE]) {
       const full = { ...DEFAULT_DEVICE, ...device };
@@ -139,28 +138,7 @@ export class RelayCloud {
 
   /** The next session not yet handed out by an earlier call (opened already or later); rejects after `timeoutMs`. */
   nextSession(timeoutMs = 10_000): Promise<CloudSession> {
-    const ready = this.sessions[this.claimed];
-    if (ready !== undefined) {
-      this.claimed += 1;
-      return Promise.resolve(ready);
-    }
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        resolve: (session: CloudSession) => {
-          clearTimeout(timer);
-          resolve(session);
-        },
-        reject: (error: Error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new SimulatorError(SimulatorErrorCode.TIMEOUT, `no session opened within ${timeoutMs} ms (was the workflow triggered? calls so far: ${JSON.stringify(this.calls)})`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
+    return this.opened.next(timeoutMs, () => `no session opened within ${timeoutMs} ms (was the workflow triggered? calls so far: ${JSON.stringify(this.calls)})`);
   }
 
   /** The next matching request(s) get `spec.status` instead of an answer. */
@@ -177,7 +155,7 @@ export class RelayCloud {
 
   /** Revokes every access token issued so far: the next API call with one gets 401. */
   expireTokens(): void {
-    this.tokens.clear();
+    this.tokens.revokeAll();
   }
 
   /** Stops listening, drops every connection, and closes every session it opened. Safe to call more than once. */
@@ -187,7 +165,7 @@ export class RelayCloud {
       const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.server.closeAllConnections();
       for (const release of [...this.delays]) release();
-      for (const waiter of this.waiters.splice(0)) waiter.reject(new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the cloud closed before a session opened'));
+      this.opened.rejectWaiting(new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the cloud closed before a session opened'));
       await Promise.allSettled([...this.opening]);
       await Promise.all(this.sessions.map((session) => session.simulator.close()));
       await stopped;
@@ -234,20 +212,13 @@ export class RelayCloud {
     if (!/^application\/x-www-form-urlencoded\b/i.test(exchange.request.headers['content-type'] ?? '')) {
       return this.reply(exchange, 400, { error: 'invalid_request', error_description: 'the body must be application/x-www-form-urlencoded' });
     }
-    const form = new URLSearchParams(text);
-    if (form.get('grant_type') !== 'refresh_token') return this.reply(exchange, 400, { error: 'unsupported_grant_type', error_description: 'grant_type must be refresh_token' });
-    if (form.get('client_id') !== this.clientId) return this.reply(exchange, 401, { error: 'invalid_client', error_description: 'unknown client_id: check RELAY_ENV' });
-    if (!sameSecret(form.get('refresh_token') ?? '', this.apiKey)) return this.reply(exchange, 400, { error: 'invalid_grant', error_description: 'the refresh token is invalid or revoked' });
-    const now = Date.now();
-    for (const [token, expiresAt] of this.tokens) if (expiresAt <= now) this.tokens.delete(token);
-    const accessToken = `sim-access-${randomBytes(24).toString('base64url')}`;
-    this.tokens.set(accessToken, now + this.tokenLifetimeSecs * 1000);
-    this.reply(exchange, 200, { access_token: accessToken, expires_in: this.tokenLifetimeSecs, token_type: 'Bearer' });
+    const { status, body } = this.tokens.grant(new URLSearchParams(text));
+    this.reply(exchange, status, body);
   }
 
   /** `GET /oauth2/validate`: the user id of a bearer token. */
   private validateToken(exchange: Exchange): void {
-    if (!this.hasValidToken(exchange.request)) return this.reply(exchange, 401, { error: 'invalid_token', error_description: 'the access token is missing, invalid or expired' });
+    if (!this.tokens.isValid(bearerOf(exchange.request))) return this.reply(exchange, 401, { error: 'invalid_token', error_description: 'the access token is missing, invalid or expired' });
     this.reply(exchange, 200, { userid: this.userId, client_id: this.clientId });
   }
 
@@ -300,20 +271,12 @@ export class RelayCloud {
     const session: CloudSession = { workflowId, deviceId, actionArgs, simulator, finished: simulator.finished.then(() => simulator.result()) };
     this.sessions.push(session);
     if (this.closing !== undefined) await simulator.close();
-    for (let waiter = this.waiters.shift(); waiter !== undefined; waiter = this.waiters.shift()) {
-      const next = this.sessions[this.claimed];
-      if (next === undefined) {
-        this.waiters.unshift(waiter);
-        break;
-      }
-      this.claimed += 1;
-      waiter.resolve(next);
-    }
+    this.opened.push(session);
   }
 
   /** The bearer token and the account in the query; answers 401/403 itself when they are wrong. */
   private mayCallApi(exchange: Exchange): boolean {
-    if (!this.hasValidToken(exchange.request)) {
+    if (!this.tokens.isValid(bearerOf(exchange.request))) {
       this.reply(exchange, 401, { message: 'the access token is missing, invalid or expired' });
       return false;
     }
@@ -322,12 +285,6 @@ export class RelayCloud {
       return false;
     }
     return true;
-  }
-
-  private hasValidToken(request: IncomingMessage): boolean {
-    const token = bearerOf(request);
-    const expiresAt = token === undefined ? undefined : this.tokens.get(token);
-    return expiresAt !== undefined && Date.now() < expiresAt;
   }
 
   /** Resolves true after `ms`, or false if the client hung up (or the cloud closed) first. */
