@@ -166,7 +166,12 @@ export class RelayApi {
       const where = `Relay's API at ${hostOf(this.apiUrl)}`;
       const [code, advice] =
         error.kind === 'timeout'
-          ? [RelayApiErrorCode.TIMEOUT, 'check RELAY_API_URL, RELAY_ENV and the network; a trigger that timed out is not retried, as Relay may have started the workflow']
+          ? [
+              RelayApiErrorCode.TIMEOUT,
+              exchange.idempotent
+                ? 'check RELAY_API_URL, RELAY_ENV and the network, or raise timeoutMs'
+                : 'check RELAY_API_URL, RELAY_ENV and the network; it was not retried, as Relay may have started the workflow already',
+            ]
           : error.kind === 'network'
             ? [RelayApiErrorCode.NETWORK, 'check RELAY_API_URL, RELAY_ENV and the network']
             : [RelayApiErrorCode.RESPONSE, 'check RELAY_API_URL'];

@@ -200,7 +200,9 @@ describe('RelayApi against the simulated Relay cloud', () => {
     setup.cloud.delayNext(2_000, { times: 3 });
     const error = await rejectionOf(api.triggerWorkflow('wf_announce'));
     expect(error).toMatchObject({ call: 'triggerWorkflow', code: 'ERR_RELAY_API_TIMEOUT', status: undefined });
-    expect((error as Error).message).toContain('no answer within 100 ms');
+    expect((error as Error).message).toBe(
+      `triggerWorkflow failed: Relay's API at ${new URL(setup.cloud.url).host}: no answer within 100 ms; check RELAY_API_URL, RELAY_ENV and the network; it was not retried, as Relay may have started the workflow already`,
+    );
     expect(setup.cloud.calls.trigger).toBe(1);
     expect(setup.cloud.sessions).toHaveLength(0); // the cloud saw the caller hang up
   });
