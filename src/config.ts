@@ -26,6 +26,12 @@ export interface Config {
   readonly maxPayloadBytes: number;
   /** Most sessions open at once; upgrades beyond it get 503. */
   readonly maxSessions: number;
+  /** How long a new session has to send its start event before it is closed with 1008. */
+  readonly startTimeoutMs: number;
+  /** Most bytes of events one session may have waiting behind a running handler; over it, 1008. */
+  readonly maxQueuedBytes: number;
+  /** Most bytes all sessions together may hold (messages arriving, events queued); over it, the largest holder gets 1008. */
+  readonly maxBufferedBytes: number;
   /** When set, an upgrade must carry it as the `token` query parameter or gets 401. */
   readonly workflowToken: string | undefined;
   /** Log frames at debug with speech, `say` text and audio in clear (local debugging only). */
@@ -64,8 +70,14 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
   SHUTDOWN_GRACE_MS:
     "Milliseconds a shutdown (SIGTERM on deploys and restarts) lets open sessions finish before closing them with code 1001. Must end before Heroku's SIGKILL at 30 s. Default 25000.",
   MAX_PAYLOAD_BYTES:
-    'Largest incoming WebSocket message in bytes (1024 to 104857600); a bigger one closes its session with code 1009. Default 4194304.',
+    'Largest incoming WebSocket message in bytes (1024 to 104857600); a bigger one closes its session with code 1009. Default 3145728 (a minute of listen audio is about 2.6 MB).',
   MAX_SESSIONS: 'Most workflow sessions open at once (1 to 100000); upgrades beyond it get HTTP 503. Default 1000.',
+  START_TIMEOUT_MS:
+    'Milliseconds a new session has to send its start event (Relay sends it at once) before it is closed with code 1008 and stops counting against MAX_SESSIONS (100 to 55000). Default 10000.',
+  MAX_QUEUED_BYTES:
+    'Most bytes of events one session may have waiting behind a running handler (MAX_PAYLOAD_BYTES to 104857600); a peer over it is closed with code 1008. Default 4194304.',
+  MAX_BUFFERED_BYTES:
+    'Most bytes all sessions of the process together may hold, counting messages still arriving and events queued (MAX_QUEUED_BYTES to 1073741824); over it, the session holding the most is closed with code 1008. Default 67108864.',
   WORKFLOW_TOKEN:
     'Shared secret: when set, Relay must connect with ?token=<this value> at the end of the workflow URI, or gets HTTP 401. 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32 makes one). Default unset: anyone with the URL can connect.',
   LOG_PRIVATE_DATA:
@@ -95,9 +107,16 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   logLevel: 'info',
   heartbeatMs: 25_000,
   shutdownGraceMs: 25_000,
-  // A 60 s listen with audio (transcribe: false) is about 2.6 MB of base64.
-  maxPayloadBytes: 4 * 1024 * 1024,
+  // The largest frame Relay sends is a speech event with audio (listen with transcribe: false):
+  // at most 60 s, about 1.9 MB of 16 kHz 16-bit audio, 2.6 MB as base64. 3 MiB leaves room for the rest.
+  maxPayloadBytes: 3 * 1024 * 1024,
   maxSessions: 1000,
+  // Relay sends its start event as soon as the socket opens; 10 s allows for a slow network.
+  startTimeoutMs: 10_000,
+  // One such speech event and many small events; Relay sends a handful of events of a few hundred bytes at a time.
+  maxQueuedBytes: 4 * 1024 * 1024,
+  // On a 512 MB dyno, about a fifth of the memory, whatever the peers send.
+  maxBufferedBytes: 64 * 1024 * 1024,
   workflowToken: undefined,
   logPrivateData: false,
   herokuAppDomain: undefined,
@@ -137,6 +156,15 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     const raw = env[name]?.trim();
     return raw === '' ? undefined : raw;
   };
+  const maxPayloadBytes = readInteger('MAX_PAYLOAD_BYTES', value('MAX_PAYLOAD_BYTES'), DEFAULT_CONFIG.maxPayloadBytes, 1024, 100 * 1024 * 1024);
+  const maxQueuedBytes = readInteger(
+    'MAX_QUEUED_BYTES',
+    value('MAX_QUEUED_BYTES'),
+    Math.max(DEFAULT_CONFIG.maxQueuedBytes, maxPayloadBytes),
+    maxPayloadBytes,
+    100 * 1024 * 1024,
+    ' (at least MAX_PAYLOAD_BYTES, so that one message of the largest size can wait)',
+  );
   return Object.freeze({
     port: readInteger('PORT', value('PORT'), DEFAULT_CONFIG.port, 1, 65_535),
     host: readHost('HOST', value('HOST'), DEFAULT_CONFIG.host),
@@ -152,14 +180,19 @@ export function loadConfig(env: Env = readEnvironment()): Config {
       0,
       25_000,
     ),
-    maxPayloadBytes: readInteger(
-      'MAX_PAYLOAD_BYTES',
-      value('MAX_PAYLOAD_BYTES'),
-      DEFAULT_CONFIG.maxPayloadBytes,
-      1024,
-      100 * 1024 * 1024,
-    ),
+    maxPayloadBytes,
     maxSessions: readInteger('MAX_SESSIONS', value('MAX_SESSIONS'), DEFAULT_CONFIG.maxSessions, 1, 100_000),
+    startTimeoutMs: readInteger('START_TIMEOUT_MS', value('START_TIMEOUT_MS'), DEFAULT_CONFIG.startTimeoutMs, 100, 55_000),
+    // Each cap must hold at least one message of the largest size, or a real one would close its session.
+    maxQueuedBytes,
+    maxBufferedBytes: readInteger(
+      'MAX_BUFFERED_BYTES',
+      value('MAX_BUFFERED_BYTES'),
+      Math.max(DEFAULT_CONFIG.maxBufferedBytes, maxQueuedBytes),
+      maxQueuedBytes,
+      1024 * 1024 * 1024,
+      ' (at least MAX_QUEUED_BYTES)',
+    ),
     workflowToken: readToken('WORKFLOW_TOKEN', value('WORKFLOW_TOKEN')),
     logPrivateData: readBoolean('LOG_PRIVATE_DATA', value('LOG_PRIVATE_DATA'), DEFAULT_CONFIG.logPrivateData),
     herokuAppDomain: readDomain('HEROKU_APP_DEFAULT_DOMAIN_NAME', value('HEROKU_APP_DEFAULT_DOMAIN_NAME')),
@@ -210,11 +243,12 @@ export function readEnvironment(path = '.env'): Env {
   return { ...fromFile, ...process.env };
 }
 
-function readInteger(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+/** `why`, when given, explains a lower bound that comes from another variable. */
+function readInteger(name: string, raw: string | undefined, fallback: number, min: number, max: number, why = ''): number {
   if (raw === undefined) return fallback;
   const parsed = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(name, `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(name, `${name} must be an integer from ${min} to ${max}${why}, got ${JSON.stringify(raw)}`);
   }
   return parsed;
 }

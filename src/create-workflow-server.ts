@@ -63,6 +63,9 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
     heartbeatMs: config.heartbeatMs,
     maxPayloadBytes: config.maxPayloadBytes,
     maxSessions: config.maxSessions,
+    startTimeoutMs: config.startTimeoutMs,
+    maxQueuedBytes: config.maxQueuedBytes,
+    maxBufferedBytes: config.maxBufferedBytes,
     token: config.workflowToken,
     logPayloads: config.logPrivateData,
   });

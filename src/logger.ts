@@ -1,5 +1,5 @@
 import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger } from 'pino';
-import { censorPrivate } from './censor-private';
+import { boundForLog, censorPrivate } from './censor-private';
 import type { LogLevel } from './config';
 
 export type { Logger };
@@ -29,16 +29,19 @@ export interface LoggerOptions {
  */
 export function createLogger({ level = 'info', destination, logPrivateData = false }: LoggerOptions = {}): Logger {
   const levelLabel = (label: string) => ({ level: label });
-  if (logPrivateData) return pino({ level, base: undefined, formatters: { level: levelLabel } }, destination ?? batchedStdout());
-  // Censored at each way into a line: the logged object, a serialized error's own fields (such
-  // as a `text` some library put on it), and a child's bindings.
+  // Every line is bounded (long strings, arrays and objects cut), private data or not: a peer's
+  // value can be megabytes. Unless the owner opts out, lines are censored at each way into them:
+  // the logged object, a serialized error's own fields (such as a `text` some library put on it),
+  // and a child's bindings.
+  const clean = logPrivateData ? boundForLog : censorPrivate;
   const options = {
     level,
     base: undefined,
-    formatters: { level: levelLabel, log: censorPrivate },
-    serializers: { err: (err: unknown) => censorPrivate(pino.stdSerializers.err(err as Error)) },
+    formatters: { level: levelLabel, log: clean },
+    serializers: { err: (err: unknown) => clean(pino.stdSerializers.err(err as Error)) },
   };
-  return censorChildBindings(pino(options, destination ?? batchedStdout()));
+  const logger = pino(options, destination ?? batchedStdout());
+  return logPrivateData ? logger : censorChildBindings(logger);
 }
 
 /**

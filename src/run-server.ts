@@ -5,7 +5,8 @@ import type { WorkflowHandler, WorkflowModule } from './relay/workflow-registry'
 
 /**
  * The process around the server: read config, build, listen on HOST:PORT, and on SIGTERM
- * (Heroku's restart signal) or SIGINT drain and exit 0. A bad setting exits 1 before listening,
+ * (Heroku's restart signal) or SIGINT drain and exit 0. A second SIGTERM during the drain is
+ * logged and ignored; a second SIGINT exits at once with 130. A bad setting exits 1 before listening,
  * with one line on stderr. An exception nothing caught is logged at fatal, then the process exits 1
  * (its state is unknown); a rejected promise nobody awaited is logged and the process goes on.
  */
@@ -21,10 +22,21 @@ export async function runServer(workflows: Readonly<Record<string, WorkflowHandl
     process.on('unhandledRejection', (reason) => {
       logger.error({ err: reason }, 'a promise was rejected and nothing awaited it (a workflow action without await?)');
     });
+    let shuttingDown = false;
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        logger.info({ signal, graceMs: config.shutdownGraceMs, sessions: server.sessions }, 'shutting down');
-        void server.close().then(() => process.exit(0));
+      process.on(signal, () => {
+        if (!shuttingDown) {
+          shuttingDown = true;
+          logger.info({ signal, graceMs: config.shutdownGraceMs, sessions: server.sessions }, 'shutting down');
+          void server.close().then(() => process.exit(0));
+        } else if (signal === 'SIGTERM') {
+          // Heroku sends SIGKILL 30 s after the first SIGTERM anyway; dying now would cut the sessions still finishing.
+          logger.warn({ signal, sessions: server.sessions }, 'already shutting down; ignoring the signal');
+        } else {
+          // A second Ctrl-C on a laptop means "now".
+          logger.warn({ signal, sessions: server.sessions }, 'second interrupt; exiting without waiting for sessions');
+          process.exit(130);
+        }
       });
     }
     await server.listen();
