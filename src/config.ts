@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseDotenv } from 'dotenv';
+import { RELAY_ENV_NAMES, RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-environments';
 
 /** Log levels pino understands, quietest last. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -41,6 +42,18 @@ export interface Config {
   readonly herokuReleaseVersion: string | undefined;
   /** The git commit of the slug running, from dyno metadata; shown on the status page. */
   readonly herokuSlugCommit: string | undefined;
+  /** Relay's refresh token for the HTTP API (a secret); unset means no API client. */
+  readonly relayApiKey: string | undefined;
+  /** The Relay subscriber (account) id every HTTP API call names. */
+  readonly relaySubscriberId: string | undefined;
+  /** The Relay environment the HTTP API client talks to. */
+  readonly relayEnv: RelayEnv;
+  /** Base URL of Relay's HTTP API, no trailing slash: RELAY_API_URL, else RELAY_HOST, else RELAY_ENV's. */
+  readonly relayApiUrl: string;
+  /** Base URL of Relay's token service, no trailing slash: RELAY_AUTH_URL, else RELAY_ENV's. */
+  readonly relayAuthUrl: string;
+  /** The OAuth client id of RELAY_ENV (not a variable of its own). */
+  readonly relayClientId: string;
 }
 
 /**
@@ -75,6 +88,17 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
     'Set by Heroku when dyno metadata is on: the release running, such as v42, shown on the status page. Do not set it yourself.',
   HEROKU_SLUG_COMMIT:
     'Set by Heroku when dyno metadata is on: the git commit running, shown on the status page. Do not set it yourself.',
+  RELAY_API_KEY:
+    'Secret: your Relay refresh token for the HTTP API (triggering workflows, device info), made once with relay token generate. Set it together with RELAY_SUBSCRIBER_ID. Default unset: no API client.',
+  RELAY_SUBSCRIBER_ID:
+    'Your Relay subscriber (account) id, sent with every HTTP API call. Set it together with RELAY_API_KEY. Default unset.',
+  RELAY_ENV: 'The Relay environment the HTTP API client talks to: pro or qa; it picks the API and auth hosts and the OAuth client id. Default pro.',
+  RELAY_API_URL:
+    "Base URL (http or https) of Relay's HTTP API, replacing the one RELAY_ENV picks, e.g. the simulated cloud of npm run sim -- cloud. Default https://all-main-pro-ibot.relaysvr.com for pro, https://all-api-qa-ibot.nocell.io for qa.",
+  RELAY_AUTH_URL:
+    "Base URL (http or https) of Relay's token service, replacing the one RELAY_ENV picks. Default https://auth.relaygo.com for pro, https://auth.relaygo.info for qa.",
+  RELAY_HOST:
+    "@relaypro/sdk 2.4.0's way to replace the API host: a host name or an http(s) URL, which must contain the RELAY_ENV name (pro or qa) as in 2.4.0. Prefer RELAY_API_URL; set only one of the two. Default unset.",
 });
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -98,6 +122,12 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   herokuAppDomain: undefined,
   herokuReleaseVersion: undefined,
   herokuSlugCommit: undefined,
+  relayApiKey: undefined,
+  relaySubscriberId: undefined,
+  relayEnv: 'pro',
+  relayApiUrl: RELAY_ENVIRONMENTS.pro.apiUrl,
+  relayAuthUrl: RELAY_ENVIRONMENTS.pro.authUrl,
+  relayClientId: RELAY_ENVIRONMENTS.pro.clientId,
 });
 
 /** A variable with a value the server cannot use. The message names the variable and the fix. */
@@ -168,8 +198,41 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     herokuAppDomain: readDomain('HEROKU_APP_DEFAULT_DOMAIN_NAME', value('HEROKU_APP_DEFAULT_DOMAIN_NAME')),
     herokuReleaseVersion: readPattern('HEROKU_RELEASE_VERSION', value('HEROKU_RELEASE_VERSION'), /^v\d{1,9}$/, 'v followed by digits, such as v42'),
     herokuSlugCommit: readPattern('HEROKU_SLUG_COMMIT', value('HEROKU_SLUG_COMMIT'), /^[0-9a-f]{7,64}$/, 'a git commit id (hex)'),
+    ...readRelayApi(value),
   });
 }
+
+/** The HTTP API client's settings: credentials (both or neither), environment and base URLs. */
+function readRelayApi(value: (name: string) => string | undefined): Pick<Config, RelayApiField> {
+  const relayApiKey = readApiKey('RELAY_API_KEY', value('RELAY_API_KEY'));
+  const relaySubscriberId = readPattern(
+    'RELAY_SUBSCRIBER_ID',
+    value('RELAY_SUBSCRIBER_ID'),
+    /^[A-Za-z0-9._~-]{1,128}$/,
+    'your Relay subscriber id (up to 128 characters from A-Z a-z 0-9 . _ ~ -)',
+  );
+  if ((relayApiKey === undefined) !== (relaySubscriberId === undefined)) {
+    const [missing, set] = relayApiKey === undefined ? ['RELAY_API_KEY', 'RELAY_SUBSCRIBER_ID'] : ['RELAY_SUBSCRIBER_ID', 'RELAY_API_KEY'];
+    throw new ConfigError(missing, `${set} is set but ${missing} is not: the Relay HTTP API needs both (or unset ${set})`);
+  }
+  const relayEnv = readChoice('RELAY_ENV', value('RELAY_ENV'), RELAY_ENV_NAMES, DEFAULT_CONFIG.relayEnv);
+  const defaults = RELAY_ENVIRONMENTS[relayEnv];
+  const apiUrl = readBaseUrl('RELAY_API_URL', value('RELAY_API_URL'));
+  const host = readRelayHost('RELAY_HOST', value('RELAY_HOST'), relayEnv);
+  if (apiUrl !== undefined && host !== undefined) {
+    throw new ConfigError('RELAY_HOST', 'RELAY_API_URL and RELAY_HOST are both set: keep RELAY_API_URL and unset RELAY_HOST (2.4.0\'s older name)');
+  }
+  return {
+    relayApiKey,
+    relaySubscriberId,
+    relayEnv,
+    relayApiUrl: apiUrl ?? host ?? defaults.apiUrl,
+    relayAuthUrl: readBaseUrl('RELAY_AUTH_URL', value('RELAY_AUTH_URL')) ?? defaults.authUrl,
+    relayClientId: defaults.clientId,
+  };
+}
+
+type RelayApiField = 'relayApiKey' | 'relaySubscriberId' | 'relayEnv' | 'relayApiUrl' | 'relayAuthUrl' | 'relayClientId';
 
 /**
  * The process environment, with a `.env` file in the working directory filling in what it lacks
@@ -229,6 +292,64 @@ function readToken(name: string, raw: string | undefined): string | undefined {
     );
   }
   return raw;
+}
+
+/** A secret: like readToken, the message never repeats the value. */
+function readApiKey(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[\x21-\x7e]{8,4096}$/.test(raw)) {
+    throw new ConfigError(
+      name,
+      `${name} must be a Relay refresh token (8 to 4096 printable characters, no spaces), as printed by "relay token generate"; ` +
+        `the value set has ${raw.length} characters (not shown: it is a secret)`,
+    );
+  }
+  return raw;
+}
+
+/**
+ * An http(s) base URL without credentials, query or fragment; returned without a trailing slash.
+ * A value with credentials is not repeated in the message.
+ */
+function readBaseUrl(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const url = URL.parse(raw);
+  const shown = raw.includes('@') ? '(not shown: it looks like it holds credentials)' : JSON.stringify(raw.slice(0, 200));
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new ConfigError(name, `${name} must be an http:// or https:// URL such as https://all-main-pro-ibot.relaysvr.com, got ${shown}`);
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(name, `${name} must be a base URL without credentials, query or #fragment, got ${shown}`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/**
+ * 2.4.0's RELAY_HOST: a bare host (https is assumed) or a full http(s) URL. Like 2.4.0, it must
+ * contain the environment's name, which catches a qa host paired with a pro token and the reverse.
+ */
+function readRelayHost(name: string, raw: string | undefined, env: RelayEnv): string | undefined {
+  if (raw === undefined) return undefined;
+  const isUrl = /^https?:\/\//i.test(raw);
+  if (!isUrl && !/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(raw)) {
+    throw new ConfigError(name, `${name} must be a host name such as all-main-pro-ibot.relaysvr.com or an http(s) URL, got ${JSON.stringify(raw.slice(0, 200))}`);
+  }
+  const url = readBaseUrl(name, isUrl ? raw : `https://${raw}`) ?? '';
+  if (!url.toLowerCase().includes(env)) {
+    throw new ConfigError(
+      name,
+      `${name} must contain the RELAY_ENV name "${env}" (as @relaypro/sdk 2.4.0 requires), got ${JSON.stringify(raw.slice(0, 200))}: ` +
+        'fix RELAY_ENV, or use RELAY_API_URL, which has no such rule',
+    );
+  }
+  return url;
+}
+
+function readChoice<T extends string>(name: string, raw: string | undefined, choices: readonly T[], fallback: T): T {
+  if (raw === undefined) return fallback;
+  const choice = choices.find((candidate) => candidate === raw.toLowerCase());
+  if (choice === undefined) throw new ConfigError(name, `${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw.slice(0, 200))}`);
+  return choice;
 }
 
 function readBoolean(name: string, raw: string | undefined, fallback: boolean): boolean {

@@ -39,7 +39,14 @@ export {
   // of every boot (and of every dyno wake-up) for nine constant tables. A deep import works
   // because 2.4.0 (pinned exactly, see test/hardening/dependencies.test.ts) has no `exports` map.
 } from '@relaypro/sdk/dist/enums';
+export { RelayApi, type RelayApiOptions, type RelayAnswer } from './api/relay-api';
+export { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './api/relay-api-error';
+export { relayApiFromConfig } from './api/relay-api-from-config';
+export { RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-environments';
 export { RelaySimulator } from './sim/relay-simulator';
+export { RelayCloud } from './sim/relay-cloud';
+export type { RelayCloudOptions, CloudRegistration, CloudSession, CloudEndpoint, CloudRequest, CloudSimulatorOptions } from './sim/relay-cloud-options';
+export type { FailureSpec, DelaySpec } from './sim/cloud-faults';
 export { simulate, type SimulateOptions } from './sim/simulate';
 export { SimulatorError, SimulatorErrorCode } from './sim/sim-error';
 export type { RelaySimulatorOptions, Answers, ListenRequest } from './sim/relay-simulator-options';

@@ -21,6 +21,12 @@ describe('loadConfig', () => {
       herokuAppDomain: undefined,
       herokuReleaseVersion: undefined,
       herokuSlugCommit: undefined,
+      relayApiKey: undefined,
+      relaySubscriberId: undefined,
+      relayEnv: 'pro',
+      relayApiUrl: 'https://all-main-pro-ibot.relaysvr.com',
+      relayAuthUrl: 'https://auth.relaygo.com',
+      relayClientId: 'TgDsXRuD',
     });
     expect(loadConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -42,6 +48,11 @@ describe('loadConfig', () => {
       HEROKU_APP_DEFAULT_DOMAIN_NAME: 'Demo-1234-0123456789ab.herokuapp.com',
       HEROKU_RELEASE_VERSION: 'v42',
       HEROKU_SLUG_COMMIT: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b',
+      RELAY_API_KEY: 'rt-0123456789abcdef',
+      RELAY_SUBSCRIBER_ID: 'a1b2c3d4-0000-4000-8000-0123456789ab',
+      RELAY_ENV: 'QA',
+      RELAY_API_URL: 'http://127.0.0.1:4100/',
+      RELAY_AUTH_URL: 'https://auth.example.test/base/',
     });
     expect(config).toEqual({
       port: 5006,
@@ -59,6 +70,12 @@ describe('loadConfig', () => {
       herokuAppDomain: 'demo-1234-0123456789ab.herokuapp.com',
       herokuReleaseVersion: 'v42',
       herokuSlugCommit: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b',
+      relayApiKey: 'rt-0123456789abcdef',
+      relaySubscriberId: 'a1b2c3d4-0000-4000-8000-0123456789ab',
+      relayEnv: 'qa',
+      relayApiUrl: 'http://127.0.0.1:4100',
+      relayAuthUrl: 'https://auth.example.test/base',
+      relayClientId: 'rGGK996c',
     });
   });
 
