@@ -1,5 +1,7 @@
 /**
- * The package's public seam: what workflows, tests, benchmarks and embedders import.
+ * The runtime's public seam: what workflows, servers and embedders import. The simulator lives
+ * behind its own entry, `./testing` (the package's `/testing` subpath), so that a running server,
+ * whose workflows import this file, never loads it.
  */
 export { createWorkflowServer, type WorkflowServer, type WorkflowServerOptions } from './create-workflow-server';
 export { loadConfig, ConfigError, type Config } from './config';
@@ -39,10 +41,3 @@ export {
   // of every boot (and of every dyno wake-up) for nine constant tables. A deep import works
   // because 2.4.0 (pinned exactly, see test/hardening/dependencies.test.ts) has no `exports` map.
 } from '@relaypro/sdk/dist/enums';
-export { RelaySimulator } from './sim/relay-simulator';
-export { simulate, type SimulateOptions } from './sim/simulate';
-export { SimulatorError, SimulatorErrorCode } from './sim/sim-error';
-export type { RelaySimulatorOptions, Answers, ListenRequest } from './sim/relay-simulator-options';
-export type { SimulatedDevice } from './sim/simulated-device';
-export type { Trigger, TriggerSpec, SimTriggerType } from './sim/build-start-event';
-export type * from './sim/simulation-records';

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simulate } from '../src';
+import { simulate } from '../src/testing';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { BUILD_DIR } from './global-setup';

@@ -1,4 +1,4 @@
-import { simulate } from '../../src';
+import { simulate } from '../../src/testing';
 import * as hello from '../../src/workflows/hello';
 
 it('asks for a name and greets it', async () => {
