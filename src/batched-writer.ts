@@ -38,6 +38,8 @@ export function createBatchedWriter({ fd, minBytes = 4096, flushEveryMs = 100, m
   let queuedBytes = 0;
   let writing = false;
   let broken = false;
+  /** A batch the pipe refused for now (EAGAIN), waiting for its retry: no write holds it meanwhile. */
+  let retry: { data: Buffer; timer: NodeJS.Timeout } | undefined;
 
   const take = (): Buffer => {
     const data = Buffer.from(queued.join(''));
@@ -56,7 +58,14 @@ export function createBatchedWriter({ fd, minBytes = 4096, flushEveryMs = 100, m
   const writeOut = (data: Buffer) => {
     writing = true;
     write(fd, data, 0, data.length, null, (error, written) => {
-      if (error?.code === 'EAGAIN') return void setTimeout(() => writeOut(data), 10).unref();
+      if (error?.code === 'EAGAIN') {
+        const timer = setTimeout(() => {
+          retry = undefined;
+          writeOut(data);
+        }, 10).unref();
+        retry = { data, timer };
+        return;
+      }
       if (error) return giveUp();
       if (written < data.length) return writeOut(data.subarray(written));
       writing = false;
@@ -74,18 +83,22 @@ export function createBatchedWriter({ fd, minBytes = 4096, flushEveryMs = 100, m
   return {
     write(chunk) {
       if (broken) return true;
-      if (queuedBytes + chunk.length > maxBufferedBytes) return false;
+      const bytes = Buffer.byteLength(chunk);
+      if (queuedBytes + bytes > maxBufferedBytes) return false;
       queued.push(chunk);
-      queuedBytes += chunk.length;
+      queuedBytes += bytes;
       if (queuedBytes >= minBytes) flush();
       return true;
     },
     flushSync() {
       clearInterval(timer);
       // A batch already handed to an asynchronous write is that write's: writing it again could
-      // print its lines twice.
-      if (broken || queuedBytes === 0) return;
-      let data = take();
+      // print its lines twice. One waiting to be retried is not.
+      if (retry !== undefined) clearTimeout(retry.timer);
+      const pending = retry?.data;
+      retry = undefined;
+      if (broken || (queuedBytes === 0 && pending === undefined)) return;
+      let data = pending === undefined ? take() : Buffer.concat([pending, take()]);
       const deadline = Date.now() + exitFlushMs;
       const pause = new Int32Array(new SharedArrayBuffer(4));
       while (data.length > 0) {
