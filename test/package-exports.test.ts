@@ -9,7 +9,7 @@ describe('package.json exports', () => {
   it.each([
     ['.', 'index'],
     ['./testing', 'testing'],
-  ])('%s is dist/%s.js with its types, compiled from src/%s.ts', (subpath, name) => {
+  ])('%s is dist/%s.js with its types, compiled from the src/ file of that name', (subpath, name) => {
     expect(pkg.exports[subpath]).toEqual({ types: `./dist/${name}.d.ts`, default: `./dist/${name}.js` });
     expect(existsSync(join(root, 'src', `${name}.ts`))).toBe(true);
   });
