@@ -112,7 +112,7 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
       const address = await listenOn(httpServer, port, hostname);
       logListening(log, address, registry.names(), config);
       if (config.workflowToken === undefined) {
-        log.warn('WORKFLOW_TOKEN is not set: anyone who knows a workflow URL can open a session (see README, Security)');
+        log.warn('WORKFLOW_TOKEN is not set: anyone who knows a workflow URL can open a session (see docs/security.md)');
       }
       return address;
     },

@@ -1,5 +1,7 @@
 /**
- * The package's public seam: what workflows, tests, benchmarks and embedders import.
+ * The runtime's public seam: what workflows, servers and embedders import. The simulator lives
+ * behind its own entry, `./testing` (the package's `/testing` subpath), so that a running server,
+ * whose workflows import this file, never loads it.
  */
 export { createWorkflowServer, type WorkflowServer, type WorkflowServerOptions } from './create-workflow-server';
 export { loadConfig, ConfigError, type Config } from './config';
@@ -43,13 +45,3 @@ export { RelayApi, type RelayApiOptions, type RelayAnswer } from './api/relay-ap
 export { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './api/relay-api-error';
 export { relayApiFromConfig } from './api/relay-api-from-config';
 export { RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-environments';
-export { RelaySimulator } from './sim/relay-simulator';
-export { RelayCloud } from './sim/relay-cloud';
-export type { RelayCloudOptions, CloudRegistration, CloudSession, CloudEndpoint, CloudRequest, CloudSimulatorOptions } from './sim/relay-cloud-options';
-export type { FailureSpec, DelaySpec } from './sim/cloud-faults';
-export { simulate, type SimulateOptions } from './sim/simulate';
-export { SimulatorError, SimulatorErrorCode } from './sim/sim-error';
-export type { RelaySimulatorOptions, Answers, ListenRequest } from './sim/relay-simulator-options';
-export type { SimulatedDevice } from './sim/simulated-device';
-export type { Trigger, TriggerSpec, SimTriggerType } from './sim/build-start-event';
-export type * from './sim/simulation-records';

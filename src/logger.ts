@@ -1,22 +1,16 @@
 import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger } from 'pino';
+import { batchedStdout } from './batched-writer';
 import { boundForLog, censorPrivate } from './censor-private';
 import type { LogLevel } from './config';
 
 export type { Logger };
 
-/**
- * Stdout, written in batches: lines are gathered up to 4 KiB and written at least every 100 ms
- * (and at exit), instead of one write(2) per line. Under load that write per line was a fifth of
- * the server's CPU (npm run bench, README "Performance"); the price is that a line may reach
- * `heroku logs` up to 100 ms late, or be lost if the process is killed with SIGKILL.
- */
-function batchedStdout(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 });
-}
-
 export interface LoggerOptions {
   level?: LogLevel;
-  /** Where JSON lines go; stdout by default (Heroku collects stdout). Tests pass a memory stream. */
+  /**
+   * Where JSON lines go: by default stdout (Heroku collects stdout), in batches, see batched-writer.ts.
+   * Tests pass a memory stream.
+   */
   destination?: DestinationStream;
   /** Leave the private fields (see censorPrivate) in clear: for debugging on your own machine only. */
   logPrivateData?: boolean;

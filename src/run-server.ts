@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { checkDotenv, ConfigError, loadConfig } from './config';
 import { createWorkflowServer } from './create-workflow-server';
 import { createLogger } from './logger';
 import type { WorkflowHandler, WorkflowModule } from './relay/workflow-registry';
@@ -14,6 +14,8 @@ export async function runServer(workflows: Readonly<Record<string, WorkflowHandl
   try {
     const config = loadConfig();
     const logger = createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
+    // A typo in .env (PROT=9090) would otherwise start the server on defaults without a word.
+    for (const warning of checkDotenv()) logger.warn(warning);
     const server = createWorkflowServer({ config, logger, workflows });
     process.on('uncaughtException', (err) => {
       logger.fatal({ err, sessions: server.sessions }, 'uncaught exception; exiting');

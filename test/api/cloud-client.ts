@@ -1,4 +1,5 @@
-import { RelayApi, RelayCloud, type RelayApiOptions, type RelayCloudOptions } from '../../src';
+import { RelayApi, type RelayApiOptions } from '../../src';
+import { RelayCloud, type RelayCloudOptions } from '../../src/testing';
 import { memoryLogger } from '../helpers/memory-logger';
 
 /** A simulated cloud, and a RelayApi pointed at it whose waits between attempts are recorded, not slept. */

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, relayApiFromConfig, RelayApi, RelayCloud } from '../../src';
+import { ConfigError, loadConfig, relayApiFromConfig, RelayApi } from '../../src';
+import { RelayCloud } from '../../src/testing';
 import { memoryLogger } from '../helpers/memory-logger';
 
 const KEY = 'PLANTED-config-refresh-token-42';

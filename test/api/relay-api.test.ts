@@ -1,4 +1,5 @@
-import { createWorkflow, createWorkflowServer, Event, RelayApiError, RelayCloud, type WorkflowServer } from '../../src';
+import { createWorkflow, createWorkflowServer, Event, RelayApiError, type WorkflowServer } from '../../src';
+import { RelayCloud } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
 import { rejectionOf, startCloudClient, type CloudClient } from './cloud-client';

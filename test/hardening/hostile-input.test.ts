@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
-import { createWorkflowServer, Event, simulate, type Workflow, type WorkflowServer } from '../../src';
+import { createWorkflowServer, Event, type Workflow, type WorkflowServer } from '../../src';
+import { simulate } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
 import { rawExchange, statusOf, upgradeRequest } from '../helpers/raw-http';

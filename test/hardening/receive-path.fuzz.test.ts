@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { createWorkflowServer, Event, simulate, type Workflow, type WorkflowServer } from '../../src';
+import { createWorkflowServer, Event, type Workflow, type WorkflowServer } from '../../src';
+import { simulate } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
 import { startEvent } from '../helpers/relay-frames';

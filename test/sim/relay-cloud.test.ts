@@ -1,4 +1,5 @@
-import { createWorkflowServer, RelayCloud, type WorkflowServer } from '../../src';
+import { createWorkflowServer, type WorkflowServer } from '../../src';
+import { RelayCloud } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
 
