@@ -387,6 +387,9 @@ export class Session {
     if (typeof err.code === 'string' && err.code.startsWith('WS_ERR_')) {
       this.endedBy ??= 'protocol-error';
       this.log.warn({ code: err.code, problem: err.message }, 'closing a session that broke the WebSocket protocol');
+      // `ws` has sent its close frame; a peer that does not answer it is cut off like any other.
+      this.releaseBytes();
+      this.cutTimer ??= setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
       return;
     }
     this.log.warn({ err }, 'websocket error');
