@@ -183,6 +183,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       },
       /** Keeps answering (HTTP and upgrades, with 503) while sessions drain, then stops. */
       async close(graceMs: number): Promise<void> {
+        started = true;
         http.httpServer.closeIdleConnections();
         await host.close(graceMs);
         const stopped = new Promise<void>((resolve) => http.httpServer.close(() => resolve()));

@@ -2,6 +2,8 @@
  * The package's public seam: what workflows, tests, benchmarks and embedders import.
  */
 export { createWorkflowServer, type WorkflowServer, type WorkflowServerOptions } from './create-workflow-server';
+export { relay, createRelayEntry, type RelayOptions, type RelayApp, type RelayApiOptions } from './relay-compat';
+export { defineRoutes, type Routes, type RouteContext } from './http/define-routes';
 export { loadConfig, ConfigError, type Config } from './config';
 export { createLogger, type Logger } from './logger';
 export { Event, Language, type EventName } from './relay/event';
