@@ -159,6 +159,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     http.httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
     const context = { workflowNames: () => registry.names(), log };
     let started = false;
+    let listening: Promise<AddressInfo> | undefined;
     const start = async () => {
       started = true;
       await http.app.ready();
@@ -170,12 +171,15 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
         if (started) throw new Error('routes() was called after the server started: add every route module before listen() or inject()');
         void http.app.register(async (scope) => routes(scope, context));
       },
-      async listen(port: number, hostname: string): Promise<AddressInfo> {
-        await start();
-        const address = await listenOn(http.httpServer, port, hostname);
-        logListening(log, address, registry.names(), config);
-        warnIfOpen();
-        return address;
+      listen(port: number, hostname: string): Promise<AddressInfo> {
+        listening = (async () => {
+          await start();
+          const address = await listenOn(http.httpServer, port, hostname);
+          logListening(log, address, registry.names(), config);
+          warnIfOpen();
+          return address;
+        })();
+        return listening;
       },
       async inject(request: InjectOptions | string) {
         await start();
@@ -185,6 +189,9 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       async close(graceMs: number): Promise<void> {
         started = true;
         http.httpServer.closeIdleConnections();
+        // A close() right after listen() (relay() listens as it is called) waits for the bind, or
+        // the server would start listening after it was closed. A failed listen is the caller's.
+        await listening?.catch(() => undefined);
         await host.close(graceMs);
         const stopped = new Promise<void>((resolve) => http.httpServer.close(() => resolve()));
         http.httpServer.closeAllConnections();
