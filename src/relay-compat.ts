@@ -60,7 +60,7 @@ export function createRelayEntry<Api>(createApi: (options: RelayApiOptions) => A
    * const server = http.createServer(app)
    * const relayApp = relay({ server })
    * relayApp.workflow('hello', createWorkflow((workflow) => { workflow.on(Event.START, ...) }))
-   * server.listen(process.env.PORT ?? 3000)
+   * server.listen(3000)
    */
   return function relay(options: RelayOptions = {}): RelayApp<Api> {
     const config = loadConfig();

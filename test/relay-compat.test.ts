@@ -1,19 +1,17 @@
+// First: relay() reads its settings with loadConfig (as 2.4.0 read PORT), and the sample app
+// calls it as it loads.
+import './helpers/silence-relay-logs';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Event, createRelayEntry, createWorkflow, relay, simulate, type RelayApp } from '../src';
+import * as sample from './fixtures/express-relay-app';
 import { RelayPeer } from './helpers/relay-peer';
 import { get } from './http/get';
 
-// relay() reads its settings with loadConfig, as 2.4.0 read PORT: keep the test run's log quiet.
-process.env.LOG_LEVEL = 'silent';
-
 describe('an express app written for 2.4.0, with relay({ server }) (only the import line changed)', () => {
-  // Loaded here, after LOG_LEVEL is set: the module calls relay() as it loads, as the samples do.
-  let sample: typeof import('./fixtures/express-relay-app');
   let port: number;
 
   beforeAll(async () => {
-    sample = require('./fixtures/express-relay-app') as typeof import('./fixtures/express-relay-app');
     sample.server.listen(0, '127.0.0.1');
     await once(sample.server, 'listening');
     port = (sample.server.address() as AddressInfo).port;
@@ -64,7 +62,7 @@ describe('an express app written for 2.4.0, with relay({ server }) (only the imp
 });
 
 describe('relay({ port }) on its own (no server given)', () => {
-  let app: RelayApp<undefined>;
+  let app: RelayApp<unknown>;
   afterEach(() => app.close(0));
 
   it('listens by itself, serves the default workflow at / for upgrades and the status page for GET /', async () => {
@@ -88,7 +86,7 @@ describe('relay({ port }) on its own (no server given)', () => {
   it("throws on 2.4.0's misuses with the fix, and on a second default workflow", () => {
     app = relay({ port: 0 });
     const wf = createWorkflow(() => undefined);
-    expect(() => app.workflow('hello' as never)).toThrow("workflow() takes a name and a function, workflow('hello', fn)");
+    expect(() => app.workflow('hello')).toThrow("workflow() takes a name and a function, workflow('hello', fn)");
     expect(() => app.workflow(42 as never, wf)).toThrow("workflow() takes a name and a function");
     app.workflow(wf);
     expect(() => app.workflow(wf)).toThrow('a default workflow is registered twice');
@@ -101,10 +99,9 @@ describe('relay({ port }) on its own (no server given)', () => {
       seen.push({ subscriberId: options.subscriberId, apiKey: options.apiKey });
       return { kind: 'fake-api' as const };
     });
-    const made = withApi({ port: 0, subscriberId: 'sub-1', apiKey: 'key-1' });
-    app = made as unknown as RelayApp<undefined>;
-    expect(made.api).toEqual({ kind: 'fake-api' });
+    app = withApi({ port: 0, subscriberId: 'sub-1', apiKey: 'key-1' });
+    expect(app.api).toEqual({ kind: 'fake-api' });
     expect(seen).toEqual([{ subscriberId: 'sub-1', apiKey: 'key-1' }]);
-    await made.listening;
+    await app.listening;
   });
 });

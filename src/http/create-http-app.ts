@@ -37,8 +37,10 @@ export interface HttpApp {
 export function createHttpApp({ log, status, headersTimeoutMs, bodyLimitBytes }: HttpAppOptions): HttpApp {
   let httpServer: Server | undefined;
   const routes = new RouteList();
+  // Typed as Fastify's base logger, so the instance (and every route module's) has Fastify's default type.
+  const loggerInstance: FastifyBaseLogger = log;
   const app = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
+    loggerInstance,
     logController: new QuietLogController({ requestIdLogLabel: 'requestId' }),
     // Heroku's router sends X-Request-Id: used when well-formed, so a request's lines match the router's.
     requestIdHeader: false,

@@ -7,9 +7,9 @@ import type { Logger } from '../logger';
  */
 export interface RouteContext {
   /** The names (URL paths) of the workflows this server serves, as registered now. */
-  workflowNames(): string[];
+  readonly workflowNames: () => string[];
   /** The process logger (each request also has `request.log`, bound to its request id). */
-  log: Logger;
+  readonly log: Logger;
 }
 
 /**

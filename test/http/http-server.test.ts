@@ -32,7 +32,7 @@ describe('the node HTTP server under Fastify', () => {
 
   it('closes a server that never listened, Fastify included', async () => {
     const closed = jest.fn();
-    const server = createWorkflowServer({ logger: memoryLogger().logger }).routes((app) => void app.addHook('onClose', async () => closed()));
+    const server = createWorkflowServer({ logger: memoryLogger().logger }).routes((app) => void app.addHook('onClose', (_instance, done) => (closed(), done())));
     await server.close(0);
     expect(closed).toHaveBeenCalledTimes(1);
     expect(() => server.routes(() => undefined)).toThrow('routes() was called after the server started');
@@ -43,7 +43,7 @@ describe('the node HTTP server under Fastify', () => {
 describe('draining (close with sessions open)', () => {
   it('keeps answering HTTP, /health 503 draining with Connection: close, until the last session ends; then closes Fastify', async () => {
     const fastifyClosed = jest.fn();
-    const onClose = defineRoutes((app) => void app.addHook('onClose', async () => fastifyClosed()));
+    const onClose = defineRoutes((app) => void app.addHook('onClose', (_instance, done) => (fastifyClosed(), done())));
     const server = createWorkflowServer({ logger: memoryLogger().logger, workflows: { idle: () => undefined }, routes: [onClose] });
     servers.push(server);
     const { port } = await server.listen(0, '127.0.0.1');
