@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { requestIdOf } from '../relay/websocket-host';
 import { pathOf } from '../relay/workflow-path';
 import { answerClientError } from './answer-client-error';
-import { createValidatorCompiler } from './create-validator-compiler';
+import { lazySchemaCompilers } from './lazy-schema-compilers';
 import { QuietLogController } from './quiet-log-controller';
 import { RouteList } from './route-list';
 import { addStatusRoutes, sendText } from './status-routes';
@@ -46,6 +46,7 @@ export function createHttpApp({ log, status, headersTimeoutMs, bodyLimitBytes }:
     requestIdHeader: false,
     genReqId: (request) => requestIdOf(request) ?? randomUUID(),
     bodyLimit: bodyLimitBytes,
+    schemaController: { compilersFactory: lazySchemaCompilers },
     forceCloseConnections: false,
     clientErrorHandler: answerClientError(log),
     serverFactory: (handler) => {
@@ -65,7 +66,6 @@ export function createHttpApp({ log, status, headersTimeoutMs, bodyLimitBytes }:
     },
   });
   app.addHook('onRoute', routes.add);
-  app.setValidatorCompiler(createValidatorCompiler());
   // JSON only by default, so a wrong Content-Type is a 415; a route module may add its own parsers.
   app.removeContentTypeParser('text/plain');
   const current = (): HttpStatus => ({ ...status(), routes: routes.entries() });

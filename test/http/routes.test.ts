@@ -196,6 +196,25 @@ describe('route modules (inject)', () => {
     expect((await server.inject('/api/late')).json()).toEqual({ late: true });
   });
 
+  it('resolves a body schema shared with addSchema, and serializes by a response schema (only its fields)', async () => {
+    const shared = defineRoutes((app) => {
+      app.addSchema({ $id: 'note', type: 'object', required: ['text'], properties: { text: { type: 'string' } } });
+      app.post('/api/notes', {
+        schema: {
+          body: { $ref: 'note#' },
+          response: { 200: { type: 'object', properties: { text: { type: 'string' } } } },
+        },
+        handler: (request) => ({ ...(request.body as object), internal: 'not for the caller' }),
+      });
+    });
+    const server = createWorkflowServer({ logger: memoryLogger().logger, routes: [shared] });
+    servers.push(server);
+    const ok = await post(server, JSON.stringify({ text: 'hi' }), undefined, '/api/notes');
+    expect(ok.json()).toEqual({ text: 'hi' });
+    const bad = await post(server, JSON.stringify({ text: 1 }), undefined, '/api/notes');
+    expect(bad.json()).toMatchObject({ error: 'body/text must be string' });
+  });
+
   it('answers HEAD on a route module GET route without a body', async () => {
     const { server } = build();
     const head = await server.inject({ method: 'HEAD', url: '/api/workflows' });
