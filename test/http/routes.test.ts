@@ -70,6 +70,21 @@ describe('route modules (inject)', () => {
     expect(answer.json<{ error: string }>().error).toMatch(/JSON/);
   });
 
+  it('refuses a body that would poison a prototype with 400', async () => {
+    const { server } = build();
+    const answer = await post(server, '{"message": "x", "__proto__": {"admin": true}}');
+    expect(answer.statusCode).toBe(400);
+  });
+
+  it('stops at startup, naming it, on a schema with an ajv format (formats are not loaded)', async () => {
+    const server = createWorkflowServer({
+      logger: memoryLogger().logger,
+      routes: [(app) => void app.post('/api/mail', { schema: { body: { type: 'object', properties: { to: { type: 'string', format: 'email' } } } } }, () => ({}))],
+    });
+    servers.push(server);
+    await expect(server.inject('/api/mail')).rejects.toThrow(/unknown format "email"/);
+  });
+
   it('refuses a body over the server-wide limit (64 KiB by default) with 413', async () => {
     const { server } = build();
     const fits = await post(server, JSON.stringify({ message: 'x'.repeat(100), pad: 'y'.repeat(60_000) }));
