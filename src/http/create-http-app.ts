@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type Server } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../logger';
 import { requestIdOf } from '../relay/websocket-host';
 import { pathOf } from '../relay/workflow-path';
@@ -49,6 +49,8 @@ export function createHttpApp({ log, status, headersTimeoutMs, bodyLimitBytes }:
     schemaController: { compilersFactory: lazySchemaCompilers },
     forceCloseConnections: false,
     clientErrorHandler: answerClientError(log),
+    // A URL Fastify cannot decode (`/%zz`) gets the same answer shape as every other error.
+    frameworkErrors: (err, request, reply) => void answerError(err, request, reply),
     serverFactory: (handler) => {
       httpServer = createServer(
         {
@@ -73,13 +75,7 @@ export function createHttpApp({ log, status, headersTimeoutMs, bodyLimitBytes }:
     if (status().draining) reply.header('Connection', 'close');
     done();
   });
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const code = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (code < 500) return reply.code(code).send({ error: err.message.slice(0, 300), requestId: request.id });
-    // Logged once, here; the answer names the request, never the error.
-    request.log.error({ err, method: request.method, path: pathOf(request.url).slice(0, 200) }, `route failed; answered ${code}`);
-    return reply.code(code).send({ error: STATUS_CODES[code] ?? 'Server Error', requestId: request.id });
-  });
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => {
     const allowed = routes.methodsAt(pathOf(request.url));
     if (allowed !== undefined) {
@@ -92,4 +88,16 @@ export function createHttpApp({ log, status, headersTimeoutMs, bodyLimitBytes }:
   addStatusRoutes(app, current);
   if (httpServer === undefined) throw new Error('Fastify did not call serverFactory');
   return { app, httpServer, routes };
+}
+
+/**
+ * The one place a route's error becomes an answer. A 4xx (a bad body, an error a route threw with
+ * a `statusCode`) answers its message; anything else answers a generic text and the request id,
+ * never the error, which is logged once here with the request id, method and path.
+ */
+function answerError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const code = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+  if (code < 500) return reply.code(code).send({ error: err.message.slice(0, 300), requestId: request.id });
+  request.log.error({ err, method: request.method, path: pathOf(request.url).slice(0, 200) }, `route failed; answered ${code}`);
+  return reply.code(code).send({ error: STATUS_CODES[code] ?? 'Server Error', requestId: request.id });
 }

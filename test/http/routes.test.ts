@@ -157,6 +157,13 @@ describe('route modules (inject)', () => {
     expect(getMessages.headers.allow).toBe('POST');
   });
 
+  it('answers a URL that cannot be decoded with 400 in the same shape', async () => {
+    const { server } = build();
+    const answer = await server.inject('/api/workflows/%E0%A4%A');
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toEqual({ error: expect.stringContaining('is not a valid url component'), requestId: expect.any(String) });
+  });
+
   it('serves the sample route GET /api/workflows', async () => {
     const { server } = build();
     const answer = await server.inject('/api/workflows');
