@@ -13,6 +13,21 @@ export const TOO_DEEP = '[too deep]';
 const MAX_DEPTH = 8;
 
 /**
+ * Bounds on what one log line carries, whatever a peer sent: strings are cut at 300 characters
+ * (a stack at 2,000), arrays at 20 items, objects at 50 keys. Heroku splits lines over 10,000
+ * bytes, and a peer's 4 MB value once made an 8 MB line.
+ */
+export const MAX_LOGGED_CHARS = 300;
+const MAX_LOGGED_STACK_CHARS = 2_000;
+const MAX_LOGGED_ITEMS = 20;
+const MAX_LOGGED_KEYS = 50;
+
+/** `text` cut to `limit` characters, saying how many were left out. */
+export function truncate(text: string, limit = MAX_LOGGED_CHARS): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}…[${text.length - limit} more chars]`;
+}
+
+/**
  * `value` with every {@link PRIVATE_FIELDS} key replaced by `[private]`, in plain objects, arrays,
  * errors and class instances alike (what JSON.stringify would write of them), down to 8 levels;
  * anything deeper, a cycle included, becomes `[too deep]`. Objects with their own `toJSON`
@@ -28,20 +43,33 @@ const MAX_DEPTH = 8;
  * (profile under the npm run bench load).
  */
 export function censorPrivate<T>(value: T): T {
-  return censor(value, 0);
+  return censor(value, 0, true, MAX_LOGGED_CHARS);
 }
 
-function censor<T>(value: T, depth: number): T {
+/** `value` within the bounds of a log line ({@link MAX_LOGGED_CHARS} and the rest), private fields left in clear. */
+export function boundForLog<T>(value: T): T {
+  return censor(value, 0, false, MAX_LOGGED_CHARS);
+}
+
+function censor<T>(value: T, depth: number, hidePrivate: boolean, maxChars: number): T {
+  if (typeof value === 'string') return truncate(value, maxChars) as T;
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_DEPTH) return TOO_DEEP as T;
-  if (Array.isArray(value)) return censorArray(value, depth) as T;
+  if (Array.isArray(value)) return censorArray(value, depth, hidePrivate) as T;
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]` as T;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   const source = value as Record<string, unknown>;
+  const keys = Object.keys(source);
   let copy: Record<string, unknown> | undefined;
-  for (const key of Object.keys(source)) {
+  if (keys.length > MAX_LOGGED_KEYS) {
+    copy = Object.create(Object.getPrototypeOf(source) as object | null) as Record<string, unknown>;
+    copy['…'] = `${keys.length - MAX_LOGGED_KEYS} more keys`;
+  }
+  for (const key of keys.slice(0, MAX_LOGGED_KEYS)) {
     const field = source[key];
-    const replaced = PRIVATE_FIELDS.has(key) && field !== undefined ? CENSORED : censor(field, depth + 1);
-    if (replaced === field) continue;
+    const limit = key === 'stack' ? MAX_LOGGED_STACK_CHARS : MAX_LOGGED_CHARS;
+    const replaced = hidePrivate && PRIVATE_FIELDS.has(key) && field !== undefined ? CENSORED : censor(field, depth + 1, hidePrivate, limit);
+    if (replaced === field && copy === undefined) continue;
     copy ??= cloneOf(source);
     // Defined, not assigned: the original may have been frozen, or the key an accessor.
     Object.defineProperty(copy, key, { value: replaced, enumerable: true, writable: true, configurable: true });
@@ -49,15 +77,16 @@ function censor<T>(value: T, depth: number): T {
   return (copy ?? value) as T;
 }
 
-function censorArray(items: unknown[], depth: number): unknown[] {
-  let copy: unknown[] | undefined;
-  for (let index = 0; index < items.length; index++) {
+function censorArray(items: unknown[], depth: number, hidePrivate: boolean): unknown[] {
+  let copy: unknown[] | undefined = items.length > MAX_LOGGED_ITEMS ? items.slice(0, MAX_LOGGED_ITEMS) : undefined;
+  for (let index = 0; index < Math.min(items.length, MAX_LOGGED_ITEMS); index++) {
     const item = items[index];
-    const replaced = censor(item, depth + 1);
+    const replaced = censor(item, depth + 1, hidePrivate, MAX_LOGGED_CHARS);
     if (replaced === item) continue;
     copy ??= items.slice();
     copy[index] = replaced;
   }
+  if (items.length > MAX_LOGGED_ITEMS) copy?.push(`…${items.length - MAX_LOGGED_ITEMS} more items`);
   return copy ?? items;
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseDotenv } from 'dotenv';
+import { RELAY_ENV_NAMES, RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-environments';
 
 /** Log levels pino understands, quietest last. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -25,6 +26,12 @@ export interface Config {
   readonly maxPayloadBytes: number;
   /** Most sessions open at once; upgrades beyond it get 503. */
   readonly maxSessions: number;
+  /** How long a new session has to send its start event before it is closed with 1008. */
+  readonly startTimeoutMs: number;
+  /** Most bytes of events one session may have waiting behind a running handler; over it, 1008. */
+  readonly maxQueuedBytes: number;
+  /** Most bytes all sessions together may hold (messages arriving, events queued); over it, the largest holder gets 1008. */
+  readonly maxBufferedBytes: number;
   /** When set, an upgrade must carry it as the `token` query parameter or gets 401. */
   readonly workflowToken: string | undefined;
   /** Log frames at debug with speech, `say` text and audio in clear (local debugging only). */
@@ -35,6 +42,18 @@ export interface Config {
   readonly herokuReleaseVersion: string | undefined;
   /** The git commit of the slug running, from dyno metadata; shown on the status page. */
   readonly herokuSlugCommit: string | undefined;
+  /** Relay's refresh token for the HTTP API (a secret); unset means no API client. */
+  readonly relayApiKey: string | undefined;
+  /** The Relay subscriber (account) id every HTTP API call names. */
+  readonly relaySubscriberId: string | undefined;
+  /** The Relay environment the HTTP API client talks to. */
+  readonly relayEnv: RelayEnv;
+  /** Base URL of Relay's HTTP API, no trailing slash: RELAY_API_URL, else RELAY_HOST, else RELAY_ENV's. */
+  readonly relayApiUrl: string;
+  /** Base URL of Relay's token service, no trailing slash: RELAY_AUTH_URL, else RELAY_ENV's. */
+  readonly relayAuthUrl: string;
+  /** The OAuth client id of RELAY_ENV (not a variable of its own). */
+  readonly relayClientId: string;
 }
 
 /**
@@ -51,8 +70,14 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
   SHUTDOWN_GRACE_MS:
     "Milliseconds a shutdown (SIGTERM on deploys and restarts) lets open sessions finish before closing them with code 1001. Must end before Heroku's SIGKILL at 30 s. Default 25000.",
   MAX_PAYLOAD_BYTES:
-    'Largest incoming WebSocket message in bytes (1024 to 104857600); a bigger one closes its session with code 1009. Default 4194304.',
+    'Largest incoming WebSocket message in bytes (1024 to 104857600); a bigger one closes its session with code 1009. Default 3145728 (a minute of listen audio is about 2.6 MB).',
   MAX_SESSIONS: 'Most workflow sessions open at once (1 to 100000); upgrades beyond it get HTTP 503. Default 1000.',
+  START_TIMEOUT_MS:
+    'Milliseconds a new session has to send its start event (Relay sends it at once) before it is closed with code 1008 and stops counting against MAX_SESSIONS (100 to 55000). Default 10000.',
+  MAX_QUEUED_BYTES:
+    'Most bytes of events one session may have waiting behind a running handler (MAX_PAYLOAD_BYTES to 104857600); a peer over it is closed with code 1008. Default 4194304.',
+  MAX_BUFFERED_BYTES:
+    'Most bytes all sessions of the process together may hold, counting messages still arriving and events queued (MAX_QUEUED_BYTES to 1073741824); over it, the session holding the most is closed with code 1008. Default 67108864.',
   WORKFLOW_TOKEN:
     'Shared secret: when set, Relay must connect with ?token=<this value> at the end of the workflow URI, or gets HTTP 401. 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32 makes one). Default unset: anyone with the URL can connect.',
   LOG_PRIVATE_DATA:
@@ -63,6 +88,17 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
     'Set by Heroku when dyno metadata is on: the release running, such as v42, shown on the status page. Do not set it yourself.',
   HEROKU_SLUG_COMMIT:
     'Set by Heroku when dyno metadata is on: the git commit running, shown on the status page. Do not set it yourself.',
+  RELAY_API_KEY:
+    'Secret: your Relay refresh token for the HTTP API (triggering workflows, device info), made once with relay token generate. Set it together with RELAY_SUBSCRIBER_ID. Default unset: no API client.',
+  RELAY_SUBSCRIBER_ID:
+    'Your Relay subscriber (account) id, sent with every HTTP API call. Set it together with RELAY_API_KEY. Default unset.',
+  RELAY_ENV: 'The Relay environment the HTTP API client talks to: pro or qa; it picks the API and auth hosts and the OAuth client id. Default pro.',
+  RELAY_API_URL:
+    "Base URL (http or https) of Relay's HTTP API, replacing the one RELAY_ENV picks, e.g. the simulated cloud of npm run sim -- cloud. Default https://all-main-pro-ibot.relaysvr.com for pro, https://all-api-qa-ibot.nocell.io for qa.",
+  RELAY_AUTH_URL:
+    "Base URL (http or https) of Relay's token service, replacing the one RELAY_ENV picks. Default https://auth.relaygo.com for pro, https://auth.relaygo.info for qa.",
+  RELAY_HOST:
+    "@relaypro/sdk 2.4.0's way to replace the API host: a host name or an http(s) URL, which must contain the RELAY_ENV name (pro or qa) as in 2.4.0. Prefer RELAY_API_URL; set only one of the two. Default unset.",
 });
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -71,14 +107,27 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   logLevel: 'info',
   heartbeatMs: 25_000,
   shutdownGraceMs: 25_000,
-  // A 60 s listen with audio (transcribe: false) is about 2.6 MB of base64.
-  maxPayloadBytes: 4 * 1024 * 1024,
+  // The largest frame Relay sends is a speech event with audio (listen with transcribe: false):
+  // at most 60 s, about 1.9 MB of 16 kHz 16-bit audio, 2.6 MB as base64. 3 MiB leaves room for the rest.
+  maxPayloadBytes: 3 * 1024 * 1024,
   maxSessions: 1000,
+  // Relay sends its start event as soon as the socket opens; 10 s allows for a slow network.
+  startTimeoutMs: 10_000,
+  // One such speech event and many small events; Relay sends a handful of events of a few hundred bytes at a time.
+  maxQueuedBytes: 4 * 1024 * 1024,
+  // On a 512 MB dyno, about a fifth of the memory, whatever the peers send.
+  maxBufferedBytes: 64 * 1024 * 1024,
   workflowToken: undefined,
   logPrivateData: false,
   herokuAppDomain: undefined,
   herokuReleaseVersion: undefined,
   herokuSlugCommit: undefined,
+  relayApiKey: undefined,
+  relaySubscriberId: undefined,
+  relayEnv: 'pro',
+  relayApiUrl: RELAY_ENVIRONMENTS.pro.apiUrl,
+  relayAuthUrl: RELAY_ENVIRONMENTS.pro.authUrl,
+  relayClientId: RELAY_ENVIRONMENTS.pro.clientId,
 });
 
 /** A variable with a value the server cannot use. The message names the variable and the fix. */
@@ -107,6 +156,15 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     const raw = env[name]?.trim();
     return raw === '' ? undefined : raw;
   };
+  const maxPayloadBytes = readInteger('MAX_PAYLOAD_BYTES', value('MAX_PAYLOAD_BYTES'), DEFAULT_CONFIG.maxPayloadBytes, 1024, 100 * 1024 * 1024);
+  const maxQueuedBytes = readInteger(
+    'MAX_QUEUED_BYTES',
+    value('MAX_QUEUED_BYTES'),
+    Math.max(DEFAULT_CONFIG.maxQueuedBytes, maxPayloadBytes),
+    maxPayloadBytes,
+    100 * 1024 * 1024,
+    ' (at least MAX_PAYLOAD_BYTES, so that one message of the largest size can wait)',
+  );
   return Object.freeze({
     port: readInteger('PORT', value('PORT'), DEFAULT_CONFIG.port, 1, 65_535),
     host: readHost('HOST', value('HOST'), DEFAULT_CONFIG.host),
@@ -122,21 +180,59 @@ export function loadConfig(env: Env = readEnvironment()): Config {
       0,
       25_000,
     ),
-    maxPayloadBytes: readInteger(
-      'MAX_PAYLOAD_BYTES',
-      value('MAX_PAYLOAD_BYTES'),
-      DEFAULT_CONFIG.maxPayloadBytes,
-      1024,
-      100 * 1024 * 1024,
-    ),
+    maxPayloadBytes,
     maxSessions: readInteger('MAX_SESSIONS', value('MAX_SESSIONS'), DEFAULT_CONFIG.maxSessions, 1, 100_000),
+    startTimeoutMs: readInteger('START_TIMEOUT_MS', value('START_TIMEOUT_MS'), DEFAULT_CONFIG.startTimeoutMs, 100, 55_000),
+    // Each cap must hold at least one message of the largest size, or a real one would close its session.
+    maxQueuedBytes,
+    maxBufferedBytes: readInteger(
+      'MAX_BUFFERED_BYTES',
+      value('MAX_BUFFERED_BYTES'),
+      Math.max(DEFAULT_CONFIG.maxBufferedBytes, maxQueuedBytes),
+      maxQueuedBytes,
+      1024 * 1024 * 1024,
+      ' (at least MAX_QUEUED_BYTES)',
+    ),
     workflowToken: readToken('WORKFLOW_TOKEN', value('WORKFLOW_TOKEN')),
     logPrivateData: readBoolean('LOG_PRIVATE_DATA', value('LOG_PRIVATE_DATA'), DEFAULT_CONFIG.logPrivateData),
     herokuAppDomain: readDomain('HEROKU_APP_DEFAULT_DOMAIN_NAME', value('HEROKU_APP_DEFAULT_DOMAIN_NAME')),
     herokuReleaseVersion: readPattern('HEROKU_RELEASE_VERSION', value('HEROKU_RELEASE_VERSION'), /^v\d{1,9}$/, 'v followed by digits, such as v42'),
     herokuSlugCommit: readPattern('HEROKU_SLUG_COMMIT', value('HEROKU_SLUG_COMMIT'), /^[0-9a-f]{7,64}$/, 'a git commit id (hex)'),
+    ...readRelayApi(value),
   });
 }
+
+/** The HTTP API client's settings: credentials (both or neither), environment and base URLs. */
+function readRelayApi(value: (name: string) => string | undefined): Pick<Config, RelayApiField> {
+  const relayApiKey = readApiKey('RELAY_API_KEY', value('RELAY_API_KEY'));
+  const relaySubscriberId = readPattern(
+    'RELAY_SUBSCRIBER_ID',
+    value('RELAY_SUBSCRIBER_ID'),
+    /^[A-Za-z0-9._~-]{1,128}$/,
+    'your Relay subscriber id (up to 128 characters from A-Z a-z 0-9 . _ ~ -)',
+  );
+  if ((relayApiKey === undefined) !== (relaySubscriberId === undefined)) {
+    const [missing, set] = relayApiKey === undefined ? ['RELAY_API_KEY', 'RELAY_SUBSCRIBER_ID'] : ['RELAY_SUBSCRIBER_ID', 'RELAY_API_KEY'];
+    throw new ConfigError(missing, `${set} is set but ${missing} is not: the Relay HTTP API needs both (or unset ${set})`);
+  }
+  const relayEnv = readChoice('RELAY_ENV', value('RELAY_ENV'), RELAY_ENV_NAMES, DEFAULT_CONFIG.relayEnv);
+  const defaults = RELAY_ENVIRONMENTS[relayEnv];
+  const apiUrl = readBaseUrl('RELAY_API_URL', value('RELAY_API_URL'));
+  const host = readRelayHost('RELAY_HOST', value('RELAY_HOST'), relayEnv);
+  if (apiUrl !== undefined && host !== undefined) {
+    throw new ConfigError('RELAY_HOST', 'RELAY_API_URL and RELAY_HOST are both set: keep RELAY_API_URL and unset RELAY_HOST (2.4.0\'s older name)');
+  }
+  return {
+    relayApiKey,
+    relaySubscriberId,
+    relayEnv,
+    relayApiUrl: apiUrl ?? host ?? defaults.apiUrl,
+    relayAuthUrl: readBaseUrl('RELAY_AUTH_URL', value('RELAY_AUTH_URL')) ?? defaults.authUrl,
+    relayClientId: defaults.clientId,
+  };
+}
+
+type RelayApiField = 'relayApiKey' | 'relaySubscriberId' | 'relayEnv' | 'relayApiUrl' | 'relayAuthUrl' | 'relayClientId';
 
 /**
  * The process environment, with a `.env` file in the working directory filling in what it lacks
@@ -147,11 +243,12 @@ export function readEnvironment(path = '.env'): Env {
   return { ...fromFile, ...process.env };
 }
 
-function readInteger(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+/** `why`, when given, explains a lower bound that comes from another variable. */
+function readInteger(name: string, raw: string | undefined, fallback: number, min: number, max: number, why = ''): number {
   if (raw === undefined) return fallback;
   const parsed = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(name, `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(name, `${name} must be an integer from ${min} to ${max}${why}, got ${JSON.stringify(raw)}`);
   }
   return parsed;
 }
@@ -197,6 +294,64 @@ function readToken(name: string, raw: string | undefined): string | undefined {
   return raw;
 }
 
+/** A secret: like readToken, the message never repeats the value. */
+function readApiKey(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[\x21-\x7e]{8,4096}$/.test(raw)) {
+    throw new ConfigError(
+      name,
+      `${name} must be a Relay refresh token (8 to 4096 printable characters, no spaces), as printed by "relay token generate"; ` +
+        `the value set has ${raw.length} characters (not shown: it is a secret)`,
+    );
+  }
+  return raw;
+}
+
+/**
+ * An http(s) base URL without credentials, query or fragment; returned without a trailing slash.
+ * A value with credentials is not repeated in the message.
+ */
+function readBaseUrl(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const url = URL.parse(raw);
+  const shown = raw.includes('@') ? '(not shown: it looks like it holds credentials)' : JSON.stringify(raw.slice(0, 200));
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new ConfigError(name, `${name} must be an http:// or https:// URL such as https://all-main-pro-ibot.relaysvr.com, got ${shown}`);
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(name, `${name} must be a base URL without credentials, query or #fragment, got ${shown}`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/**
+ * 2.4.0's RELAY_HOST: a bare host (https is assumed) or a full http(s) URL. Like 2.4.0, it must
+ * contain the environment's name, which catches a qa host paired with a pro token and the reverse.
+ */
+function readRelayHost(name: string, raw: string | undefined, env: RelayEnv): string | undefined {
+  if (raw === undefined) return undefined;
+  const isUrl = /^https?:\/\//i.test(raw);
+  if (!isUrl && !/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(raw)) {
+    throw new ConfigError(name, `${name} must be a host name such as all-main-pro-ibot.relaysvr.com or an http(s) URL, got ${JSON.stringify(raw.slice(0, 200))}`);
+  }
+  const url = readBaseUrl(name, isUrl ? raw : `https://${raw}`) ?? '';
+  if (!url.toLowerCase().includes(env)) {
+    throw new ConfigError(
+      name,
+      `${name} must contain the RELAY_ENV name "${env}" (as @relaypro/sdk 2.4.0 requires), got ${JSON.stringify(raw.slice(0, 200))}: ` +
+        'fix RELAY_ENV, or use RELAY_API_URL, which has no such rule',
+    );
+  }
+  return url;
+}
+
+function readChoice<T extends string>(name: string, raw: string | undefined, choices: readonly T[], fallback: T): T {
+  if (raw === undefined) return fallback;
+  const choice = choices.find((candidate) => candidate === raw.toLowerCase());
+  if (choice === undefined) throw new ConfigError(name, `${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw.slice(0, 200))}`);
+  return choice;
+}
+
 function readBoolean(name: string, raw: string | undefined, fallback: boolean): boolean {
   if (raw === undefined) return fallback;
   if (/^(true|1|yes)$/i.test(raw)) return true;
@@ -211,4 +366,74 @@ function readLogLevel(name: string, raw: string | undefined, fallback: LogLevel)
     throw new ConfigError(name, `${name} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
   }
   return level;
+}
+
+const DOTENV_KEY_LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/;
+const MAX_NAME_CHARS = 60;
+
+/**
+ * Checks a `.env` file for what would otherwise be silently ignored: a key this app does not read
+ * (not in {@link ENV_VARIABLES}, so `PROT=9090`), and a line that is not `KEY=value`. Returns one
+ * warning per problem, naming the key and the closest known name, or the line's number (never
+ * its text: it may hold a secret). Empty when the file is fine or missing. The caller prints them.
+ *
+ * @example
+ * checkDotenv('.env') // ['.env: PROT is not a variable this app reads (did you mean PORT?); it is ignored']
+ */
+export function checkDotenv(path = '.env'): string[] {
+  if (!existsSync(path)) return [];
+  const known = Object.keys(ENV_VARIABLES);
+  const warnings: string[] = [];
+  let closingQuote: string | undefined;
+  readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .forEach((line, index) => {
+      if (closingQuote !== undefined) {
+        // Inside a quoted value that spans lines: it ends at the line holding the closing quote.
+        if (line.includes(closingQuote)) closingQuote = undefined;
+        return;
+      }
+      const trimmed = line.trim();
+      if (trimmed === '' || trimmed.startsWith('#')) return;
+      const match = DOTENV_KEY_LINE.exec(line);
+      if (match === null) {
+        warnings.push(`${path} line ${index + 1} is not KEY=value; it is ignored (the line is not shown: it may hold a secret)`);
+        return;
+      }
+      const [, key = '', value = ''] = match;
+      const quote = value[0];
+      if ((quote === '"' || quote === "'" || quote === '`') && !value.slice(1).includes(quote)) closingQuote = quote;
+      if (Object.hasOwn(ENV_VARIABLES, key)) return;
+      const name = key.length > MAX_NAME_CHARS ? `${key.slice(0, MAX_NAME_CHARS)}…` : key;
+      const closest = closestName(key, known);
+      const hint = closest === undefined ? 'the ones it reads are listed in .env.example' : `did you mean ${closest}?`;
+      warnings.push(`${path}: ${name} is not a variable this app reads (${hint}); it is ignored`);
+    });
+  return warnings;
+}
+
+/** The known name nearest to `key` by edit distance (a swap counts once), if near enough to be a typo. */
+function closestName(key: string, known: readonly string[]): string | undefined {
+  const upper = key.toUpperCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(upper, name);
+    if (best === undefined || distance < best.distance) best = { name, distance };
+  }
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps cost 1. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number): number => rows[i]?.[j] ?? Infinity;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let distance = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) distance = Math.min(distance, at(i - 2, j - 2) + 1);
+      (rows[i] as number[])[j] = distance;
+    }
+  }
+  return at(a.length, b.length);
 }

@@ -70,6 +70,8 @@ export interface WorkflowServer {
   inject(request: InjectOptions | string): Promise<LightMyRequestResponse>;
   /** Number of open workflow sessions. */
   readonly sessions: number;
+  /** Bytes the sessions hold for their peers now: messages still arriving and events queued (MAX_BUFFERED_BYTES caps it). */
+  readonly heldBytes: number;
   /** The underlying HTTP server (the one given as `server` when mounted; `listen` and `close` manage the own one). */
   readonly httpServer: Server;
 }
@@ -104,6 +106,9 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     heartbeatMs: config.heartbeatMs,
     maxPayloadBytes: config.maxPayloadBytes,
     maxSessions: config.maxSessions,
+    startTimeoutMs: config.startTimeoutMs,
+    maxQueuedBytes: config.maxQueuedBytes,
+    maxBufferedBytes: config.maxBufferedBytes,
     token: config.workflowToken,
     logPayloads: config.logPrivateData,
   });
@@ -128,12 +133,15 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     get sessions() {
       return host.size;
     },
+    get heldBytes() {
+      return host.heldBytes;
+    },
     httpServer: side.httpServer,
   };
 
   function warnIfOpen(): void {
     if (config.workflowToken === undefined) {
-      log.warn('WORKFLOW_TOKEN is not set: anyone who knows a workflow URL can open a session (see README, Security)');
+      log.warn('WORKFLOW_TOKEN is not set: anyone who knows a workflow URL can open a session (see docs/security.md)');
     }
   }
 

@@ -1,8 +1,10 @@
 /**
- * The package's public seam: what workflows, tests, benchmarks and embedders import.
+ * The runtime's public seam: what workflows, servers and embedders import. The simulator lives
+ * behind its own entry, `./testing` (the package's `/testing` subpath), so that a running server,
+ * whose workflows import this file, never loads it.
  */
 export { createWorkflowServer, type WorkflowServer, type WorkflowServerOptions } from './create-workflow-server';
-export { relay, createRelayEntry, type RelayOptions, type RelayApp, type RelayApiOptions } from './relay-compat';
+export { relay, createRelayEntry, type RelayOptions, type RelayApp, type RelayApiFactoryOptions } from './relay-compat';
 export { defineRoutes, type Routes, type RouteContext } from './http/define-routes';
 export { loadConfig, ConfigError, type Config } from './config';
 export { createLogger, type Logger } from './logger';
@@ -41,10 +43,7 @@ export {
   // of every boot (and of every dyno wake-up) for nine constant tables. A deep import works
   // because 2.4.0 (pinned exactly, see test/hardening/dependencies.test.ts) has no `exports` map.
 } from '@relaypro/sdk/dist/enums';
-export { RelaySimulator } from './sim/relay-simulator';
-export { simulate, type SimulateOptions } from './sim/simulate';
-export { SimulatorError, SimulatorErrorCode } from './sim/sim-error';
-export type { RelaySimulatorOptions, Answers, ListenRequest } from './sim/relay-simulator-options';
-export type { SimulatedDevice } from './sim/simulated-device';
-export type { Trigger, TriggerSpec, SimTriggerType } from './sim/build-start-event';
-export type * from './sim/simulation-records';
+export { RelayApi, type RelayApiOptions, type RelayAnswer } from './api/relay-api';
+export { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './api/relay-api-error';
+export { relayApiFromConfig } from './api/relay-api-from-config';
+export { RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-environments';

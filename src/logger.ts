@@ -1,22 +1,16 @@
 import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger } from 'pino';
-import { censorPrivate } from './censor-private';
+import { batchedStdout } from './batched-writer';
+import { boundForLog, censorPrivate } from './censor-private';
 import type { LogLevel } from './config';
 
 export type { Logger };
 
-/**
- * Stdout, written in batches: lines are gathered up to 4 KiB and written at least every 100 ms
- * (and at exit), instead of one write(2) per line. Under load that write per line was a fifth of
- * the server's CPU (npm run bench, README "Performance"); the price is that a line may reach
- * `heroku logs` up to 100 ms late, or be lost if the process is killed with SIGKILL.
- */
-function batchedStdout(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 });
-}
-
 export interface LoggerOptions {
   level?: LogLevel;
-  /** Where JSON lines go; stdout by default (Heroku collects stdout). Tests pass a memory stream. */
+  /**
+   * Where JSON lines go: by default stdout (Heroku collects stdout), in batches, see batched-writer.ts.
+   * Tests pass a memory stream.
+   */
   destination?: DestinationStream;
   /** Leave the private fields (see censorPrivate) in clear: for debugging on your own machine only. */
   logPrivateData?: boolean;
@@ -29,16 +23,19 @@ export interface LoggerOptions {
  */
 export function createLogger({ level = 'info', destination, logPrivateData = false }: LoggerOptions = {}): Logger {
   const levelLabel = (label: string) => ({ level: label });
-  if (logPrivateData) return pino({ level, base: undefined, formatters: { level: levelLabel } }, destination ?? batchedStdout());
-  // Censored at each way into a line: the logged object, a serialized error's own fields (such
-  // as a `text` some library put on it), and a child's bindings.
+  // Every line is bounded (long strings, arrays and objects cut), private data or not: a peer's
+  // value can be megabytes. Unless the owner opts out, lines are censored at each way into them:
+  // the logged object, a serialized error's own fields (such as a `text` some library put on it),
+  // and a child's bindings.
+  const clean = logPrivateData ? boundForLog : censorPrivate;
   const options = {
     level,
     base: undefined,
-    formatters: { level: levelLabel, log: censorPrivate },
-    serializers: { err: (err: unknown) => censorPrivate(pino.stdSerializers.err(err as Error)) },
+    formatters: { level: levelLabel, log: clean },
+    serializers: { err: (err: unknown) => clean(pino.stdSerializers.err(err as Error)) },
   };
-  return censorChildBindings(pino(options, destination ?? batchedStdout()));
+  const logger = pino(options, destination ?? batchedStdout());
+  return logPrivateData ? logger : censorChildBindings(logger);
 }
 
 /**

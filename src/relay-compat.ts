@@ -3,6 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from './config';
 import { buildWorkflowServer, type WorkflowServer } from './create-workflow-server';
+import { RelayApi } from './api/relay-api';
 import { createLogger, type Logger } from './logger';
 import { WorkflowRegistry, type WorkflowHandler } from './relay/workflow-registry';
 
@@ -12,13 +13,13 @@ export interface RelayOptions {
   server?: Server | HttpsServer;
   /** Without `server`: the port to listen on; PORT, or 8080, as in 2.4.0. 0 picks a free port. */
   port?: number;
-  /** Relay HTTP API credentials, as in 2.4.0 (for `api`). */
+  /** Relay HTTP API credentials, as in 2.4.0 (for `api`); RELAY_SUBSCRIBER_ID and RELAY_API_KEY when omitted. */
   subscriberId?: string;
   apiKey?: string;
 }
 
 /** What the runtime hands the API client factory. */
-export interface RelayApiOptions {
+export interface RelayApiFactoryOptions {
   subscriberId: string | undefined;
   apiKey: string | undefined;
   logger: Logger;
@@ -46,7 +47,7 @@ export interface RelayApp<Api> {
  * Makes the 2.4.0-compatible `relay` entry around an API client factory (the package's `relay`
  * is made with the real client; tests may pass their own).
  */
-export function createRelayEntry<Api>(createApi: (options: RelayApiOptions) => Api) {
+export function createRelayEntry<Api>(createApi: (options: RelayApiFactoryOptions) => Api) {
   /**
    * `@relaypro/sdk` 2.4.0's entry, on this runtime: an app written for 2.4.0 moves over by changing
    * its import line. Without `server` it listens at once on `port` (PORT or 8080); with one, it
@@ -85,7 +86,17 @@ export function createRelayEntry<Api>(createApi: (options: RelayApiOptions) => A
 }
 
 /**
- * `@relaypro/sdk` 2.4.0's `relay()`: see {@link createRelayEntry}. `api` is undefined until the
- * project's Relay HTTP API client is wired here.
+ * `@relaypro/sdk` 2.4.0's `relay()`: see {@link createRelayEntry}. Its `api` is always a
+ * {@link RelayApi}, as in 2.4.0: without credentials a call fails with ERR_RELAY_API_CONFIG.
  */
-export const relay = createRelayEntry(() => undefined);
+export const relay = createRelayEntry(
+  ({ subscriberId, apiKey, logger, config }) =>
+    new RelayApi({
+      subscriberId: subscriberId ?? config.relaySubscriberId,
+      apiKey: apiKey ?? config.relayApiKey,
+      apiUrl: config.relayApiUrl,
+      authUrl: config.relayAuthUrl,
+      clientId: config.relayClientId,
+      log: logger.child({ component: 'relay-api' }),
+    }),
+);

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { checkDotenv, ConfigError, loadConfig } from './config';
 import { createWorkflowServer } from './create-workflow-server';
 import { createLogger } from './logger';
 import type { Routes } from './http/define-routes';
@@ -6,7 +6,8 @@ import type { WorkflowHandler, WorkflowModule } from './relay/workflow-registry'
 
 /**
  * The process around the server: read config, build, listen on HOST:PORT, and on SIGTERM
- * (Heroku's restart signal) or SIGINT drain and exit 0. A bad setting exits 1 before listening,
+ * (Heroku's restart signal) or SIGINT drain and exit 0. A second SIGTERM during the drain is
+ * logged and ignored; a second SIGINT exits at once with 130. A bad setting exits 1 before listening,
  * with one line on stderr. An exception nothing caught is logged at fatal, then the process exits 1
  * (its state is unknown); a rejected promise nobody awaited is logged and the process goes on.
  */
@@ -17,6 +18,8 @@ export async function runServer(
   try {
     const config = loadConfig();
     const logger = createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
+    // A typo in .env (PROT=9090) would otherwise start the server on defaults without a word.
+    for (const warning of checkDotenv()) logger.warn(warning);
     const server = createWorkflowServer({ config, logger, workflows, routes });
     process.on('uncaughtException', (err) => {
       logger.fatal({ err, sessions: server.sessions }, 'uncaught exception; exiting');
@@ -25,10 +28,21 @@ export async function runServer(
     process.on('unhandledRejection', (reason) => {
       logger.error({ err: reason }, 'a promise was rejected and nothing awaited it (a workflow action without await?)');
     });
+    let shuttingDown = false;
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        logger.info({ signal, graceMs: config.shutdownGraceMs, sessions: server.sessions }, 'shutting down');
-        void server.close().then(() => process.exit(0));
+      process.on(signal, () => {
+        if (!shuttingDown) {
+          shuttingDown = true;
+          logger.info({ signal, graceMs: config.shutdownGraceMs, sessions: server.sessions }, 'shutting down');
+          void server.close().then(() => process.exit(0));
+        } else if (signal === 'SIGTERM') {
+          // Heroku sends SIGKILL 30 s after the first SIGTERM anyway; dying now would cut the sessions still finishing.
+          logger.warn({ signal, sessions: server.sessions }, 'already shutting down; ignoring the signal');
+        } else {
+          // A second Ctrl-C on a laptop means "now".
+          logger.warn({ signal, sessions: server.sessions }, 'second interrupt; exiting without waiting for sessions');
+          process.exit(130);
+        }
       });
     }
     await server.listen();

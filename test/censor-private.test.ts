@@ -1,4 +1,4 @@
-import { CENSORED, censorPrivate, TOO_DEEP } from '../src/censor-private';
+import { boundForLog, CENSORED, censorPrivate, MAX_LOGGED_CHARS, TOO_DEEP, truncate } from '../src/censor-private';
 import { memoryLogger } from './helpers/memory-logger';
 
 describe('censorPrivate', () => {
@@ -46,12 +46,13 @@ describe('censorPrivate', () => {
     expect(censored.frozen.phrase).toBe(CENSORED);
   });
 
-  it('leaves objects with their own toJSON whole, and puts [too deep] past 8 levels, so a cycle ends', () => {
-    const buffer = Buffer.from('text');
+  it('leaves objects with their own toJSON whole (a Buffer becomes its size), and puts [too deep] past 8 levels, so a cycle ends', () => {
+    const date = new Date(0);
     const cyclic: Record<string, unknown> = { phrase: 'cycle-said' };
     cyclic.self = cyclic;
-    const censored = censorPrivate({ buffer, cyclic });
-    expect(censored.buffer).toBe(buffer);
+    const censored = censorPrivate({ date, buffer: Buffer.from('text'), cyclic });
+    expect(censored.date).toBe(date);
+    expect(censored.buffer).toBe('[4 bytes]');
     let level: unknown = censored.cyclic;
     let depth = 1;
     while (typeof level === 'object' && level !== null) {
@@ -61,6 +62,40 @@ describe('censorPrivate', () => {
     }
     expect(level).toBe(TOO_DEEP);
     expect(depth).toBe(9);
+  });
+});
+
+describe('bounds on a log line', () => {
+  it('cuts long strings, long arrays and objects with many keys, in plain values and in errors, private data or not', () => {
+    const huge = 'u'.repeat(1_000_000);
+    const line = {
+      uri: huge,
+      list: Array.from({ length: 1000 }, (_, i) => i),
+      wide: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, i])),
+      nested: { deeper: [huge] },
+    };
+    for (const bound of [censorPrivate, boundForLog]) {
+      const out = bound(line);
+      expect(out.uri).toBe(truncate(huge));
+      expect(out.uri.length).toBeLessThan(MAX_LOGGED_CHARS + 40);
+      expect(out.list).toHaveLength(21);
+      expect(out.list[20]).toBe('…980 more items');
+      expect(Object.keys(out.wide)).toHaveLength(51);
+      expect(out.nested.deeper[0]?.length).toBeLessThan(MAX_LOGGED_CHARS + 40);
+      expect(JSON.stringify(out).length).toBeLessThan(5_000);
+    }
+    expect(line.uri).toBe(huge);
+    expect(boundForLog({ text: 'said' }).text).toBe('said');
+  });
+
+  it('keeps every line of the logger under a few KB, whatever the error message or fields hold', () => {
+    for (const logPrivateData of [false, true]) {
+      const logs = memoryLogger('debug', { logPrivateData });
+      const value = 'x'.repeat(4_000_000);
+      logs.logger.child({ session: 's' }).error({ err: new Error(`bad source_uri ${value}`), value, frame: { source_uri: value } }, 'failed');
+      expect(logs.lines()).toHaveLength(1);
+      expect(logs.text().length).toBeLessThan(6_000);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 // Jest runs tests as CommonJS and, without --experimental-vm-modules, cannot require() an
 // ES-module-only package, which Node 24 itself does. Fastify's inject() loads light-my-request,
 // which requires `cookie` 2 (ES module only): this compiles such packages to CommonJS for tests.
-// package.json's jest.transformIgnorePatterns names the packages it applies to.
+// package.json's jest.transformIgnorePatterns names the packages it applies to (wherever npm puts them).
 const ts = require('typescript');
 
 module.exports = {

@@ -3,7 +3,8 @@
 import './helpers/silence-relay-logs';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { Event, createRelayEntry, createWorkflow, relay, simulate, type RelayApp } from '../src';
+import { Event, RelayApi, createRelayEntry, createWorkflow, relay, type RelayApp } from '../src';
+import { simulate } from '../src/testing';
 import * as sample from './fixtures/express-relay-app';
 import { RelayPeer } from './helpers/relay-peer';
 import { get } from './http/get';
@@ -80,7 +81,8 @@ describe('relay({ port }) on its own (no server given)', () => {
       expect.objectContaining({ name: '', url: `ws://127.0.0.1:${port}/` }),
       expect.objectContaining({ name: 'hello', url: `ws://127.0.0.1:${port}/hello` }),
     ]);
-    expect(app.api).toBeUndefined();
+    // As in 2.4.0, `api` is there without credentials; a call fails then, saying which are missing.
+    expect(app.api).toBeInstanceOf(RelayApi);
   });
 
   it("throws on 2.4.0's misuses with the fix, and on a second default workflow", () => {

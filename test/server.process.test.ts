@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simulate } from '../src';
+import { simulate } from '../src/testing';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { BUILD_DIR } from './global-setup';
@@ -66,6 +66,19 @@ describe('the server process (the Procfile web command)', () => {
     server.child.kill('SIGINT');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.lines.some((line) => line.level === 'debug')).toBe(false);
+  });
+
+  it('warns once per .env typo at startup, naming the key and the closest known name, and still starts', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'relay-dotenv-'));
+    writeFileSync(join(dir, '.env'), `PORT=${port}\nLOG_LEVL=debug\njust some words\n`);
+    const server = start({}, dir);
+    expect(await server.line('server listening')).toMatchObject({ port });
+    const warnings = server.lines.filter((line) => line.level === 'warn' && String(line.msg).startsWith('.env'));
+    expect(warnings.map((line) => line.msg)).toEqual([
+      '.env: LOG_LEVL is not a variable this app reads (did you mean LOG_LEVEL?); it is ignored',
+      '.env line 3 is not KEY=value; it is ignored (the line is not shown: it may hold a secret)',
+    ]);
   });
 
   it('on SIGTERM closes a conversation that outlives SHUTDOWN_GRACE_MS with 1001 and still exits 0', async () => {

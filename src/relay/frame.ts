@@ -42,22 +42,66 @@ export function isFrameProblem(parsed: Frame | FrameProblem): parsed is FramePro
   return !('_type' in parsed);
 }
 
-/** Fields without which an event cannot be handled; such an event is ignored with a warning. */
-const REQUIRED_FIELDS: Readonly<Record<string, ReadonlyArray<string>>> = {
-  start: ['trigger'],
-  interaction_lifecycle: ['type', 'source_uri'],
-  prompt: ['type'],
-  speech: ['request_id'],
-  button: ['button', 'taps'],
-  timer_fired: ['name'],
-};
+/**
+ * Fields without which an event cannot be handled, with the JSON type each must have; such an
+ * event is ignored with a warning. A Map, not an object literal: the event name comes from the
+ * peer, and `constructor` or `__proto__` must find nothing rather than something inherited.
+ */
+const REQUIRED_FIELDS: ReadonlyMap<string, ReadonlyArray<readonly [field: string, type: 'string' | 'object']>> = new Map([
+  ['start', [['trigger', 'object']]],
+  [
+    'interaction_lifecycle',
+    [
+      ['type', 'string'],
+      ['source_uri', 'string'],
+    ],
+  ],
+  ['prompt', [['type', 'string']]],
+  ['speech', [['request_id', 'string']]],
+  [
+    'button',
+    [
+      ['button', 'string'],
+      ['taps', 'string'],
+    ],
+  ],
+  ['timer_fired', [['name', 'string']]],
+] as const);
 
-/** The first required field an event lacks, if any. */
+/** The first required field an event lacks or has with the wrong type, described for a log line; undefined when all are there. */
 export function missingField(name: string, frame: Frame): string | undefined {
-  for (const field of REQUIRED_FIELDS[name] ?? []) {
-    if (frame[field] === undefined || frame[field] === null) return field;
+  for (const [field, type] of REQUIRED_FIELDS.get(name) ?? []) {
+    const value = Object.hasOwn(frame, field) ? frame[field] : undefined;
+    if (type === 'string' ? typeof value !== 'string' : typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return `a ${type} ${field}`;
+    }
   }
   return undefined;
+}
+
+/**
+ * Most commas and colons a frame may hold. JSON.parse of a frame with hundreds of thousands of
+ * keys or values takes about a second of the only thread; a real Relay frame has a few dozen (a
+ * group's member list a few thousand), and its largest, a `speech` event with audio, carries one
+ * long base64 string, which has none.
+ */
+export const MAX_FRAME_SEPARATORS = 20_000;
+
+/** Frames smaller than this cannot hold MAX_FRAME_SEPARATORS worth parsing time, so are not counted. */
+const COUNT_ABOVE_BYTES = 32 * 1024;
+
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+/** Whether a message holds more than {@link MAX_FRAME_SEPARATORS} commas and colons (counted without parsing). */
+export function hasTooManyValues(data: Buffer): boolean {
+  if (data.length < COUNT_ABOVE_BYTES) return false;
+  let count = 0;
+  for (let index = 0; index < data.length; index++) {
+    const byte = data[index];
+    if ((byte === COMMA || byte === COLON) && ++count > MAX_FRAME_SEPARATORS) return true;
+  }
+  return false;
 }
 
 /** The text of a message as `ws` delivers it (a Buffer, unless fragments or another binaryType). */

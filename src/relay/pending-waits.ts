@@ -16,6 +16,12 @@ interface ResponseWait {
 const WATCH_BUFFER_LIMIT = 64;
 
 /**
+ * The most bytes (as they arrived) one watch keeps while nobody waits on it; older frames are
+ * dropped first. One `speech` event with a minute of audio is about 2.6 MB, so one always fits.
+ */
+const WATCH_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
  * Collects events of one `_type` from the moment it is created, so that an event arriving in the
  * same TCP read as the response that announces it is not lost (2.4.0 loses it, then times out).
  * Create it before sending the request; call {@link until} once the response has told you what to
@@ -23,6 +29,8 @@ const WATCH_BUFFER_LIMIT = 64;
  */
 export class EventWatch {
   private buffer: Frame[] = [];
+  private sizes: number[] = [];
+  private bufferedBytes = 0;
   private failure?: Error;
   private waiting?: {
     matches: (frame: Frame) => boolean;
@@ -45,7 +53,7 @@ export class EventWatch {
       this.cancel();
       return Promise.resolve(seen);
     }
-    if (this.buffer.length > 0) this.buffer = [];
+    this.empty();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.cancel();
@@ -55,28 +63,42 @@ export class EventWatch {
     });
   }
 
-  /** Offers a frame of this watch's type. */
-  offer(frame: Frame): void {
+  /** Offers a frame of this watch's type, `bytes` long as it arrived. Returns whether the watch took it. */
+  offer(frame: Frame, bytes = 0): boolean {
     if (this.waiting === undefined) {
-      if (this.buffer.push(frame) > WATCH_BUFFER_LIMIT) this.buffer.shift();
-      return;
+      this.buffer.push(frame);
+      this.sizes.push(bytes);
+      this.bufferedBytes += bytes;
+      while (this.buffer.length > WATCH_BUFFER_LIMIT || (this.bufferedBytes > WATCH_BUFFER_BYTES && this.buffer.length > 1)) {
+        this.buffer.shift();
+        this.bufferedBytes -= this.sizes.shift() ?? 0;
+      }
+      return true;
     }
-    if (!this.waiting.matches(frame)) return;
+    if (!this.waiting.matches(frame)) return false;
     const { resolve } = this.waiting;
     this.cancel();
     resolve(frame);
+    return true;
   }
 
   /** Stops watching and rejects a pending {@link until} with `error`, if one is given. */
   cancel(error?: Error): void {
     const waiting = this.waiting;
     this.waiting = undefined;
-    if (this.buffer.length > 0) this.buffer = [];
+    this.empty();
     this.failure ??= error;
     this.registry.delete(this);
     if (waiting === undefined) return;
     clearTimeout(waiting.timer);
     if (error !== undefined) waiting.reject(error);
+  }
+
+  private empty(): void {
+    if (this.buffer.length === 0) return;
+    this.buffer = [];
+    this.sizes = [];
+    this.bufferedBytes = 0;
   }
 }
 
@@ -145,11 +167,13 @@ export class PendingWaits {
     return true;
   }
 
-  /** Offers an event frame to every watch of its type. */
-  deliverEvent(frame: Frame): void {
+  /** Offers an event frame (`bytes` long as it arrived) to every watch of its type; returns whether one took it. */
+  deliverEvent(frame: Frame, bytes = 0): boolean {
+    let taken = false;
     for (const watch of this.watches) {
-      if (watch.type === frame._type) watch.offer(frame);
+      if (watch.type === frame._type && watch.offer(frame, bytes)) taken = true;
     }
+    return taken;
   }
 
   /**

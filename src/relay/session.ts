@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
+import { RateLimit, type ByteBudget } from './byte-budget';
 import { Dispatcher } from './dispatcher';
 import { RelayError, RelayErrorCode } from './errors';
-import { eventName, eventPayload, isFrameProblem, missingField, parseFrame, textOf, type Frame } from './frame';
+import { eventName, hasTooManyValues, isFrameProblem, MAX_FRAME_SEPARATORS, missingField, parseFrame, type Frame } from './frame';
 import { PendingWaits, type EventWatch, type ResponseBody } from './pending-waits';
 import { Timeouts } from './timeouts';
 
@@ -29,19 +31,40 @@ export type SessionEnd =
   | 'server-shutdown'
   | 'after-stop'
   | 'workflow-failed'
-  | 'protocol-error';
+  | 'protocol-error'
+  | 'start-timeout'
+  | 'over-memory'
+  | 'internal-error';
 
 /** After a `stop` event the Relay server closes the socket; if it does not, the session does. */
 const CLOSE_AFTER_STOP_MS = 5_000;
 
-/** A peer whose frames are ignored this often is not the Relay server; it is closed with 1008. */
-const MAX_IGNORED_FRAMES = 100;
+/** A peer that does not answer a close frame within this long is cut off, so it stops holding a place. */
+const CLOSE_HANDSHAKE_MS = 2_000;
 
 /**
- * Events waiting behind a running handler. The Relay server sends a handful at a time; a peer
- * that piles up more (each up to MAX_PAYLOAD_BYTES) is closed with 1008 before memory grows.
+ * Frames nobody uses (unknown or unhandled events, stray responses, events before `start`):
+ * a burst of 100 passes, then 10 a second. A real Relay server sends a few such frames a minute;
+ * a peer over the rate is closed with 1008.
+ */
+const IGNORED_BURST = 100;
+const IGNORED_PER_SECOND = 10;
+
+/**
+ * Events waiting behind a running handler, however small. The Relay server sends a handful at a
+ * time; together with the byte cap this bounds what a session's queue holds.
  */
 const MAX_QUEUED_EVENTS = 256;
+
+/** Pings from the peer: the Relay server answers ours and rarely sends its own. */
+const PING_BURST = 50;
+const PING_PER_SECOND = 5;
+
+/** How many ignored frames a session logs at warn; later ones are only counted, in `session closed`. */
+const WARNED_IGNORED_FRAMES = 5;
+
+/** Longest piece of a peer's value (such as a `_type`) quoted in a log line. */
+const LOGGED_CHARS = 100;
 
 /**
  * What a frame looks like in a debug line: its type, id and the names of its fields. Payloads
@@ -50,7 +73,12 @@ const MAX_QUEUED_EVENTS = 256;
  */
 function outline(frame: Frame): { _type: string; _id?: string; fields: string[] } {
   const { _type, _id, ...rest } = frame;
-  return { _type, _id, fields: Object.keys(rest) };
+  return { _type: _type.slice(0, LOGGED_CHARS), _id: _id?.slice(0, LOGGED_CHARS), fields: Object.keys(rest).slice(0, 20) };
+}
+
+/** Bytes a client-to-server WebSocket frame adds to its payload: header, length and mask. */
+function frameOverhead(payloadBytes: number): number {
+  return (payloadBytes < 126 ? 2 : payloadBytes < 65_536 ? 4 : 10) + 4;
 }
 
 export interface SessionOptions {
@@ -60,12 +88,24 @@ export interface SessionOptions {
   onClosed: (session: Session) => void;
   /** Log whole frames at debug (LOG_PRIVATE_DATA); otherwise only their {@link outline}. */
   logPayloads?: boolean;
+  /** The raw connection under `socket`: its bytes are counted as they arrive, before `ws` has a whole message. */
+  connection?: Duplex;
+  /** How long the peer has to send its start event before the session is closed with 1008; none when undefined. */
+  startTimeoutMs?: number;
+  /** Most bytes of events waiting behind a running handler; a peer over it is closed with 1008. */
+  maxQueuedBytes?: number;
+  /** The process's byte budget; `onOverBudget` is called when this session's bytes push it over. */
+  budget?: ByteBudget;
+  onOverBudget?: () => void;
 }
 
 /**
  * One WebSocket conversation with the Relay server: it sends requests, routes every incoming
  * frame to the wait or handler it belongs to, and on close releases everything it holds.
  * Workflow code never sees it; it talks to the {@link Workflow} built on top.
+ *
+ * Everything the peer sends passes through {@link receive}, which never throws: a frame that
+ * breaks the protocol, or one that makes the receive path fail, closes this session and no other.
  */
 export class Session {
   readonly id: string;
@@ -78,28 +118,74 @@ export class Session {
   private readonly startedAt = Date.now();
   private endedBy?: SessionEnd;
   private started = false;
-  private ignored = 0;
+  private ignoredCount = 0;
+  private readonly ignoredRate = new RateLimit(IGNORED_BURST, IGNORED_PER_SECOND);
+  private readonly pingRate = new RateLimit(PING_BURST, PING_PER_SECOND);
+  /** Bytes that arrived and are not yet part of a whole message, as counted in the budget. */
+  private arriving = 0;
   private stopTimer?: NodeJS.Timeout;
+  private startTimer?: NodeJS.Timeout;
+  private cutTimer?: NodeJS.Timeout;
   private readonly onClosed: (session: Session) => void;
   private readonly logPayloads: boolean;
+  private readonly maxQueuedBytes: number;
+  private readonly budget: ByteBudget | undefined;
+  private readonly onOverBudget: () => void;
 
-  constructor({ socket, log, id, onClosed, logPayloads = false }: SessionOptions) {
+  constructor({
+    socket,
+    log,
+    id,
+    onClosed,
+    logPayloads = false,
+    connection,
+    startTimeoutMs,
+    maxQueuedBytes = Number.POSITIVE_INFINITY,
+    budget,
+    onOverBudget = () => undefined,
+  }: SessionOptions) {
     this.id = id;
     this.logPayloads = logPayloads;
     this.socket = socket;
     this.log = log;
     this.onClosed = onClosed;
-    this.dispatcher = new Dispatcher(log);
+    this.maxQueuedBytes = maxQueuedBytes;
+    this.budget = budget;
+    this.onOverBudget = onOverBudget;
+    this.dispatcher = new Dispatcher({
+      log,
+      budget,
+      onUnhandled: (name) => this.ignore(name, 'no handler for event', { quiet: true }),
+      onBroken: (error) => this.fail(error),
+    });
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
-    socket.on('pong', () => {
+    socket.on('ping', (data) => this.pinged(data.length));
+    socket.on('pong', (data) => {
+      this.consumed(data.length);
       this.alive = true;
     });
-    socket.on('error', (err) => this.log.warn({ err }, 'websocket error'));
+    socket.on('error', (err: Error & { code?: string }) => this.wsError(err));
     socket.once('close', (code, reason) => this.closed(code, reason.toString()));
+    // Before the listener of `ws`, which may emit whole messages from this very chunk.
+    connection?.prependListener('data', (chunk: Buffer) => this.arrived(chunk.length));
+    if (startTimeoutMs !== undefined) {
+      this.startTimer = setTimeout(() => this.refuse(1008, `no start event within ${startTimeoutMs} ms`, 'start-timeout'), startTimeoutMs);
+      this.startTimer.unref();
+    }
   }
 
   get isOpen(): boolean {
     return this.socket.readyState === this.socket.OPEN;
+  }
+
+  /** Whether the peer has sent its start event (a Relay server does at once). */
+  get hasStarted(): boolean {
+    return this.started;
+  }
+
+  /** Bytes this session holds for its peer now: a message still arriving and events queued. */
+  get heldBytes(): number {
+    return this.arriving + this.dispatcher.backlogBytes;
   }
 
   /**
@@ -144,11 +230,29 @@ export class Session {
     this.socket.ping();
   }
 
-  /** Ends the session with a close frame (or abruptly when `code` is undefined), noting why. */
+  /**
+   * Ends the session with a close frame (or abruptly when `code` is undefined), noting why. A peer
+   * that does not answer the close frame is cut off after {@link CLOSE_HANDSHAKE_MS}.
+   */
   end(reason: SessionEnd, code?: number, text = ''): void {
     this.endedBy ??= reason;
-    if (code === undefined) this.socket.terminate();
-    else this.socket.close(code, text);
+    if (code === undefined) {
+      this.socket.terminate();
+      return;
+    }
+    this.socket.close(code, text);
+    this.cutTimer ??= setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
+  }
+
+  /**
+   * Closes the session with 1008 because the process is over its byte budget and this session
+   * holds the most; what it holds is given back at once, and the peer is read no further.
+   */
+  shed(): void {
+    this.log.warn({ heldBytes: this.heldBytes }, 'closing the session that holds the most bytes: the process is over MAX_BUFFERED_BYTES');
+    this.releaseBytes();
+    this.socket.pause();
+    this.end('over-memory', 1008, 'server memory limit');
   }
 
   /** Resolves once the socket has closed. */
@@ -176,50 +280,116 @@ export class Session {
     );
   }
 
+  /** The boundary around everything the peer sends: nothing thrown here gets past this session. */
+  private receive(data: RawData, isBinary: boolean): void {
+    try {
+      this.route(data, isBinary);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
   /**
    * Routes one incoming message. Frames that break the protocol close this session (and only
-   * it); frames that are well formed but unexpected are ignored with a warning.
+   * it); frames that are well formed but unexpected are ignored with a warning, up to a rate.
    */
-  private receive(data: RawData, isBinary: boolean): void {
-    if (isBinary) {
-      this.refuse(1003, 'binary frames are not part of the Relay protocol');
-      return;
-    }
-    const frame = parseFrame(textOf(data));
-    if (isFrameProblem(frame)) {
-      this.refuse(frame.closeCode, frame.problem);
-      return;
-    }
+  private route(data: RawData, isBinary: boolean): void {
+    const buffer = bufferOf(data);
+    this.consumed(buffer.length);
+    if (this.endedBy !== undefined) return;
+    if (isBinary) return this.refuse(1003, 'binary frames are not part of the Relay protocol');
+    if (hasTooManyValues(buffer)) return this.refuse(1009, `frame has more than ${MAX_FRAME_SEPARATORS} values`);
+    const text = buffer.toString();
+    const frame = parseFrame(text);
+    if (isFrameProblem(frame)) return this.refuse(frame.closeCode, frame.problem);
     if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame received');
     if (frame._id !== undefined) {
-      if (!this.waits.deliverResponse(frame)) this.ignore(frame, 'ignored a response that answers no pending request');
+      if (!this.waits.deliverResponse(frame)) this.ignore(frame._type, 'ignored a response that answers no pending request');
       return;
     }
     const name = eventName(frame._type);
-    if (name === undefined) return this.ignore(frame, 'ignored a frame of unknown _type');
+    if (name === undefined) return this.ignore(frame._type, 'ignored a frame of unknown _type');
     const missing = missingField(name, frame);
-    if (missing !== undefined) return this.ignore(frame, `ignored a ${name} event without ${missing}`);
-    if (name === 'start' && this.started) return this.ignore(frame, 'ignored a second start event');
-    if (name !== 'start' && !this.started) return this.ignore(frame, 'ignored an event before the start event');
-    if (this.dispatcher.backlog >= MAX_QUEUED_EVENTS) {
-      this.refuse(1008, 'too many events waiting for their handlers');
+    if (missing !== undefined) return this.ignore(frame._type, 'ignored an event without a field it needs', { missing });
+    if (name === 'start' && this.started) return this.ignore(frame._type, 'ignored a second start event');
+    if (name !== 'start' && !this.started) return this.ignore(frame._type, 'ignored an event before the start event');
+    if (this.dispatcher.busy && this.dispatcher.backlogBytes + buffer.length > this.maxQueuedBytes) {
+      return this.refuse(1008, 'too many event bytes waiting for their handlers');
+    }
+    if (this.dispatcher.backlog >= MAX_QUEUED_EVENTS) return this.refuse(1008, 'too many events waiting for their handlers');
+    if (name === 'start') {
+      this.started = true;
+      clearTimeout(this.startTimer);
+    }
+    const watched = this.waits.deliverEvent(frame, buffer.length);
+    if (name === 'stop') this.closeSoonAfterStop();
+    this.dispatcher.dispatch(name, frame, text, buffer.length, watched);
+    if (this.budget !== undefined && this.budget.used > this.budget.limit) this.onOverBudget();
+  }
+
+  /** Counts bytes read off the connection; over the process's budget, the host sheds a session. */
+  private arrived(bytes: number): void {
+    if (this.budget === undefined) return;
+    this.arriving += bytes;
+    if (!this.budget.take(bytes)) this.onOverBudget();
+  }
+
+  /** A whole message (or control frame) of `payloadBytes` arrived: its bytes are no longer in flight. */
+  private consumed(payloadBytes: number): void {
+    if (this.budget === undefined) return;
+    const bytes = Math.min(this.arriving, payloadBytes + frameOverhead(payloadBytes));
+    this.arriving -= bytes;
+    this.budget.give(bytes);
+  }
+
+  private pinged(payloadBytes: number): void {
+    this.consumed(payloadBytes);
+    if (!this.pingRate.spend() && this.endedBy === undefined) this.refuse(1008, 'too many pings');
+  }
+
+  private releaseBytes(): void {
+    this.dispatcher.clear();
+    this.budget?.give(this.arriving);
+    this.arriving = 0;
+  }
+
+  /** A failure of the receive path itself (a bug, or an input nobody foresaw): this session ends with 1011. */
+  private fail(error: unknown): void {
+    this.log.error({ err: error }, 'failed to handle a frame from the peer; closing the session with 1011');
+    this.releaseBytes();
+    this.end('internal-error', 1011, 'internal error');
+  }
+
+  private refuse(code: 1002 | 1003 | 1007 | 1008 | 1009, problem: string, reason: SessionEnd = 'protocol-error'): void {
+    if (this.endedBy !== undefined) return;
+    this.log.warn({ closeCode: code, problem }, 'closing a session that broke the Relay protocol');
+    this.releaseBytes();
+    this.end(reason, code, problem);
+  }
+
+  /**
+   * Counts a frame nobody uses; a peer that sends them faster than a Relay server would is closed.
+   * The first few are logged at warn, except events the workflow simply does not handle (`quiet`:
+   * Relay sends prompt and lifecycle events whether a workflow wants them or not).
+   */
+  private ignore(type: string, message: string, { missing, quiet = false }: { missing?: string; quiet?: boolean } = {}): void {
+    const logged = { type: type.slice(0, LOGGED_CHARS), missing };
+    if (quiet) {
+      if (this.log.isLevelEnabled('debug')) this.log.debug(logged, message);
+    } else if (++this.ignoredCount <= WARNED_IGNORED_FRAMES) {
+      this.log.warn(logged, message);
+    }
+    if (!this.ignoredRate.spend()) this.refuse(1008, 'too many frames that are not part of this session');
+  }
+
+  /** `ws` found the peer breaking the WebSocket protocol (a bad opcode, an oversized message...) and is closing. */
+  private wsError(err: Error & { code?: string }): void {
+    if (typeof err.code === 'string' && err.code.startsWith('WS_ERR_')) {
+      this.endedBy ??= 'protocol-error';
+      this.log.warn({ code: err.code, problem: err.message }, 'closing a session that broke the WebSocket protocol');
       return;
     }
-    this.started = true;
-    this.waits.deliverEvent(frame);
-    if (name === 'stop') this.closeSoonAfterStop();
-    this.dispatcher.dispatch(name, eventPayload(frame));
-  }
-
-  private refuse(code: 1002 | 1003 | 1007 | 1008, problem: string): void {
-    this.log.warn({ closeCode: code, problem }, 'closing a session that broke the Relay protocol');
-    this.end('protocol-error', code, problem);
-  }
-
-  private ignore(frame: Frame, message: string): void {
-    this.log.warn({ type: frame._type.slice(0, 100) }, message);
-    this.ignored += 1;
-    if (this.ignored === MAX_IGNORED_FRAMES) this.refuse(1008, 'too many frames that are not part of this session');
+    this.log.warn({ err }, 'websocket error');
   }
 
   private closeSoonAfterStop(): void {
@@ -229,6 +399,9 @@ export class Session {
 
   private closed(code: number, reason: string): void {
     clearTimeout(this.stopTimer);
+    clearTimeout(this.startTimer);
+    clearTimeout(this.cutTimer);
+    this.releaseBytes();
     this.waits.rejectAll(
       () =>
         new RelayError(
@@ -240,11 +413,23 @@ export class Session {
       this.log.warn({ event: this.dispatcher.handling }, 'session closed while a handler was still running; its later actions fail');
     }
     this.log.info(
-      { durationMs: Date.now() - this.startedAt, endedBy: this.endedBy ?? 'peer-closed', code, reason },
+      {
+        durationMs: Date.now() - this.startedAt,
+        endedBy: this.endedBy ?? 'peer-closed',
+        code,
+        reason: reason.slice(0, LOGGED_CHARS),
+        ignoredFrames: this.ignoredCount > 0 ? this.ignoredCount : undefined,
+      },
       'session closed',
     );
     this.onClosed(this);
   }
+}
+
+/** A message as one Buffer, whatever form `ws` delivered it in. */
+function bufferOf(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
 
 export interface RequestOptions {

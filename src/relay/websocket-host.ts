@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { ByteBudget } from './byte-budget';
 import { rejectUpgrade } from './reject-upgrade';
 import { makeId, Session } from './session';
 import { tokenMatches } from './token-matches';
@@ -22,6 +23,12 @@ export interface WebSocketHostOptions {
   token?: string;
   /** Log whole frames at debug (LOG_PRIVATE_DATA). */
   logPayloads?: boolean;
+  /** How long a new session has to send its start event before it is closed with 1008. */
+  startTimeoutMs?: number;
+  /** Most bytes of events one session may have waiting behind a running handler. */
+  maxQueuedBytes?: number;
+  /** Most bytes all sessions together may hold (messages arriving and events queued). */
+  maxBufferedBytes?: number;
 }
 
 /** How long closed-with-1001 sessions get to finish their closing handshake before being cut. */
@@ -41,11 +48,18 @@ export class WebSocketHost {
   private readonly maxSessions: number;
   private readonly token: string | undefined;
   private readonly logPayloads: boolean;
+  private readonly startTimeoutMs: number | undefined;
+  private readonly maxQueuedBytes: number | undefined;
+  private readonly budget: ByteBudget | undefined;
   private draining = false;
   private readonly onSocketError = (err: Error) => this.log.debug({ err }, 'socket error during upgrade');
 
-  constructor({ registry, log, heartbeatMs, maxPayloadBytes, maxSessions, token, logPayloads = false }: WebSocketHostOptions) {
+  constructor(options: WebSocketHostOptions) {
+    const { registry, log, heartbeatMs, maxPayloadBytes, maxSessions, token, logPayloads = false } = options;
     this.registry = registry;
+    this.startTimeoutMs = options.startTimeoutMs;
+    this.maxQueuedBytes = options.maxQueuedBytes;
+    this.budget = options.maxBufferedBytes === undefined ? undefined : new ByteBudget(options.maxBufferedBytes);
     this.logPayloads = logPayloads;
     this.log = log;
     this.maxSessions = maxSessions;
@@ -58,6 +72,11 @@ export class WebSocketHost {
   /** Number of open sessions. */
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Bytes all sessions hold now (messages arriving and events queued); 0 without a byte budget. */
+  get heldBytes(): number {
+    return this.budget?.used ?? 0;
   }
 
   /**
@@ -86,14 +105,14 @@ export class WebSocketHost {
       rejectUpgrade(socket, 404, `no workflow here; this server serves: ${this.registry.names().map((n) => `/${n}`).join(', ')}`);
       return;
     }
-    if (this.sessions.size >= this.maxSessions) {
+    if (this.sessions.size >= this.maxSessions && !this.evictUnstarted()) {
       this.log.warn({ path, sessions: this.sessions.size }, 'upgrade refused: MAX_SESSIONS sessions are open');
       rejectUpgrade(socket, 503, 'this server is at its session limit; try again in a moment', { 'Retry-After': '5' });
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       socket.off('error', this.onSocketError);
-      this.open(ws, request, match.name, match.handler);
+      this.open(ws, socket, request, match.name, match.handler);
     });
   }
 
@@ -115,10 +134,21 @@ export class WebSocketHost {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private open(ws: WebSocket, request: IncomingMessage, name: string, handler: (workflow: Workflow) => void): void {
+  private open(ws: WebSocket, connection: Duplex, request: IncomingMessage, name: string, handler: (workflow: Workflow) => void): void {
     const id = makeId().slice(0, 16);
     const log = this.log.child({ session: id, workflow: name, requestId: requestIdOf(request) });
-    const session = new Session({ socket: ws, log, id, logPayloads: this.logPayloads, onClosed: (closed) => this.sessions.delete(closed) });
+    const session = new Session({
+      socket: ws,
+      connection,
+      log,
+      id,
+      logPayloads: this.logPayloads,
+      startTimeoutMs: this.startTimeoutMs,
+      maxQueuedBytes: this.maxQueuedBytes,
+      budget: this.budget,
+      onOverBudget: () => this.shedLargest(),
+      onClosed: (closed) => this.sessions.delete(closed),
+    });
     this.sessions.add(session);
     log.info('session opened');
     const fail = (err: unknown) => {
@@ -132,6 +162,31 @@ export class WebSocketHost {
     } catch (err) {
       fail(err);
     }
+  }
+
+  /**
+   * At MAX_SESSIONS, makes room by cutting off the oldest session that has not sent its start
+   * event: a Relay server sends it at once, so such a connection cannot keep a real one out.
+   * Returns whether there was one.
+   */
+  private evictUnstarted(): boolean {
+    for (const session of this.sessions) {
+      if (session.hasStarted) continue;
+      session.log.warn('cutting off a session without a start event to make room for a new one (MAX_SESSIONS)');
+      this.sessions.delete(session);
+      session.end('start-timeout');
+      return true;
+    }
+    return false;
+  }
+
+  /** The process is over MAX_BUFFERED_BYTES: the session holding the most is closed. */
+  private shedLargest(): void {
+    let largest: Session | undefined;
+    for (const session of this.sessions) {
+      if (largest === undefined || session.heldBytes > largest.heldBytes) largest = session;
+    }
+    if (largest !== undefined && largest.heldBytes > 0) largest.shed();
   }
 
   private beat(): void {

@@ -30,7 +30,7 @@ export type VarValue = string | number | boolean | undefined | symbol | Array<st
  * The API a workflow uses to talk to devices during one session: every public method of
  * `@relaypro/sdk` 2.4.0's `Workflow`, with the same names, argument order, defaults and frames.
  * The runtime builds one per session and hands it to the workflow function. Where 2.4.0 had a
- * defect, this class fixes it; the README's "Deviations from @relaypro/sdk 2.4.0" lists each fix.
+ * defect, this class fixes it; docs/sdk-differences.md lists each fix.
  *
  * Every action rejects before sending when a target is not a relay URN, at once when the session
  * has closed, and with the server's error string when the Relay server answers with an error.

@@ -32,8 +32,11 @@ Options:
   --port <n>              port of the local server (default: PORT from the environment or .env, else 8080)
   --trigger <type>        ${TRIGGER_TYPES.join(' | ')} (default phrase)
   --phrase <text>         the spoken phrase of a phrase trigger (default hello)
-  --arg <key=value>       trigger args: an http trigger's args, an nfc trigger's payload (repeatable)
-  --var <key=value>       a registration arg the workflow reads with getVar (repeatable)
+  --arg <key=value>       a registration arg, read by the workflow with getVar: what
+                          relay workflow:create:<type> --arg (or --number, --boolean) sets (repeatable)
+  --trigger-arg <key=value>
+                          an arg carried by the trigger itself: an http trigger's args, an nfc
+                          trigger's payload (repeatable)
   --device <name>         the simulated device's name (default Sim)
   --group <name=a,b,...>  a group and its member devices, for group queries and alerts (repeatable)
   --ack <a,b,...|none>    who acknowledges broadcasts and alerts, in order (default: every targeted device but this one)
@@ -50,14 +53,16 @@ While the workflow runs, type:
   anything else                   what you say the next time the workflow listens
 
 Exit status: 0 when the workflow terminates; 1 when it cannot connect, the path is unknown (404),
-or the workflow fails or closes the connection without terminating.`;
+or the workflow fails or closes the connection without terminating.
+
+npm run sim -- cloud --help   plays Relay's cloud (HTTP API, HTTP triggers) instead; see docs/relay-api.md`;
 
 /**
  * Parses the CLI's arguments (everything after `npm run sim --`). Never throws: a mistake comes
  * back as `{ kind: 'error', message }` naming the flag and what it takes.
  *
  * @example
- * parseSimArgs(['hello', '--var', 'greeting=Hi'], 8080)
+ * parseSimArgs(['hello', '--arg', 'greeting=Hi'], 8080)
  * // { kind: 'run', options: { url: 'ws://localhost:8080/hello', vars: { greeting: 'Hi' }, ... } }
  */
 export function parseSimArgs(argv: readonly string[], defaultPort: number): ParsedSimArgs {
@@ -72,6 +77,8 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
         trigger: { type: 'string', default: 'phrase' },
         phrase: { type: 'string' },
         arg: { type: 'string', multiple: true, default: [] },
+        'trigger-arg': { type: 'string', multiple: true, default: [] },
+        // Kept only to say what replaced it: --var was the registration arg before --arg became one.
         var: { type: 'string', multiple: true, default: [] },
         device: { type: 'string' },
         group: { type: 'string', multiple: true, default: [] },
@@ -103,10 +110,14 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
   const ackAfter = values['ack-after'] === undefined ? undefined : Number(values['ack-after']);
   if (ackAfter !== undefined && !(ackAfter >= 0)) return { kind: 'error', message: `--ack-after must be a number of milliseconds, got ${JSON.stringify(values['ack-after'])}` };
 
-  const args = pairs('--arg', values.arg);
-  const vars = pairs('--var', values.var);
+  if (values.var.length > 0) return { kind: 'error', message: '--var is now --arg (a registration arg, as in relay workflow:create --arg); trigger args are --trigger-arg' };
+  const vars = pairs('--arg', values.arg);
+  const args = pairs('--trigger-arg', values['trigger-arg']);
   const groups = pairs('--group', values.group);
   for (const result of [args, vars, groups]) if (typeof result === 'string') return { kind: 'error', message: result };
+  if (Object.keys(args).length > 0 && trigger !== 'http' && trigger !== 'nfc') {
+    return { kind: 'error', message: `--trigger-arg needs --trigger http or nfc (a ${trigger} trigger carries no args); a registration arg is --arg` };
+  }
 
   const triggerArgs = args as Record<string, string>;
   const url = values.url ?? `ws://localhost:${port}/${encodeURIComponent(workflow ?? '')}`;
@@ -132,7 +143,8 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
 
 /** `['a=1', 'b=x=y']` → `{ a: '1', b: 'x=y' }`, or a message naming the bad entry. */
 function pairs(flag: string, entries: readonly string[]): Record<string, string> | string {
-  const result: Record<string, string> = {};
+  // Null prototype: a key such as __proto__ is stored like any other.
+  const result = Object.create(null) as Record<string, string>;
   for (const entry of entries) {
     const at = entry.indexOf('=');
     if (at < 1) return `${flag} takes key=value, got ${JSON.stringify(entry)}`;

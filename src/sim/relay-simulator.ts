@@ -84,7 +84,8 @@ export class RelaySimulator {
     this.device = { ...DEFAULT_DEVICE, ...options.device };
     this.deviceUri = deviceUrn(this.device.name);
     this.answers = options.answers ?? [];
-    this.vars = { ...options.vars };
+    // Null prototype: the workflow names the variables it reads, so `constructor` must find nothing.
+    this.vars = Object.assign(Object.create(null) as Record<string, string>, options.vars);
     this.groups = new GroupDirectory(options.groups);
     this.wire = new SimWire(socket, { gapMs: options.promptGapMs ?? 5, together: options.together === true, onFrame: options.onFrame });
     socket.on('message', (data: Buffer, isBinary) => this.receive(data, isBinary));

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ButtonPress } from './simulation-records';
 import type { SimCliOptions } from './parse-sim-args';
+import { explainSilentEnd } from './explain-silent-end';
 import { RelaySimulator } from './relay-simulator';
 import { SimulatorError } from './sim-error';
 
@@ -143,6 +144,8 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
     fail(failure);
     return 1;
   }
+  const silence = explainSilentEnd(sim.result());
+  if (silence !== undefined) print(`(${silence})`);
   if (end.terminated) return 0;
   const reason = end.reason === '' ? '' : `: ${end.reason}`;
   fail(`the workflow closed the connection without terminating (code ${end.code}${reason})`);

@@ -2,7 +2,7 @@ import { createWorkflow, Event, Uri, type Registration, type Workflow } from '..
 
 /**
  * Registered on the phrase "help": the `relay` CLI has no triple-tap trigger. Registering it on
- * the button's double tap works too (see the README). Group names are Relay group names.
+ * the button's double tap works too (see docs/samples.md). Group names are Relay group names.
  */
 export const registration: Registration = {
   description: 'Panic alarm: alerts a responders group with who and where the wearer is, escalates when nobody acknowledges.',

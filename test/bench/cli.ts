@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: this project's server against the bare @relaypro/sdk 2.4.0 server, side by
- * side in one run (see README, Performance). Prints progress to stderr, then the table and one
+ * side in one run (see docs/performance.md). Prints progress to stderr, then the table and one
  * JSON line to stdout, and writes the JSON to bench-results/latest.json.
  *
  *   npm run build && npm run bench -- [--rounds 5] [--sessions 2000] [--memory 1000,2000,4000] ...

@@ -56,7 +56,7 @@ export function buildReport(
   };
 }
 
-/** The side-by-side table, as printed and as pasted into the README. */
+/** The side-by-side table, as printed and as pasted into docs/performance.md. */
 export function formatTable(report: BenchReport): string {
   const { project, sdk } = report.servers;
   const rows: string[][] = [['figure', 'project', '@relaypro/sdk 2.4.0', 'project / SDK', 'target']];

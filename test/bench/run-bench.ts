@@ -167,7 +167,7 @@ class ServerPair {
     const memory = { project: await this.measureMemory('project'), sdk: await this.measureMemory('sdk') };
     // Warmed up again, so that the first throughput round pays less for collecting the thousands
     // of sessions the memory phase held. It does not remove that: round 1 still reads among the
-    // highest for both servers (README, Performance).
+    // highest for both servers (docs/performance.md).
     for (const kind of SERVER_KINDS) await this.runSessions(kind, this.options.warmupSessions, 50, pacing(this.options));
     const throughput = await this.measureThroughput();
     const finding = await this.measureFinding();

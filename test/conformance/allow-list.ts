@@ -3,10 +3,10 @@ import type { Frame } from '../helpers/relay-peer';
 /**
  * The deliberate differences from @relaypro/sdk 2.4.0 that the conformance script can see. Each
  * names the places it shows up and the exact value on each side; everything else must be equal.
- * the README's deviations section has a heading for every `id`, and no other (a test checks that).
+ * the deviations section of docs/sdk-differences.md has a heading for every `id`, and no other (a test checks that).
  */
 export interface Deviation {
-  /** Also the heading of its section in the README. */
+  /** Also the heading of its section in docs/sdk-differences.md. */
   id: string;
   reason: string;
   /** Return values of script steps. */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { simulate } from '../../src';
+import { simulate } from '../../src/testing';
 import { freePort } from '../helpers/spawn-server';
 import { readProcfile } from './read-procfile';
 import { run, startProcess, type StartedProcess } from './start-process';

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
-import { createWorkflowServer, Event, simulate, type Workflow, type WorkflowServer } from '../../src';
+import { createWorkflowServer, Event, type Workflow, type WorkflowServer } from '../../src';
+import { simulate } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
 import { rawExchange, statusOf, upgradeRequest } from '../helpers/raw-http';
@@ -99,7 +100,7 @@ describe('hostile and broken input', () => {
         'ignored an event before the start event',
         'ignored a frame of unknown _type',
         'ignored a response that answers no pending request',
-        'ignored a start event without trigger',
+        'ignored an event without a field it needs',
         'ignored a second start event',
       ]),
     );
@@ -166,7 +167,15 @@ describe('WORKFLOW_TOKEN and MAX_SESSIONS', () => {
   beforeAll(async () => {
     server = createWorkflowServer({
       logger: logs.logger,
-      workflows: { hello, counted: () => void opened() },
+      workflows: {
+        hello,
+        counted: (workflow: Workflow) => {
+          opened();
+          workflow.on(Event.START, async () => {
+            await workflow.setVar('started', 'yes');
+          });
+        },
+      },
       config: { workflowToken: TOKEN, maxSessions: 2 },
     });
     ({ port } = await server.listen(0, '127.0.0.1'));
@@ -187,9 +196,12 @@ describe('WORKFLOW_TOKEN and MAX_SESSIONS', () => {
     expect(logs.text()).not.toContain('tok_0123');
   });
 
-  it('answers 503 with Retry-After beyond MAX_SESSIONS', async () => {
+  it('answers 503 with Retry-After beyond MAX_SESSIONS started sessions', async () => {
     const first = await RelayPeer.connect(`ws://127.0.0.1:${port}/counted?token=${TOKEN}`);
     const second = await RelayPeer.connect(`ws://127.0.0.1:${port}/counted?token=${TOKEN}`);
+    first.send(startEvent());
+    second.send(startEvent());
+    await Promise.all([first.nextOfType('wf_api_set_var_request'), second.nextOfType('wf_api_set_var_request')]);
     await expect(RelayPeer.connect(`ws://127.0.0.1:${port}/counted?token=${TOKEN}`)).rejects.toMatchObject({ status: 503 });
     expect(opened).toHaveBeenCalledTimes(2);
     await first.close();

@@ -1,4 +1,5 @@
-import { createWorkflowServer, Event, simulate, type Workflow, type WorkflowServer } from '../../src';
+import { createWorkflowServer, Event, type Workflow, type WorkflowServer } from '../../src';
+import { simulate } from '../../src/testing';
 import { memoryLogger } from '../helpers/memory-logger';
 
 /** Says, broadcasts with push options and registers for calls with a password: all private. */

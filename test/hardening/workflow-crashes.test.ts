@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { createWorkflowServer, Event, simulate, type WorkflowServer } from '../../src';
+import { createWorkflowServer, Event, type WorkflowServer } from '../../src';
+import { simulate } from '../../src/testing';
 import { memoryLogger } from '../helpers/memory-logger';
 import { startEvent } from '../helpers/relay-frames';
 import { RelayPeer } from '../helpers/relay-peer';

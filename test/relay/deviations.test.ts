@@ -6,7 +6,7 @@ import { responseTo, workflowOnFakeSocket } from './fake-socket';
 import { deferred, settle, type Settled } from './settle';
 import { startTestServer } from './test-server';
 
-/** The behavioural fixes listed in the README (deviations from 2.4.0) that the wire does not show. */
+/** The behavioural fixes listed in docs/sdk-differences.md that the wire does not show. */
 
 const INTERACTION = interactionUri('deviations');
 

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
-import { createWorkflowServer, Event, RelayErrorCode, simulate, type WorkflowServer } from '../../src';
+import { createWorkflowServer, Event, RelayErrorCode, type WorkflowServer } from '../../src';
+import { simulate } from '../../src/testing';
 import type { Workflow } from '../../src/relay/workflow';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';

@@ -1,4 +1,5 @@
-import { createWorkflow, createWorkflowServer, Event, simulate } from '../../src';
+import { createWorkflow, createWorkflowServer, Event } from '../../src';
+import { simulate } from '../../src/testing';
 import { memoryLogger } from '../helpers/memory-logger';
 
 describe('workflow.log', () => {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createWorkflow, createWorkflowServer, Event, type WorkflowServer } from '../../src';
+import broadcast from '../../src/workflows/broadcast';
 import hello from '../../src/workflows/hello';
 import { BUILD_DIR } from '../global-setup';
 import { freePort } from '../helpers/free-port';
@@ -39,7 +40,7 @@ describe('npm run sim (the compiled CLI, as a child process)', () => {
     const broken = createWorkflow(() => {
       throw new Error('broken on purpose');
     });
-    server = createWorkflowServer({ config: { logLevel: 'silent' }, workflows: { hello, buttons, broken } });
+    server = createWorkflowServer({ config: { logLevel: 'silent' }, workflows: { hello, buttons, broken, broadcast } });
     ({ port } = await server.listen(0, '127.0.0.1'));
   });
 
@@ -50,6 +51,19 @@ describe('npm run sim (the compiled CLI, as a child process)', () => {
     expect(stdout).toContain('says: What is your name?');
     expect(stdout).toContain('says: Hello Ana!');
     expect(stdout).toContain('[Sim] workflow terminated');
+    expect(status).toBe(0);
+  });
+
+  it('reads --arg as the registration arg getVar reads, as relay workflow:create --arg does', async () => {
+    const { status, stdout } = await runCli(['hello', '--arg', 'greeting=Hi', '--port', String(port)], 'Ana\n');
+    expect(stdout).toContain('says: Hi Ana!');
+    expect(status).toBe(0);
+  });
+
+  it('says why a workflow ended without saying anything: the registration args it read and was not given', async () => {
+    const { status, stdout } = await runCli(['broadcast', '--port', String(port)], '');
+    expect(stdout).toContain('[Sim] workflow terminated');
+    expect(stdout).toContain('(the workflow ended without saying anything; it read registration args it was not given: group, message, timeout_secs (give them with --arg name=value');
     expect(status).toBe(0);
   });
 

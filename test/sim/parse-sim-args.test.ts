@@ -3,7 +3,7 @@ import { parseSimArgs } from '../../src/sim/parse-sim-args';
 describe('parseSimArgs', () => {
   it('builds the URL from the workflow and the port, and reads every flag', () => {
     const parsed = parseSimArgs(
-      ['alarm', '--trigger', 'http', '--arg', 'site=HQ', '--var', 'greeting=Hi=there', '--device', 'Bo', '--group', 'Ops=Bo,Cy', '--speedup', '100', '--gap', '20', '--transcript'],
+      ['alarm', '--trigger', 'http', '--trigger-arg', 'site=HQ', '--arg', 'greeting=Hi=there', '--device', 'Bo', '--group', 'Ops=Bo,Cy', '--speedup', '100', '--gap', '20', '--transcript'],
       5006,
     );
     expect(parsed).toEqual({
@@ -29,13 +29,24 @@ describe('parseSimArgs', () => {
 
   it('prefers --url, and takes --phrase and nfc payloads', () => {
     expect(parseSimArgs(['--url', 'ws://x:1/y', '--phrase', 'open up'], 8080)).toMatchObject({ options: { url: 'ws://x:1/y', trigger: { type: 'phrase', phrase: 'open up' } } });
-    expect(parseSimArgs(['t', '--trigger', 'nfc', '--arg', 'room=3'], 8080)).toMatchObject({ options: { trigger: { type: 'nfc', nfcPayload: { room: '3' } } } });
+    expect(parseSimArgs(['t', '--trigger', 'nfc', '--trigger-arg', 'room=3'], 8080)).toMatchObject({ options: { trigger: { type: 'nfc', nfcPayload: { room: '3' } } } });
+  });
+
+  it('reads --arg as a registration arg (what getVar reads), as relay workflow:create --arg does, whatever the trigger', () => {
+    const parsed = parseSimArgs(['hello', '--arg', 'greeting=Hi', '--arg', '__proto__=x'], 8080);
+    expect(parsed).toMatchObject({ kind: 'run', options: { vars: { greeting: 'Hi' }, trigger: { type: 'phrase' } } });
+    const vars = parsed.kind === 'run' ? parsed.options.vars : {};
+    expect(Object.hasOwn(vars, '__proto__')).toBe(true);
+    expect(parsed).not.toHaveProperty('options.trigger.args');
   });
 
   it.each([
     [[], 'name the workflow'],
     [['a', 'b'], 'unexpected argument'],
-    [['a', '--var', 'novalue'], '--var takes key=value'],
+    [['a', '--arg', 'novalue'], '--arg takes key=value'],
+    [['a', '--trigger-arg', '=x'], '--trigger-arg takes key=value'],
+    [['a', '--trigger-arg', 'site=HQ'], '--trigger-arg needs --trigger http or nfc'],
+    [['a', '--var', 'greeting=Hi'], '--var is now --arg'],
     [['a', '--port', 'x'], '--port must be'],
     [['a', '--speedup', '0'], '--speedup must be'],
     [['a', '--ack-after', 'soon'], '--ack-after must be'],

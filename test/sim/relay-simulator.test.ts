@@ -1,4 +1,5 @@
-import { createWorkflowServer, RelaySimulator, simulate, SimulatorError, type SimulateOptions } from '../../src';
+import { createWorkflowServer } from '../../src';
+import { RelaySimulator, simulate, SimulatorError, type SimulateOptions } from '../../src/testing';
 import { serveWireWorkflow, type Frame, type WireServer, type WireWorkflow } from '../helpers/wire-workflow';
 
 const DEVICE = 'urn:relay-resource:name:device:Sim';

@@ -1,4 +1,4 @@
-import { simulate } from '../../src';
+import { simulate } from '../../src/testing';
 import { spawnSdkServer, type SdkServer } from '../helpers/spawn-sdk-server';
 
 /**

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { simulate } from '../../src';
+import { simulate } from '../../src/testing';
 import { freePort, spawnServer, type ServerProcess } from '../helpers/spawn-server';
 
 const STORM = 2000;

@@ -1,4 +1,5 @@
-import { createWorkflowServer, simulate, Uri, type SimulateOptions, type WorkflowServer } from '../../src';
+import { createWorkflowServer, Uri, type WorkflowServer } from '../../src';
+import { simulate, type SimulateOptions } from '../../src/testing';
 import * as broadcast from '../../src/workflows/broadcast';
 import { memoryLogger } from '../helpers/memory-logger';
 

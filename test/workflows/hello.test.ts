@@ -1,4 +1,5 @@
-import { createWorkflowServer, simulate, Uri, type WorkflowServer } from '../../src';
+import { createWorkflowServer, Uri, type WorkflowServer } from '../../src';
+import { simulate } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
 
