@@ -1,9 +1,14 @@
-import { createServer, STATUS_CODES, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { readAppInfo } from './app-info';
 import { DEFAULT_CONFIG, type Config } from './config';
-import { createHttpHandler } from './http/create-http-handler';
+import { attachUpgrades } from './http/attach-upgrades';
+import { createHttpApp, type HttpApp } from './http/create-http-app';
+import type { Routes } from './http/define-routes';
 import { logListening } from './http/log-listening';
+import type { HttpStatus } from './http/status-report';
 import { createLogger, type Logger } from './logger';
 import { WebSocketHost } from './relay/websocket-host';
 import type { Registration } from './relay/registration';
@@ -12,10 +17,20 @@ import { WorkflowRegistry, type WorkflowHandler, type WorkflowModule } from './r
 export interface WorkflowServerOptions {
   /** Settings; anything missing takes its default (the factory itself never reads the environment). */
   config?: Partial<Config>;
-  /** The process logger; one at `config.logLevel` on stdout when omitted. */
+  /** The process logger; one at `config.logLevel` on stdout when omitted. Fastify logs through it too. */
   logger?: Logger;
   /** Workflows to register at once, by name (URL path): functions, or whole workflow modules. */
   workflows?: Readonly<Record<string, WorkflowHandler | WorkflowModule>>;
+  /** HTTP route modules to register at once (see `defineRoutes` and src/routes/index.ts). */
+  routes?: readonly Routes[];
+  /**
+   * Mount on this existing server (an express app's, say) instead of making one: only upgrades to
+   * workflow paths are taken, every plain request stays with the server's own handler, there is no
+   * status page and no `routes`, and `listen` is the server's owner's job. See docs/http-routes.md.
+   */
+  server?: Server | HttpsServer;
+  /** Largest request body a route accepts unless it sets its own `bodyLimit`; 64 KiB by default. */
+  bodyLimitBytes?: number;
   /**
    * How long a client may take to send a request's headers (an upgrade included) before it gets
    * 408 and is dropped; 10 s by default. Tests shorten it.
@@ -29,36 +44,62 @@ export interface WorkflowServer {
    * Throws on a duplicate or empty name.
    */
   workflow(name: string, workflow: WorkflowHandler | WorkflowModule, registration?: Registration): WorkflowServer;
-  /** Starts listening; resolves with the bound address (pass port 0 for a free port). */
+  /**
+   * Adds an HTTP route module. Chainable. Throws once the server has started (`listen` or
+   * `inject`), and when mounted on an existing server (add routes to that server's framework).
+   */
+  routes(routes: Routes): WorkflowServer;
+  /**
+   * Starts listening; resolves with the bound address (pass port 0 for a free port). A server
+   * mounted on an existing one rejects: that server's owner calls its `listen`.
+   */
   listen(port?: number, host?: string): Promise<AddressInfo>;
   /**
-   * Stops taking connections, lets open sessions finish for up to `graceMs`, closes the rest with
-   * 1001, and releases every socket and timer. Safe to call more than once.
+   * Stops taking sessions, lets open ones finish for up to `graceMs` (plain HTTP keeps answering,
+   * /health with 503), closes the rest with 1001, and releases every socket and timer. A mounted
+   * server leaves its host server running and only removes its listener. Safe to call more than once.
    */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Answers a simulated HTTP request without a socket (Fastify's `inject`): for tests of routes.
+   *
+   * @example
+   * const answer = await server.inject({ method: 'POST', url: '/api/echo', payload: { message: 'hi' } })
+   * expect(answer.statusCode).toBe(200)
+   */
+  inject(request: InjectOptions | string): Promise<LightMyRequestResponse>;
   /** Number of open workflow sessions. */
   readonly sessions: number;
   /** Bytes the sessions hold for their peers now: messages still arriving and events queued (MAX_BUFFERED_BYTES caps it). */
   readonly heldBytes: number;
-  /** The underlying HTTP server (for embedding; `listen` and `close` manage it). */
+  /** The underlying HTTP server (the one given as `server` when mounted; `listen` and `close` manage the own one). */
   readonly httpServer: Server;
 }
 
 /**
- * Builds the HTTP + WebSocket server without listening.
+ * Builds the HTTP + WebSocket server without listening, or, with `server`, mounts the workflows on
+ * an existing HTTP server.
  *
  * @example
- * const server = createWorkflowServer().workflow('hello', hello)
+ * const server = createWorkflowServer({ routes }).workflow('hello', hello)
  * const { port } = await server.listen(0)
  * // ... ws://localhost:${port}/hello ...
  * await server.close()
  */
 export function createWorkflowServer(options: WorkflowServerOptions = {}): WorkflowServer {
+  return buildWorkflowServer(new WorkflowRegistry(), options);
+}
+
+/**
+ * {@link createWorkflowServer} on a registry made by the caller: the 2.4.0 entry (relay-compat.ts)
+ * uses it to serve a default workflow at `/`, which the public `workflow()` verb refuses.
+ */
+export function buildWorkflowServer(registry: WorkflowRegistry, options: WorkflowServerOptions): WorkflowServer {
+  if (options.server !== undefined && (options.routes ?? []).length > 0) {
+    throw new TypeError('routes cannot be combined with server: add your routes to the framework that owns that server (express, ...)');
+  }
   const config: Config = { ...DEFAULT_CONFIG, ...options.config };
   const log = options.logger ?? createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
-  const headersTimeout = options.headersTimeoutMs ?? 10_000;
-  const app = readAppInfo();
-  const registry = new WorkflowRegistry();
   const host = new WebSocketHost({
     registry,
     log,
@@ -71,20 +112,44 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
     token: config.workflowToken,
     logPayloads: config.logPrivateData,
   });
-  const startedAt = Date.now();
   let closing: Promise<void> | undefined;
+  const side = options.server === undefined ? ownHttpSide() : mountedSide(options.server);
 
-  const httpServer = createServer(
-    {
-      // Heroku's router keeps idle connections to the dyno for 90 s; closing ours first causes H18/H13.
-      keepAliveTimeout: 95_000,
-      // A request (an upgrade included) whose headers do not arrive in time is dropped with 408:
-      // a handshake that never completes costs a socket for that long at most.
-      headersTimeout: headersTimeout,
-      requestTimeout: headersTimeout + 5_000,
-      connectionsCheckingInterval: Math.min(1_000, headersTimeout / 2),
+  const server: WorkflowServer = {
+    workflow(name, workflow, registration) {
+      registry.add(name, workflow, registration);
+      return server;
     },
-    createHttpHandler(() => ({
+    routes(routes) {
+      side.addRoutes(routes);
+      return server;
+    },
+    listen: (port = config.port, hostname = config.host) => side.listen(port, hostname),
+    close(graceMs = config.shutdownGraceMs) {
+      closing ??= side.close(graceMs).then(() => log.info(options.server === undefined ? 'server closed' : 'workflows detached'));
+      return closing;
+    },
+    inject: (request) => side.inject(request),
+    get sessions() {
+      return host.size;
+    },
+    get heldBytes() {
+      return host.heldBytes;
+    },
+    httpServer: side.httpServer,
+  };
+
+  function warnIfOpen(): void {
+    if (config.workflowToken === undefined) {
+      log.warn('WORKFLOW_TOKEN is not set: anyone who knows a workflow URL can open a session (see docs/security.md)');
+    }
+  }
+
+  /** Own Fastify app on its own node server, which takes the upgrades too. */
+  function ownHttpSide() {
+    const startedAt = Date.now();
+    const app = readAppInfo();
+    const status = (): Omit<HttpStatus, 'routes'> => ({
       app,
       release: { version: config.herokuReleaseVersion, commit: config.herokuSlugCommit },
       workflows: registry.entries(),
@@ -92,54 +157,98 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       draining: closing !== undefined,
       tokenRequired: config.workflowToken !== undefined,
-    })),
-  );
-  httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
-  httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // The error carries the raw request (and maybe a token): log only its code.
-    log.debug({ code: err.code }, 'bad HTTP request');
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
-    else socket.destroy();
-  });
+    });
+    const http: HttpApp = createHttpApp({
+      log,
+      status,
+      headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
+      bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
+    });
+    http.httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
+    const context = { workflowNames: () => registry.names(), log };
+    let started = false;
+    let listening: Promise<AddressInfo> | undefined;
+    const start = async () => {
+      started = true;
+      await http.app.ready();
+    };
+    return {
+      httpServer: http.httpServer,
+      addRoutes(routes: Routes) {
+        if (typeof routes !== 'function') throw new TypeError(`routes() needs a function (app, context) => { app.get(...) }, got ${typeof routes}`);
+        if (started) throw new Error('routes() was called after the server started: add every route module before listen() or inject()');
+        void http.app.register(async (scope) => routes(scope, context));
+      },
+      listen(port: number, hostname: string): Promise<AddressInfo> {
+        listening = (async () => {
+          await start();
+          const address = await listenOn(http.httpServer, port, hostname);
+          logListening(log, address, registry.names(), config);
+          warnIfOpen();
+          return address;
+        })();
+        return listening;
+      },
+      async inject(request: InjectOptions | string) {
+        await start();
+        return http.app.inject(request);
+      },
+      /** Keeps answering (HTTP and upgrades, with 503) while sessions drain, then stops. */
+      async close(graceMs: number): Promise<void> {
+        started = true;
+        http.httpServer.closeIdleConnections();
+        // A close() right after listen() (relay() listens as it is called) waits for the bind, or
+        // the server would start listening after it was closed. A failed listen is the caller's.
+        await listening?.catch(() => undefined);
+        await host.close(graceMs);
+        const stopped = new Promise<void>((resolve) => http.httpServer.close(() => resolve()));
+        http.httpServer.closeAllConnections();
+        await stopped;
+        await http.app.close();
+      },
+    };
+  }
 
-  const server: WorkflowServer = {
-    workflow(name, workflow, registration) {
-      registry.add(name, workflow, registration);
-      return server;
-    },
-    async listen(port = config.port, hostname = config.host) {
-      const address = await listenOn(httpServer, port, hostname);
-      logListening(log, address, registry.names(), config);
-      if (config.workflowToken === undefined) {
-        log.warn('WORKFLOW_TOKEN is not set: anyone who knows a workflow URL can open a session (see docs/security.md)');
-      }
-      return address;
-    },
-    close(graceMs = config.shutdownGraceMs) {
-      closing ??= shutDown(graceMs);
-      return closing;
-    },
-    get sessions() {
-      return host.size;
-    },
-    get heldBytes() {
-      return host.heldBytes;
-    },
-    httpServer,
-  };
-
-  /** Keeps listening while sessions drain, so a new upgrade hears 503 rather than a refused connection. */
-  async function shutDown(graceMs: number): Promise<void> {
-    httpServer.closeIdleConnections();
-    await host.close(graceMs);
-    const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    httpServer.closeAllConnections();
-    await stopped;
-    log.info('server closed');
+  /** Someone else's server: upgrades to workflow paths only; no request listener, no listen. */
+  function mountedSide(target: Server | HttpsServer) {
+    const detach = attachUpgrades(target, host, registry);
+    // The owner listens: the URLs are logged when it does (after this tick's workflow() calls).
+    const onListening = () => {
+      const address = target.address();
+      if (address !== null && typeof address !== 'string') logListening(log, address, registry.names(), config);
+      warnIfOpen();
+    };
+    if (target.listening) setImmediate(onListening);
+    else target.once('listening', onListening);
+    if (target.keepAliveTimeout > 0 && target.keepAliveTimeout <= 90_000) {
+      log.warn(
+        { keepAliveTimeout: target.keepAliveTimeout },
+        "the mounted server's keepAliveTimeout is at most 90 s: behind Heroku's router set server.keepAliveTimeout = 95_000 to avoid H18/H13 errors",
+      );
+    }
+    const mounted = (what: string) =>
+      new Error(`${what} is not available on a workflow server mounted on your own HTTP server: ${what === 'listen()' ? 'call listen on that server' : 'add routes to its framework (express, ...)'}`);
+    return {
+      httpServer: target as Server,
+      addRoutes(): void {
+        throw mounted('routes()');
+      },
+      listen(): Promise<AddressInfo> {
+        return Promise.reject(mounted('listen()'));
+      },
+      inject(): Promise<LightMyRequestResponse> {
+        return Promise.reject(mounted('inject()'));
+      },
+      async close(graceMs: number): Promise<void> {
+        target.off('listening', onListening);
+        await host.close(graceMs);
+        detach();
+      },
+    };
   }
 
   for (const [name, handler] of Object.entries(options.workflows ?? {})) server.workflow(name, handler);
+  for (const routes of options.routes ?? []) server.routes(routes);
   return server;
 }
 

@@ -4,6 +4,8 @@
  * whose workflows import this file, never loads it.
  */
 export { createWorkflowServer, type WorkflowServer, type WorkflowServerOptions } from './create-workflow-server';
+export { relay, createRelayEntry, type RelayOptions, type RelayApp, type RelayApiFactoryOptions } from './relay-compat';
+export { defineRoutes, type Routes, type RouteContext } from './http/define-routes';
 export { loadConfig, ConfigError, type Config } from './config';
 export { createLogger, type Logger } from './logger';
 export { Event, Language, type EventName } from './relay/event';

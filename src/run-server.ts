@@ -1,6 +1,7 @@
 import { checkDotenv, ConfigError, loadConfig } from './config';
 import { createWorkflowServer } from './create-workflow-server';
 import { createLogger } from './logger';
+import type { Routes } from './http/define-routes';
 import type { WorkflowHandler, WorkflowModule } from './relay/workflow-registry';
 
 /**
@@ -10,13 +11,16 @@ import type { WorkflowHandler, WorkflowModule } from './relay/workflow-registry'
  * with one line on stderr. An exception nothing caught is logged at fatal, then the process exits 1
  * (its state is unknown); a rejected promise nobody awaited is logged and the process goes on.
  */
-export async function runServer(workflows: Readonly<Record<string, WorkflowHandler | WorkflowModule>>): Promise<void> {
+export async function runServer(
+  workflows: Readonly<Record<string, WorkflowHandler | WorkflowModule>>,
+  routes: readonly Routes[] = [],
+): Promise<void> {
   try {
     const config = loadConfig();
     const logger = createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
     // A typo in .env (PROT=9090) would otherwise start the server on defaults without a word.
     for (const warning of checkDotenv()) logger.warn(warning);
-    const server = createWorkflowServer({ config, logger, workflows });
+    const server = createWorkflowServer({ config, logger, workflows, routes });
     process.on('uncaughtException', (err) => {
       logger.fatal({ err, sessions: server.sessions }, 'uncaught exception; exiting');
       process.exit(1);

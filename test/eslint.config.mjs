@@ -25,7 +25,7 @@ export default tseslint.config(
   { files: ['test/eslint.config.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     // Plain CommonJS fixtures that child processes load without a build step.
-    files: ['test/conformance/*.js', 'test/fixtures/*.js', 'test/bench/*.js', 'scripts/*.cjs'],
+    files: ['test/conformance/*.js', 'test/fixtures/*.js', 'test/bench/*.js', 'scripts/*.cjs', 'test/esm-package-transform.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -1,6 +1,7 @@
 import type { SuggestedTrigger } from '../relay/registration';
 import { escapeHtml } from './escape-html';
 import { DEVICE_PLACEHOLDER } from './relay-command';
+import type { RouteEntry } from './route-list';
 import type { StatusReport, WorkflowReport } from './status-report';
 import { TOKEN_PLACEHOLDER } from './workflow-url';
 
@@ -23,6 +24,7 @@ code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-s
 pre,.url{background:var(--code);border:1px solid var(--line);border-radius:.45rem;padding:.55rem .7rem;margin:0;white-space:pre-wrap;overflow-wrap:anywhere;user-select:all}
 .url{display:block}.command{overflow-wrap:normal}.command .w{display:inline-block;max-width:100%;overflow-wrap:anywhere}.note{border-left:4px solid var(--warn);background:var(--card);padding:.6rem .9rem;border-radius:.4rem;margin:1rem 0}
 p code,.note code,footer code{white-space:nowrap}
+ul.routes{margin:0;padding-left:1.25rem}ul.routes li{margin:.15rem 0}
 footer{margin-top:2rem;color:var(--muted);font-size:.9rem}a{color:var(--accent)}
 `;
 
@@ -52,10 +54,18 @@ ${report.heroku.release === null ? '<p class="lead">Release and commit appear on
 ${report.access === 'token' ? tokenNote() : ''}
 <h2>Workflows (${report.workflows.length})</h2>
 ${workflows || '<p>No workflows are registered in this server.</p>'}
+<h2>HTTP routes (${report.routes.length})</h2>
+<ul class="routes">
+${report.routes.map(renderRoute).join('\n')}
+</ul>
 <footer>In each command, replace <code>${escapeHtml(DEVICE_PLACEHOLDER)}</code> with the id of the device to install on.
 Machine-readable: this page with <code>Accept: application/json</code>; liveness: <a href="/health">/health</a>.</footer>
 </main></body></html>
 `;
+}
+
+function renderRoute(route: RouteEntry): string {
+  return `<li><code>${escapeHtml(route.methods.join(', '))} ${escapeHtml(route.path)}</code></li>`;
 }
 
 function renderWorkflow(workflow: WorkflowReport): string {

@@ -2,6 +2,7 @@ import type { AppInfo } from '../app-info';
 import type { SuggestedTrigger } from '../relay/registration';
 import type { WorkflowEntry } from '../relay/workflow-registry';
 import { relayCommand } from './relay-command';
+import type { RouteEntry } from './route-list';
 import { workflowUrl } from './workflow-url';
 
 /** What the server knows about itself, in memory: the status page is built from this alone. */
@@ -15,6 +16,8 @@ export interface HttpStatus {
   draining: boolean;
   /** Upgrades need `?token=`; the token itself never reaches this module. */
   tokenRequired: boolean;
+  /** Every plain-HTTP route served (the runtime's and the app's own). */
+  routes: readonly RouteEntry[];
 }
 
 export interface WorkflowReport {
@@ -36,6 +39,8 @@ export interface StatusReport {
   sessions: number;
   access: 'open' | 'token';
   workflows: WorkflowReport[];
+  /** Every plain-HTTP route: its path and methods. */
+  routes: RouteEntry[];
 }
 
 /** Builds the report for a request that reached the server as `baseUrl` (see `publicBaseUrl`). */
@@ -57,5 +62,6 @@ export function buildStatusReport(status: HttpStatus, baseUrl: string): StatusRe
         command: registration === undefined ? null : relayCommand(name, url, registration),
       };
     }),
+    routes: status.routes.map(({ path, methods }) => ({ path, methods: [...methods] })),
   };
 }

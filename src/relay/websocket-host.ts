@@ -208,7 +208,7 @@ export class WebSocketHost {
 }
 
 /** Heroku's router sets `X-Request-Id`; anything odd in it is dropped rather than logged. */
-function requestIdOf(request: IncomingMessage): string | undefined {
+export function requestIdOf(request: IncomingMessage): string | undefined {
   const value = request.headers['x-request-id'];
   return typeof value === 'string' && /^[A-Za-z0-9+/=_.:-]{1,200}$/.test(value) ? value : undefined;
 }

@@ -57,6 +57,18 @@ export class WorkflowRegistry {
     this.byName.set(path, { name: path, handler, registration });
   }
 
+  /**
+   * The default workflow of 2.4.0's `relay().workflow(fn)`, served at `/` (registered under the
+   * name `''`). Only the 2.4.0 entry (relay-compat.ts) registers one: `add` refuses an empty name.
+   */
+  addDefault(handler: WorkflowHandler): void {
+    if (typeof handler !== 'function') {
+      throw new TypeError(`the default workflow needs a function (workflow) => { ... }, got ${typeof handler}`);
+    }
+    if (this.byName.has('')) throw new Error('a default workflow is registered twice: call workflow(fn) once, and name the others');
+    this.byName.set('', { name: '', handler });
+  }
+
   /** The workflow a request URL asks for, or undefined. */
   match(url: string): WorkflowEntry | undefined {
     const name = workflowNameFromUrl(url);

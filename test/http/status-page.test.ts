@@ -57,6 +57,10 @@ describe('GET / (the status page)', () => {
           command: expect.any(String),
         },
       ],
+      routes: [
+        { path: '/', methods: ['GET', 'HEAD'] },
+        { path: '/health', methods: ['GET', 'HEAD'] },
+      ],
     });
     expect(parseRelayCommand(report.workflows[0]!.command!)).toEqual({
       command: 'workflow:create:phrase',
