@@ -2,6 +2,8 @@ import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readAppInfo } from './app-info';
 import { DEFAULT_CONFIG, type Config } from './config';
+import { createBus } from './bus/create-bus';
+import type { SessionBus } from './bus/session-bus';
 import { createHttpHandler } from './http/create-http-handler';
 import { logListening } from './http/log-listening';
 import { createLogger, type Logger } from './logger';
@@ -21,6 +23,11 @@ export interface WorkflowServerOptions {
    * 408 and is dropped; 10 s by default. Tests shorten it.
    */
   headersTimeoutMs?: number;
+  /**
+   * The session bus workflows subscribe on and routes publish to. By default one from the config:
+   * Redis when `redisUrl` (REDIS_URL) is set, else in-process. The server closes it in `close()`.
+   */
+  bus?: SessionBus;
 }
 
 export interface WorkflowServer {
@@ -42,6 +49,8 @@ export interface WorkflowServer {
   readonly heldBytes: number;
   /** The underlying HTTP server (for embedding; `listen` and `close` manage it). */
   readonly httpServer: Server;
+  /** The session bus: `server.bus.publish(topic, data)` reaches the sessions subscribed to `topic`. */
+  readonly bus: SessionBus;
 }
 
 /**
@@ -59,6 +68,7 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const app = readAppInfo();
   const registry = new WorkflowRegistry();
+  const bus = options.bus ?? createBus(config, log);
   const host = new WebSocketHost({
     registry,
     log,
@@ -70,6 +80,7 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
     maxBufferedBytes: config.maxBufferedBytes,
     token: config.workflowToken,
     logPayloads: config.logPrivateData,
+    context: { bus, settings: { dispatchWebhookUrl: config.dispatchWebhookUrl } },
   });
   const startedAt = Date.now();
   let closing: Promise<void> | undefined;
@@ -127,6 +138,7 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
       return host.heldBytes;
     },
     httpServer,
+    bus,
   };
 
   /** Keeps listening while sessions drain, so a new upgrade hears 503 rather than a refused connection. */
@@ -136,6 +148,7 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
     const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     httpServer.closeAllConnections();
     await stopped;
+    await bus.close();
     log.info('server closed');
   }
 
