@@ -16,7 +16,15 @@ export {
   type TranscriptionResult,
   type AudioResult,
   type VarValue,
+  type SubscribeOptions,
+  type WorkflowSettings,
 } from './relay/workflow';
+export type { SessionBus, BusHandler, BusState, Unsubscribe } from './bus/session-bus';
+export { BusError, BusErrorCode, isBusUnavailable } from './bus/bus-error';
+export { MAX_MESSAGE_BYTES } from './bus/bus-message';
+export { InProcessBus, type InProcessBusOptions } from './bus/in-process-bus';
+export { RedisBus, type RedisBusOptions } from './bus/redis-bus';
+export { createBus } from './bus/create-bus';
 export type { LedEffect, LedIndex, LedInfo } from './relay/led';
 export type { NotificationOptions } from './relay/notification';
 export type { PlaceCall, RegisterRequest, UnregisterRequest, CallIdCarrier } from './relay/calls';

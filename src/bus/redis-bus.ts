@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createClient, type RedisClientType } from 'redis';
+import type * as Redis from 'redis';
+import type { RedisClientType } from 'redis';
 import { BusError, BusErrorCode } from './bus-error';
 import { checkTopic, encodeMessage, MAX_MESSAGE_BYTES } from './bus-message';
 import { LocalTopics } from './local-topics';
@@ -75,6 +76,7 @@ export class RedisBus implements SessionBus {
   private wasReady = false;
   private closed = false;
   private current: BusState = 'connecting';
+  private readonly stateWaiters = new Set<() => void>();
 
   constructor(options: RedisBusOptions) {
     const { url, log, maxMessageBytes = MAX_MESSAGE_BYTES, channelPrefix = 'relay-bus', publishTimeoutMs = 2_000, ackTimeoutMs = 1_000 } = options;
@@ -88,6 +90,10 @@ export class RedisBus implements SessionBus {
     this.replyPrefix = `${channelPrefix}:reply:`;
     const maxDelay = options.maxReconnectDelayMs ?? 5_000;
     const tls = url.startsWith('rediss://');
+    // Loaded here, not imported: node-redis takes about 150 ms to load, which every boot and dyno
+    // wake-up without REDIS_URL would otherwise pay.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createClient } = require('redis') as typeof Redis;
     this.publisher = createClient({
       url,
       // Heroku Key-Value Store's certificates are self-signed: TLS encrypts, but cannot be verified (docs/bus.md).
@@ -99,8 +105,8 @@ export class RedisBus implements SessionBus {
       },
       // A command while disconnected rejects at once instead of waiting in a queue for Redis to come back.
       disableOfflineQueue: true,
-    }) as RedisClientType;
-    this.subscriber = this.publisher.duplicate() as RedisClientType;
+    });
+    this.subscriber = this.publisher.duplicate();
     for (const [name, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
       client.on('error', (err: Error & { code?: string }) => this.log.debug({ connection: name, code: err.code, problem: err.message.slice(0, 200) }, 'redis connection error'));
       client.on('ready', () => this.changed());
@@ -131,12 +137,26 @@ export class RedisBus implements SessionBus {
   }
 
   /** Resolves once the bus is `ready` (for tests and benchmarks); rejects after `timeoutMs`. */
-  async whenReady(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.current !== 'ready') {
-      if (Date.now() > deadline || this.closed) throw new BusError(BusErrorCode.UNAVAILABLE, `the session bus could not reach Redis at ${this.target} within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  whenReady(timeoutMs = 10_000): Promise<void> {
+    return this.whenState('ready', timeoutMs);
+  }
+
+  /** Resolves when the bus reaches `state` (at once if it is there); rejects after `timeoutMs`. */
+  whenState(state: BusState, timeoutMs = 10_000): Promise<void> {
+    if (this.current === state) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.stateWaiters.delete(check);
+        reject(new BusError(BusErrorCode.UNAVAILABLE, `the session bus did not become ${state} within ${timeoutMs} ms (Redis at ${this.target}, state ${this.current})`));
+      }, timeoutMs);
+      const check = () => {
+        if (this.current !== state) return;
+        clearTimeout(timer);
+        this.stateWaiters.delete(check);
+        resolve();
+      };
+      this.stateWaiters.add(check);
+    });
   }
 
   subscribe(topic: string, handler: BusHandler): Unsubscribe {
@@ -279,6 +299,7 @@ export class RedisBus implements SessionBus {
     if (next === 'ready') this.log.info(line, 'session bus connected to Redis');
     else if (next === 'down' && this.closed) this.log.info(line, 'session bus closed');
     else this.log.warn(line, 'session bus lost Redis: publishing fails with 503 until it reconnects');
+    for (const check of [...this.stateWaiters]) check();
   }
 }
 

@@ -45,6 +45,15 @@ async function open(implementation: Implementation): Promise<SessionBus> {
   return bus;
 }
 
+function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 const rejection = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as BusError);
 
 describe.each(implementations)('the session bus contract: $name', (implementation) => {
@@ -134,7 +143,7 @@ describe.each(implementations)('the session bus contract: $name', (implementatio
 
   it.each(['', 'a b', 'x'.repeat(201), 'émoji', 'new\nline', '*'])('refuses the topic %j on subscribe and publish', async (topic) => {
     const bus = await open(implementation);
-    expect(() => bus.subscribe(topic, () => undefined)).toThrow(expect.objectContaining({ code: BusErrorCode.BAD_TOPIC }));
+    expect(thrownBy(() => bus.subscribe(topic, () => undefined))).toMatchObject({ code: BusErrorCode.BAD_TOPIC });
     await expect(bus.publish(topic, 1)).rejects.toMatchObject({ code: BusErrorCode.BAD_TOPIC, message: expect.stringContaining('A-Z a-z 0-9 : . _ -') });
   });
 
