@@ -13,7 +13,8 @@ export interface SubscribeOptions<T> {
 /**
  * Subscribes `session` to `topic` on `bus`: each message's handler is queued on the session's
  * dispatcher, so it runs one at a time with the session's events and under its error boundary.
- * The subscription ends when the session closes; a message arriving after that is not taken.
+ * The subscription ends when the session closes; a message arriving after that is not taken, and
+ * subscribing a closed session does nothing.
  */
 export function subscribeSession<T>(
   session: Session,
@@ -24,6 +25,8 @@ export function subscribeSession<T>(
 ): Unsubscribe {
   if (typeof handler !== 'function') throw new TypeError(`workflow.subscribe(${JSON.stringify(String(topic).slice(0, 60))}, handler) needs a handler function`);
   const name = `bus ${topic}`;
+  // A closed session would never run its close cleanups again: subscribing it would leak.
+  if (!session.isOpen) return () => undefined;
   const stop = bus.subscribe(topic, (data, bytes) => {
     if (accept !== undefined && !accept(data)) {
       session.log.warn({ topic: topic.slice(0, 100), bytes }, 'dropped a bus message that failed its check');
