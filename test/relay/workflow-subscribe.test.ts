@@ -21,11 +21,18 @@ const ticks = async (count = 5) => {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-/** A session on a fake socket whose workflow has a bus, after its start event. */
+const sockets: FakeSocket[] = [];
+// Closing the session rejects its pending actions (a `say` nobody answers) and clears their timers.
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.close(1000);
+});
+
+/** A session on a fake socket whose workflow has a bus; `start()` delivers its start event. */
 function setUp({ maxQueuedBytes, budget }: { maxQueuedBytes?: number; budget?: ByteBudget } = {}) {
   const logs = memoryLogger();
   const bus = new InProcessBus({ log: logs.logger });
   const socket = new FakeSocket();
+  sockets.push(socket);
   const session = new Session({ socket: socket as unknown as WebSocket, log: logs.logger, id: 'test', onClosed: () => undefined, maxQueuedBytes, budget });
   const workflow = new Workflow(session, { bus });
   return { logs, bus, socket, session, workflow, start: () => socket.deliver(START) };
@@ -153,7 +160,8 @@ describe('workflow.subscribe', () => {
   });
 
   it('says how to get a bus when the workflow has none', () => {
-    const { workflow } = workflowOnFakeSocket();
+    const { workflow, socket } = workflowOnFakeSocket();
+    sockets.push(socket);
     expect(() => workflow.subscribe('t', () => undefined)).toThrow(/createWorkflowServer/);
   });
 });
