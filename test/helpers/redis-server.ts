@@ -13,17 +13,22 @@ export const REDIS_MISSING =
   'Redis tests skipped: no redis-server on this machine. Install it (sudo apt-get install redis-server, or brew install redis) ' +
   'and run npm test again; with CI=true a missing redis-server fails the run.';
 
+/* eslint-disable no-console -- the skip must be seen in the test output, with how to run these tests */
 /**
  * Whether the Redis tests run: yes with a redis-server; without one they are skipped with a printed
  * line, except under CI=true, where a missing redis-server is a failure (CI must test Redis).
  */
-export function redisTestsRun(): boolean {
-  if (REDIS_SERVER !== undefined) return true;
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${REDIS_MISSING}`);
-  // eslint-disable-next-line no-console -- the skip must be seen in the test output, with how to run these tests
-  console.log(REDIS_MISSING);
+export function redisTestsRun(options: { server?: string; ci?: string; print?: (line: string) => void } = {}): boolean {
+  // `in`, not defaults: a test passes `server: undefined` to play a machine without one.
+  const server = 'server' in options ? options.server : REDIS_SERVER;
+  const ci = 'ci' in options ? options.ci : process.env.CI;
+  const print = options.print ?? ((line: string) => console.log(line));
+  if (server !== undefined) return true;
+  if (ci === 'true') throw new Error(`CI=true but ${REDIS_MISSING}`);
+  print(REDIS_MISSING);
   return false;
 }
+/* eslint-enable no-console */
 
 export interface PrivateRedis {
   port: number;
