@@ -4,6 +4,7 @@ import type * as Redis from 'redis';
 import type { RedisClientType } from 'redis';
 import { BusError, BusErrorCode } from './bus-error';
 import { checkTopic, encodeMessage, MAX_MESSAGE_BYTES } from './bus-message';
+import { readDeliveryCount, readEnvelope, writeDeliveryCount, writeEnvelope } from './redis-envelope';
 import { LocalTopics } from './local-topics';
 import { redisTarget } from './redis-target';
 import type { BusHandler, BusState, SessionBus, Unsubscribe } from './session-bus';
@@ -34,10 +35,6 @@ interface PendingPublish {
   taken: number;
   done: (taken: number) => void;
 }
-
-/** Room for the envelope around a message's JSON: ids, topic and field names. */
-const ENVELOPE_BYTES = 512;
-const PROCESS_ID = /^[0-9a-f]{1,64}$/;
 
 /**
  * The bus across processes: Redis pub/sub through node-redis, on two connections (a subscribing
@@ -169,7 +166,7 @@ export class RedisBus implements SessionBus {
     const text = encodeMessage(data, this.maxMessageBytes);
     if (this.current !== 'ready') throw this.unavailable();
     const id = randomBytes(8).toString('hex');
-    const envelope = `{"id":"${id}","from":"${this.processId}","topic":${JSON.stringify(topic)},"data":${text}}`;
+    const envelope = writeEnvelope({ id, from: this.processId, topic, text });
     let done: (taken: number) => void = () => undefined;
     const counted = new Promise<number>((resolve) => (done = resolve));
     // Registered before PUBLISH: an answer may come back on the other connection before PUBLISH's own reply.
@@ -216,24 +213,22 @@ export class RedisBus implements SessionBus {
 
   /** A message from any process (this one included): deliver it here, then tell its publisher how many took it. */
   private received(message: string): void {
-    const envelope = this.parseEnvelope(message);
-    if (envelope === undefined) return;
+    const envelope = readEnvelope(message, this.maxMessageBytes);
+    if (typeof envelope === 'string') return this.dropped(envelope, message.length);
     const taken = this.topics.deliver(envelope.topic, envelope.text);
-    this.publisher.publish(`${this.replyPrefix}${envelope.from}`, `{"id":"${envelope.id}","taken":${taken}}`).catch((err: unknown) => {
+    this.publisher.publish(`${this.replyPrefix}${envelope.from}`, writeDeliveryCount({ id: envelope.id, taken })).catch((err: unknown) => {
       this.log.debug({ err }, 'could not report a delivery count to the publishing process');
     });
   }
 
   private answered(message: string): void {
-    const answer = safeParse(message, 256);
-    if (!isRecord(answer) || typeof answer.id !== 'string' || !Number.isSafeInteger(answer.taken) || (answer.taken as number) < 0) {
-      return this.dropped('not a delivery count', message.length);
-    }
-    const pending = this.pending.get(answer.id);
+    const count = readDeliveryCount(message);
+    if (typeof count === 'string') return this.dropped(count, message.length);
+    const pending = this.pending.get(count.id);
     if (pending === undefined) return; // answered after its publish gave up waiting
     pending.acks++;
-    pending.taken += answer.taken as number;
-    this.settleIfComplete(answer.id, pending);
+    pending.taken += count.taken;
+    this.settleIfComplete(count.id, pending);
   }
 
   private settleIfComplete(id: string, pending: PendingPublish): void {
@@ -250,26 +245,9 @@ export class RedisBus implements SessionBus {
     pending.done(pending.taken);
   }
 
-  /** The envelope of a message from Redis, checked; a bad one is logged (its size, never its text) and dropped. */
-  private parseEnvelope(message: string): { id: string; from: string; topic: string; text: string } | undefined {
-    const parsed = safeParse(message, this.maxMessageBytes + ENVELOPE_BYTES);
-    if (!isRecord(parsed)) return this.dropped('not a JSON envelope, or over the size limit', message.length);
-    const { id, from, topic, data } = parsed;
-    if (typeof id !== 'string' || !PROCESS_ID.test(id) || typeof from !== 'string' || !PROCESS_ID.test(from)) {
-      return this.dropped('an envelope without a valid id and sender', message.length);
-    }
-    try {
-      checkTopic(topic);
-    } catch {
-      return this.dropped('an envelope with an invalid topic', message.length);
-    }
-    if (data === undefined) return this.dropped('an envelope without data', message.length);
-    return { id, from, topic, text: JSON.stringify(data) };
-  }
-
-  private dropped(problem: string, chars: number): undefined {
+  /** A bad message from Redis is logged with its size, never its text, and dropped. */
+  private dropped(problem: string, chars: number): void {
     this.log.warn({ problem, chars }, 'dropped a bus message from Redis that this bus did not send');
-    return undefined;
   }
 
   private unavailable(cause?: unknown): BusError {
@@ -309,20 +287,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** JSON.parse that returns undefined for text over `maxChars` or that is not JSON. */
-function safeParse(text: string, maxChars: number): unknown {
-  if (text.length > maxChars) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Closes a connection: politely when it is up, at once when it is not (close() would wait for Redis). */
