@@ -54,6 +54,10 @@ export interface Config {
   readonly relayAuthUrl: string;
   /** The OAuth client id of RELAY_ENV (not a variable of its own). */
   readonly relayClientId: string;
+  /** Redis (Heroku Key-Value Store) for the session bus and shared state; unset means the in-process bus. Holds a password. */
+  readonly redisUrl: string | undefined;
+  /** Where the transport sample POSTs its requests; unset means it only says that no dispatch system is set. */
+  readonly dispatchWebhookUrl: string | undefined;
 }
 
 /**
@@ -99,6 +103,10 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
     "Base URL (http or https) of Relay's token service, replacing the one RELAY_ENV picks. Default https://auth.relaygo.com for pro, https://auth.relaygo.info for qa.",
   RELAY_HOST:
     "@relaypro/sdk 2.4.0's way to replace the API host: a host name or an http(s) URL, which must contain the RELAY_ENV name (pro or qa) as in 2.4.0. Prefer RELAY_API_URL; set only one of the two. Default unset.",
+  REDIS_URL:
+    'Secret (it holds a password): redis:// or rediss:// URL of Redis for the session bus and webhook idempotency keys shared by every dyno; heroku addons:create heroku-redis sets it. rediss:// connects with TLS without verifying the certificate (Heroku uses self-signed ones). Default unset: an in-process bus, for one dyno.',
+  DISPATCH_WEBHOOK_URL:
+    'http(s) URL the transport sample POSTs each request to, as JSON {request_id, room, device}. Default unset: the sample tells the wearer that no dispatch system is set up.',
 });
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -128,6 +136,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   relayApiUrl: RELAY_ENVIRONMENTS.pro.apiUrl,
   relayAuthUrl: RELAY_ENVIRONMENTS.pro.authUrl,
   relayClientId: RELAY_ENVIRONMENTS.pro.clientId,
+  redisUrl: undefined,
+  dispatchWebhookUrl: undefined,
 });
 
 /** A variable with a value the server cannot use. The message names the variable and the fix. */
@@ -199,6 +209,8 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     herokuReleaseVersion: readPattern('HEROKU_RELEASE_VERSION', value('HEROKU_RELEASE_VERSION'), /^v\d{1,9}$/, 'v followed by digits, such as v42'),
     herokuSlugCommit: readPattern('HEROKU_SLUG_COMMIT', value('HEROKU_SLUG_COMMIT'), /^[0-9a-f]{7,64}$/, 'a git commit id (hex)'),
     ...readRelayApi(value),
+    redisUrl: readRedisUrl('REDIS_URL', value('REDIS_URL')),
+    dispatchWebhookUrl: readWebhookUrl('DISPATCH_WEBHOOK_URL', value('DISPATCH_WEBHOOK_URL')),
   });
 }
 
@@ -322,6 +334,35 @@ function readBaseUrl(name: string, raw: string | undefined): string | undefined 
     throw new ConfigError(name, `${name} must be a base URL without credentials, query or #fragment, got ${shown}`);
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/**
+ * A redis:// or rediss:// URL with a host. It holds a password: a message about it names only its
+ * scheme and host, never the value.
+ */
+function readRedisUrl(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const url = URL.parse(raw);
+  const scheme = url?.protocol ?? `${raw.split(':')[0]?.slice(0, 20)}:`;
+  if (url === null || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError(
+      name,
+      `${name} must be a redis:// or rediss:// URL such as rediss://:password@host:port (heroku addons:create heroku-redis sets it), ` +
+        `got a value starting with ${JSON.stringify(scheme)} (the rest is not shown: it holds a password)`,
+    );
+  }
+  return raw;
+}
+
+/** An http(s) URL; it may carry a token in its query or credentials, so a message never repeats those. */
+function readWebhookUrl(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const url = URL.parse(raw);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.hostname === '') {
+    const shown = /[@?#]/.test(raw) ? '(not shown: it may hold a secret)' : JSON.stringify(raw.slice(0, 200));
+    throw new ConfigError(name, `${name} must be an http:// or https:// URL such as https://dispatch.example.com/requests, got ${shown}`);
+  }
+  return raw;
 }
 
 /**

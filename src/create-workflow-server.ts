@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { readAppInfo } from './app-info';
 import { DEFAULT_CONFIG, type Config } from './config';
+import { createBus } from './bus/create-bus';
+import type { SessionBus } from './bus/session-bus';
 import { attachUpgrades } from './http/attach-upgrades';
 import { createHttpApp, type HttpApp } from './http/create-http-app';
 import type { Routes } from './http/define-routes';
@@ -36,6 +38,11 @@ export interface WorkflowServerOptions {
    * 408 and is dropped; 10 s by default. Tests shorten it.
    */
   headersTimeoutMs?: number;
+  /**
+   * The session bus workflows subscribe on and routes publish to. By default one from the config:
+   * Redis when `redisUrl` (REDIS_URL) is set, else in-process. The server closes it in `close()`.
+   */
+  bus?: SessionBus;
 }
 
 export interface WorkflowServer {
@@ -74,6 +81,8 @@ export interface WorkflowServer {
   readonly heldBytes: number;
   /** The underlying HTTP server (the one given as `server` when mounted; `listen` and `close` manage the own one). */
   readonly httpServer: Server;
+  /** The session bus: `server.bus.publish(topic, data)` reaches the sessions subscribed to `topic`. */
+  readonly bus: SessionBus;
 }
 
 /**
@@ -100,6 +109,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
   }
   const config: Config = { ...DEFAULT_CONFIG, ...options.config };
   const log = options.logger ?? createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
+  const bus = options.bus ?? createBus(config, log);
   const host = new WebSocketHost({
     registry,
     log,
@@ -111,6 +121,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     maxBufferedBytes: config.maxBufferedBytes,
     token: config.workflowToken,
     logPayloads: config.logPrivateData,
+    context: { bus, settings: { dispatchWebhookUrl: config.dispatchWebhookUrl } },
   });
   let closing: Promise<void> | undefined;
   const side = options.server === undefined ? ownHttpSide() : mountedSide(options.server);
@@ -126,7 +137,10 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     },
     listen: (port = config.port, hostname = config.host) => side.listen(port, hostname),
     close(graceMs = config.shutdownGraceMs) {
-      closing ??= side.close(graceMs).then(() => log.info(options.server === undefined ? 'server closed' : 'workflows detached'));
+      closing ??= side
+        .close(graceMs)
+        .then(() => bus.close())
+        .then(() => log.info(options.server === undefined ? 'server closed' : 'workflows detached'));
       return closing;
     },
     inject: (request) => side.inject(request),
@@ -137,6 +151,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       return host.heldBytes;
     },
     httpServer: side.httpServer,
+    bus,
   };
 
   function warnIfOpen(): void {

@@ -18,7 +18,19 @@ export {
   type TranscriptionResult,
   type AudioResult,
   type VarValue,
+  type SubscribeOptions,
+  type WorkflowSettings,
 } from './relay/workflow';
+export type { SessionBus, BusHandler, BusState, Unsubscribe } from './bus/session-bus';
+export { BusError, BusErrorCode, isBusUnavailable } from './bus/bus-error';
+export { MAX_MESSAGE_BYTES } from './bus/bus-message';
+export { InProcessBus, type InProcessBusOptions } from './bus/in-process-bus';
+export { RedisBus, type RedisBusOptions } from './bus/redis-bus';
+export { createBus } from './bus/create-bus';
+export { IdempotencyKeyError, DEFAULT_IDEMPOTENCY_TTL_MS, type IdempotencyStore, type IdempotencyClaim } from './bus/idempotency-store';
+export { InMemoryIdempotencyStore, type InMemoryIdempotencyStoreOptions } from './bus/in-memory-idempotency-store';
+export { RedisIdempotencyStore } from './bus/redis-idempotency-store';
+export { createIdempotencyStore } from './bus/create-idempotency-store';
 export type { LedEffect, LedIndex, LedInfo } from './relay/led';
 export type { NotificationOptions } from './relay/notification';
 export type { PlaceCall, RegisterRequest, UnregisterRequest, CallIdCarrier } from './relay/calls';

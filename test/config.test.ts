@@ -27,6 +27,8 @@ describe('loadConfig', () => {
       relayApiUrl: 'https://all-main-pro-ibot.relaysvr.com',
       relayAuthUrl: 'https://auth.relaygo.com',
       relayClientId: 'TgDsXRuD',
+      redisUrl: undefined,
+      dispatchWebhookUrl: undefined,
     });
     expect(loadConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -53,6 +55,8 @@ describe('loadConfig', () => {
       RELAY_ENV: 'QA',
       RELAY_API_URL: 'http://127.0.0.1:4100/',
       RELAY_AUTH_URL: 'https://auth.example.test/base/',
+      REDIS_URL: 'rediss://:p4ss@ec2-1-2-3-4.compute-1.amazonaws.com:12345',
+      DISPATCH_WEBHOOK_URL: 'https://dispatch.example.test/requests?key=abc',
     });
     expect(config).toEqual({
       port: 5006,
@@ -76,6 +80,8 @@ describe('loadConfig', () => {
       relayApiUrl: 'http://127.0.0.1:4100',
       relayAuthUrl: 'https://auth.example.test/base',
       relayClientId: 'rGGK996c',
+      redisUrl: 'rediss://:p4ss@ec2-1-2-3-4.compute-1.amazonaws.com:12345',
+      dispatchWebhookUrl: 'https://dispatch.example.test/requests?key=abc',
     });
   });
 
@@ -132,6 +138,21 @@ describe('loadConfig', () => {
       expect(load).toThrow(ConfigError);
       expect(load).toThrow(`WORKFLOW_TOKEN must be 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (it goes in the registered URL; make one with "openssl rand -hex 32"); the value set has ${token.length} characters (not shown: it is a secret)`);
     }
+  });
+
+  it('refuses a REDIS_URL that is not redis:// or rediss://, naming only its scheme, never the password', () => {
+    for (const url of ['https://:s3cretpw@host:6379', 'redis://', 'rediss:/:s3cretpw@', ':s3cretpw@host:6379']) {
+      const load = () => loadConfig({ REDIS_URL: url });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(/REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL .*heroku addons:create heroku-redis.*the rest is not shown: it holds a password/);
+      expect(load).not.toThrow(/s3cretpw/);
+    }
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('refuses a DISPATCH_WEBHOOK_URL that is not http(s), without repeating a query or credentials', () => {
+    expect(() => loadConfig({ DISPATCH_WEBHOOK_URL: 'ftp://x.test/a' })).toThrow('DISPATCH_WEBHOOK_URL must be an http:// or https:// URL such as https://dispatch.example.com/requests, got "ftp://x.test/a"');
+    expect(() => loadConfig({ DISPATCH_WEBHOOK_URL: 'ftp://x.test/a?token=s3cret' })).toThrow('got (not shown: it may hold a secret)');
   });
 
   it('accepts host names and IPv6 addresses for HOST', () => {

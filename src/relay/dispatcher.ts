@@ -18,6 +18,8 @@ interface QueuedEvent {
   bytes: number;
   /** An action's wait already took it (a `speech` for `listen`, a `prompt` for `sayAndWait`). */
   watched: boolean;
+  /** Not an event but work from outside the session (a bus message's handler), run in its turn. */
+  task?: () => unknown;
 }
 
 export interface DispatcherOptions {
@@ -94,6 +96,22 @@ export class Dispatcher {
     this.drain().catch((error: unknown) => this.onBroken(error));
   }
 
+  /**
+   * Runs `task` (a bus message's handler) now, or queues it behind the running handler, one at a
+   * time with the events and under the same error boundary; `name` names it in logs and for the
+   * `error` handler. `bytes` (the message's size) count in the backlog while it waits.
+   */
+  enqueue(name: string, task: () => unknown, bytes: number): void {
+    if (this.running) {
+      this.queue.push({ name, task, bytes, watched: false });
+      this.queued += bytes;
+      this.budget?.take(bytes);
+      return;
+    }
+    this.queue.push({ name, task, bytes: 0, watched: false });
+    this.drain().catch((error: unknown) => this.onBroken(error));
+  }
+
   /** Drops every queued event (the session is over, or the dispatcher broke); returns the bytes they held. */
   clear(): number {
     const freed = this.queued;
@@ -118,7 +136,8 @@ export class Dispatcher {
     }
   }
 
-  private async run({ name, frame, text, watched }: QueuedEvent): Promise<void> {
+  private async run({ name, frame, text, watched, task }: QueuedEvent): Promise<void> {
+    if (task !== undefined) return this.runTask(name, task);
     // The text was parsed once already when it arrived, so this parse cannot fail.
     const event = frame ?? (JSON.parse(text as string) as Frame);
     const target = name === Event.INTERACTION_LIFECYCLE && !this.handlers.has(name) ? `interaction_${String(event.type)}` : name;
@@ -132,6 +151,17 @@ export class Dispatcher {
       await (handler as (event: unknown) => unknown)(eventPayload(event));
     } catch (error) {
       await this.fail(target, error);
+    } finally {
+      this.handling = undefined;
+    }
+  }
+
+  private async runTask(name: string, task: () => unknown): Promise<void> {
+    this.handling = name;
+    try {
+      await task();
+    } catch (error) {
+      await this.fail(name, error);
     } finally {
       this.handling = undefined;
     }

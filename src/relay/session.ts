@@ -131,6 +131,8 @@ export class Session {
   private readonly maxQueuedBytes: number;
   private readonly budget: ByteBudget | undefined;
   private readonly onOverBudget: () => void;
+  /** Run once when the session closes (bus subscriptions end this way). */
+  private readonly cleanups = new Set<() => void>();
 
   constructor({
     socket,
@@ -221,6 +223,37 @@ export class Session {
   /** Starts collecting events of a `_type`; see {@link EventWatch}. */
   watch(type: string): EventWatch {
     return this.waits.watch(type);
+  }
+
+  /**
+   * Queues `task` (a bus message's handler) on this session's dispatcher, one at a time with its
+   * events. Returns false, and drops it, when the session has ended or its queue is full (the
+   * message's `bytes` count against MAX_QUEUED_BYTES and the process's budget like an event's):
+   * a message from outside never closes a session, it just is not taken.
+   */
+  runFromOutside(name: string, bytes: number, task: () => unknown): boolean {
+    if (this.endedBy !== undefined || !this.isOpen) return false;
+    const busy = this.dispatcher.busy;
+    if (busy && this.dispatcher.backlogBytes + bytes > this.maxQueuedBytes) {
+      this.log.warn({ source: name.slice(0, LOGGED_CHARS), bytes }, 'dropped a bus message: too many bytes waiting for their handlers');
+      return false;
+    }
+    if (busy && this.dispatcher.backlog >= MAX_QUEUED_EVENTS) {
+      this.log.warn({ source: name.slice(0, LOGGED_CHARS) }, 'dropped a bus message: too many events waiting for their handlers');
+      return false;
+    }
+    if (busy && this.budget !== undefined && this.budget.used + bytes > this.budget.limit) {
+      this.log.warn({ source: name.slice(0, LOGGED_CHARS), bytes }, 'dropped a bus message: the process is at MAX_BUFFERED_BYTES');
+      return false;
+    }
+    this.dispatcher.enqueue(name, task, bytes);
+    return true;
+  }
+
+  /** Calls `cleanup` once when the session closes; returns a function that cancels it. */
+  onClose(cleanup: () => void): () => void {
+    this.cleanups.add(cleanup);
+    return () => this.cleanups.delete(cleanup);
   }
 
   /** Sends a ping; the heartbeat calls this. */
@@ -405,6 +438,14 @@ export class Session {
     clearTimeout(this.startTimer);
     clearTimeout(this.cutTimer);
     this.releaseBytes();
+    for (const cleanup of this.cleanups) {
+      try {
+        cleanup();
+      } catch (err) {
+        this.log.error({ err }, 'a cleanup at session close failed');
+      }
+    }
+    this.cleanups.clear();
     this.waits.rejectAll(
       () =>
         new RelayError(

@@ -8,6 +8,7 @@ import { makeId, Session } from './session';
 import { tokenMatches } from './token-matches';
 import { pathOf } from './workflow-path';
 import { Workflow } from './workflow';
+import type { WorkflowContext } from './workflow-context';
 import type { WorkflowRegistry } from './workflow-registry';
 
 export interface WebSocketHostOptions {
@@ -29,6 +30,8 @@ export interface WebSocketHostOptions {
   maxQueuedBytes?: number;
   /** Most bytes all sessions together may hold (messages arriving and events queued). */
   maxBufferedBytes?: number;
+  /** What each session's Workflow gets besides its session: the bus and the workflows' settings. */
+  context?: WorkflowContext;
 }
 
 /** How long closed-with-1001 sessions get to finish their closing handshake before being cut. */
@@ -51,6 +54,7 @@ export class WebSocketHost {
   private readonly startTimeoutMs: number | undefined;
   private readonly maxQueuedBytes: number | undefined;
   private readonly budget: ByteBudget | undefined;
+  private readonly context: WorkflowContext;
   private draining = false;
   private readonly onSocketError = (err: Error) => this.log.debug({ err }, 'socket error during upgrade');
 
@@ -58,6 +62,7 @@ export class WebSocketHost {
     const { registry, log, heartbeatMs, maxPayloadBytes, maxSessions, token, logPayloads = false } = options;
     this.registry = registry;
     this.startTimeoutMs = options.startTimeoutMs;
+    this.context = options.context ?? {};
     this.maxQueuedBytes = options.maxQueuedBytes;
     this.budget = options.maxBufferedBytes === undefined ? undefined : new ByteBudget(options.maxBufferedBytes);
     this.logPayloads = logPayloads;
@@ -157,7 +162,7 @@ export class WebSocketHost {
     };
     try {
       // Typed as returning void, but an async workflow function returns a promise that may reject.
-      const result: unknown = handler(new Workflow(session));
+      const result: unknown = handler(new Workflow(session, this.context));
       if (result instanceof Promise) result.catch(fail);
     } catch (err) {
       fail(err);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Unsubscribe } from '../bus/session-bus';
 import { toCallIdRequest, type CallIdCarrier, type PlaceCall, type RegisterRequest, type UnregisterRequest } from './calls';
 import { DeviceInfoField, DeviceInfoQuery, readDeviceInfo, type DeviceType } from './device-info';
 import { Event, Language } from './event';
@@ -8,13 +9,15 @@ import { listenFor, type AudioResult, type ListenOptions, type ListenResult, typ
 import { sendNotification, type NotificationOptions } from './notification';
 import { sendPrompt, sendPromptAndWait } from './prompts';
 import { makeId, type Session } from './session';
+import { subscribeSession, type SubscribeOptions } from './subscribe-session';
 import { makeTargetUris, type Target } from './targets';
 import { Timeouts } from './timeouts';
 import { toVarString } from './to-var-string';
 import { Uri } from './uri';
 import { arrayMapper, filterInt, numberArrayMapper, type Mapper } from './var-mappers';
+import type { WorkflowContext, WorkflowSettings } from './workflow-context';
 
-export type { AudioResult, ListenOptions, ListenResult, TranscriptionResult };
+export type { AudioResult, ListenOptions, ListenResult, TranscriptionResult, SubscribeOptions, WorkflowSettings };
 
 /** Options of {@link Workflow.startInteraction}, sent as given. */
 export interface InteractionOptions {
@@ -57,9 +60,40 @@ export class Workflow {
    */
   readonly log: Logger;
 
+  /**
+   * Settings the server hands its workflows (workflows never read the environment), such as
+   * `dispatchWebhookUrl` (DISPATCH_WEBHOOK_URL). An instance field, like {@link log}.
+   */
+  readonly settings: WorkflowSettings;
+
   /** @internal Built by the runtime for each session. */
-  constructor(private readonly session: Session) {
+  constructor(
+    private readonly session: Session,
+    private readonly context: WorkflowContext = {},
+  ) {
     this.log = session.log;
+    this.settings = context.settings ?? {};
+  }
+
+  // ---- news from outside -------------------------------------------------------------------
+
+  /**
+   * Hears the session bus's messages on `topic` (routes publish them, from any dyno when REDIS_URL
+   * is set). Each message's handler runs through this session's queue, one at a time with its
+   * events, so it can `say`, `alert` or `terminate`; what it throws goes to the `error` handler.
+   * The subscription ends with the session, or when the returned function is called. Pass
+   * `accept` to check the data (it comes from outside) and type it.
+   *
+   * @example
+   * workflow.subscribe(`transport:${requestId}`, async (update) => {
+   *   await workflow.say(interaction, `Transport ${update.status}`)
+   * }, { accept: isTransportUpdate })
+   */
+  subscribe<T = unknown>(topic: string, handler: (data: T) => unknown, options?: SubscribeOptions<T>): Unsubscribe {
+    if (this.context.bus === undefined) {
+      throw new Error('this workflow has no session bus: workflows get one when a server built by createWorkflowServer runs them');
+    }
+    return subscribeSession(this.session, this.context.bus, topic, handler, options);
   }
 
   // ---- events ----------------------------------------------------------------------------

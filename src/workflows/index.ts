@@ -2,6 +2,7 @@ import type { WorkflowModule } from '../relay/workflow-registry';
 import * as broadcast from './broadcast';
 import * as hello from './hello';
 import * as panic from './panic';
+import * as transport from './transport';
 
 /**
  * Every workflow this app serves, by name. The name is the URL path: `hello` is served at
@@ -12,4 +13,5 @@ export const workflows: Readonly<Record<string, WorkflowModule>> = {
   hello,
   panic,
   broadcast,
+  transport,
 };

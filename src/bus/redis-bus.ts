@@ -1,0 +1,300 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type * as Redis from 'redis';
+import type { RedisClientType } from 'redis';
+import { BusError, BusErrorCode } from './bus-error';
+import { checkTopic, encodeMessage, MAX_MESSAGE_BYTES } from './bus-message';
+import { readDeliveryCount, readEnvelope, writeDeliveryCount, writeEnvelope } from './redis-envelope';
+import { LocalTopics } from './local-topics';
+import { redisTarget } from './redis-target';
+import type { BusHandler, BusState, SessionBus, Unsubscribe } from './session-bus';
+
+export interface RedisBusOptions {
+  /** `redis://` or `rediss://` (TLS, certificate not verified: Heroku's are self-signed). */
+  url: string;
+  log: Logger;
+  /** Largest message in bytes of JSON (default 64 KiB). */
+  maxMessageBytes?: number;
+  /** Prefix of the bus's Redis channels, so that apps sharing one Redis stay apart (default `relay-bus`). */
+  channelPrefix?: string;
+  /** How long a publish waits for Redis to take it before rejecting with UNAVAILABLE (default 2 s). */
+  publishTimeoutMs?: number;
+  /** How long a publish waits for the other processes to say how many sessions took it (default 1 s). */
+  ackTimeoutMs?: number;
+  /** Longest pause between reconnection attempts (default 5 s); the first ones come sooner. */
+  maxReconnectDelayMs?: number;
+  /** How long one connection attempt may take (default 5 s). */
+  connectTimeoutMs?: number;
+}
+
+/** A publish waiting for the processes that received it to report their counts. */
+interface PendingPublish {
+  /** Processes that received it (PUBLISH's answer); undefined until Redis answered. */
+  expected?: number;
+  acks: number;
+  taken: number;
+  done: (taken: number) => void;
+}
+
+/**
+ * The bus across processes: Redis pub/sub through node-redis, on two connections (a subscribing
+ * connection can do nothing else). Every process subscribes to one channel that carries every
+ * message, and to a reply channel of its own.
+ *
+ * How `publish` counts sessions across processes: PUBLISH answers with the number of processes
+ * that received the message (connections, not sessions); each of them delivers it to its own
+ * handlers and publishes back on the publisher's reply channel how many took it. `publish`
+ * resolves when every receiving process has answered, or after `ackTimeoutMs` with the sum so far
+ * (a process that died between receiving and answering counts 0). The cost, chosen over one
+ * Redis channel per topic: every process sees every message and answers it, a few hundred bytes
+ * per dyno per publish; in exchange `subscribe` is synchronous and local (no Redis round trip
+ * and no window where a just-subscribed session misses a message), restoring subscriptions after
+ * a reconnect is two channels, and 10,000 subscriptions cost Redis nothing.
+ *
+ * When Redis is unreachable, publishes reject at once with UNAVAILABLE (node-redis's offline
+ * queue is off), sessions go on, and the client reconnects with backoff; node-redis subscribes
+ * the connection again, and delivery resumes without a restart. Messages published during the
+ * outage are lost (pub/sub keeps nothing).
+ */
+export class RedisBus implements SessionBus {
+  private readonly topics: LocalTopics;
+  private readonly log: Logger;
+  private readonly publisher: RedisClientType;
+  private readonly subscriber: RedisClientType;
+  private readonly maxMessageBytes: number;
+  private readonly publishTimeoutMs: number;
+  private readonly ackTimeoutMs: number;
+  private readonly channel: string;
+  private readonly replyPrefix: string;
+  private readonly processId = randomBytes(8).toString('hex');
+  private readonly pending = new Map<string, PendingPublish>();
+  private readonly target: string;
+  private listening = false;
+  private wasReady = false;
+  private closed = false;
+  private current: BusState = 'connecting';
+  private readonly stateWaiters = new Set<() => void>();
+
+  constructor(options: RedisBusOptions) {
+    const { url, log, maxMessageBytes = MAX_MESSAGE_BYTES, channelPrefix = 'relay-bus', publishTimeoutMs = 2_000, ackTimeoutMs = 1_000 } = options;
+    this.target = redisTarget(url);
+    this.log = log.child({ redis: this.target });
+    this.topics = new LocalTopics(this.log);
+    this.maxMessageBytes = maxMessageBytes;
+    this.publishTimeoutMs = publishTimeoutMs;
+    this.ackTimeoutMs = ackTimeoutMs;
+    this.channel = `${channelPrefix}:all`;
+    this.replyPrefix = `${channelPrefix}:reply:`;
+    const maxDelay = options.maxReconnectDelayMs ?? 5_000;
+    const tls = url.startsWith('rediss://');
+    // Loaded here, not imported: node-redis takes about 150 ms to load, which every boot and dyno
+    // wake-up without REDIS_URL would otherwise pay.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createClient } = require('redis') as typeof Redis;
+    this.publisher = createClient({
+      url,
+      // Heroku Key-Value Store's certificates are self-signed: TLS encrypts, but cannot be verified (docs/bus.md).
+      socket: {
+        ...(tls ? { tls: true as const, rejectUnauthorized: false } : {}),
+        connectTimeout: options.connectTimeoutMs ?? 5_000,
+        // Exponential from 50 ms, with jitter so that every dyno does not knock at once.
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, maxDelay) * (0.75 + Math.random() / 2),
+      },
+      // A command while disconnected rejects at once instead of waiting in a queue for Redis to come back.
+      disableOfflineQueue: true,
+    });
+    this.subscriber = this.publisher.duplicate();
+    for (const [name, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
+      client.on('error', (err: Error & { code?: string }) => this.log.debug({ connection: name, code: err.code, problem: err.message.slice(0, 200) }, 'redis connection error'));
+      client.on('ready', () => this.changed());
+      client.on('end', () => this.changed());
+      client.on('reconnecting', () => this.changed());
+    }
+    this.subscriber.on('ready', () => void this.listen());
+    this.log.info('connecting the session bus to Redis');
+    for (const client of [this.publisher, this.subscriber]) {
+      client.connect().catch((err: unknown) => {
+        if (!this.closed) this.log.error({ err }, 'the session bus gave up connecting to Redis');
+        this.changed();
+      });
+    }
+  }
+
+  get state(): BusState {
+    return this.current;
+  }
+
+  get subscriptions(): number {
+    return this.topics.size;
+  }
+
+  /** The publishing connection, for state kept in the same Redis (the idempotency store). */
+  get client(): RedisClientType {
+    return this.publisher;
+  }
+
+  /** Resolves once the bus is `ready` (for tests and benchmarks); rejects after `timeoutMs`. */
+  whenReady(timeoutMs = 10_000): Promise<void> {
+    return this.whenState('ready', timeoutMs);
+  }
+
+  /** Resolves when the bus reaches `state` (at once if it is there); rejects after `timeoutMs`. */
+  whenState(state: BusState, timeoutMs = 10_000): Promise<void> {
+    if (this.current === state) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.stateWaiters.delete(check);
+        reject(new BusError(BusErrorCode.UNAVAILABLE, `the session bus did not become ${state} within ${timeoutMs} ms (Redis at ${this.target}, state ${this.current})`));
+      }, timeoutMs);
+      const check = () => {
+        if (this.current !== state) return;
+        clearTimeout(timer);
+        this.stateWaiters.delete(check);
+        resolve();
+      };
+      this.stateWaiters.add(check);
+    });
+  }
+
+  subscribe(topic: string, handler: BusHandler): Unsubscribe {
+    return this.topics.add(topic, handler);
+  }
+
+  async publish(topic: string, data: unknown): Promise<number> {
+    if (this.closed) throw new BusError(BusErrorCode.CLOSED, 'the bus is closed (the server is shutting down): nothing can be published on it');
+    checkTopic(topic);
+    const text = encodeMessage(data, this.maxMessageBytes);
+    if (this.current !== 'ready') throw this.unavailable();
+    const id = randomBytes(8).toString('hex');
+    const envelope = writeEnvelope({ id, from: this.processId, topic, text });
+    let done: (taken: number) => void = () => undefined;
+    const counted = new Promise<number>((resolve) => (done = resolve));
+    // Registered before PUBLISH: an answer may come back on the other connection before PUBLISH's own reply.
+    const pending: PendingPublish = { acks: 0, taken: 0, done };
+    this.pending.set(id, pending);
+    let receivers: number;
+    try {
+      receivers = await withTimeout(this.publisher.publish(this.channel, envelope), this.publishTimeoutMs);
+    } catch (error) {
+      this.pending.delete(id);
+      throw this.unavailable(error);
+    }
+    pending.expected = receivers;
+    const timer = setTimeout(() => this.settle(id), this.ackTimeoutMs);
+    this.settleIfComplete(id, pending);
+    try {
+      return await counted;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.topics.clear();
+    for (const id of [...this.pending.keys()]) this.settle(id);
+    await Promise.all([this.publisher, this.subscriber].map((client) => closeClient(client)));
+    this.changed();
+  }
+
+  /** Subscribes the bus's two channels once; node-redis subscribes them again after each reconnect. */
+  private async listen(): Promise<void> {
+    if (this.listening || this.closed) return;
+    try {
+      await this.subscriber.subscribe(this.channel, (message) => this.received(message));
+      await this.subscriber.subscribe(`${this.replyPrefix}${this.processId}`, (message) => this.answered(message));
+      this.listening = true;
+    } catch (err) {
+      this.log.debug({ err }, 'subscribing the bus channels failed; retrying on the next reconnect');
+    }
+    this.changed();
+  }
+
+  /** A message from any process (this one included): deliver it here, then tell its publisher how many took it. */
+  private received(message: string): void {
+    const envelope = readEnvelope(message, this.maxMessageBytes);
+    if (typeof envelope === 'string') return this.dropped(envelope, message.length);
+    const taken = this.topics.deliver(envelope.topic, envelope.text);
+    this.publisher.publish(`${this.replyPrefix}${envelope.from}`, writeDeliveryCount({ id: envelope.id, taken })).catch((err: unknown) => {
+      this.log.debug({ err }, 'could not report a delivery count to the publishing process');
+    });
+  }
+
+  private answered(message: string): void {
+    const count = readDeliveryCount(message);
+    if (typeof count === 'string') return this.dropped(count, message.length);
+    const pending = this.pending.get(count.id);
+    if (pending === undefined) return; // answered after its publish gave up waiting
+    pending.acks++;
+    pending.taken += count.taken;
+    this.settleIfComplete(count.id, pending);
+  }
+
+  private settleIfComplete(id: string, pending: PendingPublish): void {
+    if (pending.expected !== undefined && pending.acks >= pending.expected) this.settle(id);
+  }
+
+  private settle(id: string): void {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return;
+    this.pending.delete(id);
+    if (pending.expected !== undefined && pending.acks < pending.expected) {
+      this.log.debug({ expected: pending.expected, answered: pending.acks }, 'not every process reported its delivery count in time');
+    }
+    pending.done(pending.taken);
+  }
+
+  /** A bad message from Redis is logged with its size, never its text, and dropped. */
+  private dropped(problem: string, chars: number): void {
+    this.log.warn({ problem, chars }, 'dropped a bus message from Redis that this bus did not send');
+  }
+
+  private unavailable(cause?: unknown): BusError {
+    return new BusError(
+      BusErrorCode.UNAVAILABLE,
+      `the session bus cannot reach Redis at ${this.target} (state ${this.current}): try again shortly; it reconnects by itself`,
+      { cause },
+    );
+  }
+
+  /** Works out the state from both connections and logs each change once. */
+  private changed(): void {
+    const next: BusState = this.closed
+      ? 'down'
+      : this.publisher.isReady && this.subscriber.isReady && this.listening
+        ? 'ready'
+        : this.wasReady
+          ? 'reconnecting'
+          : !this.publisher.isOpen && !this.subscriber.isOpen
+            ? 'down'
+            : 'connecting';
+    if (next === this.current) return;
+    const previous = this.current;
+    this.current = next;
+    if (next === 'ready') this.wasReady = true;
+    const line = { state: next, previous };
+    if (next === 'ready') this.log.info(line, 'session bus connected to Redis');
+    else if (next === 'down' && this.closed) this.log.info(line, 'session bus closed');
+    else this.log.warn(line, 'session bus lost Redis: publishing fails with 503 until it reconnects');
+    for (const check of [...this.stateWaiters]) check();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Closes a connection: politely when it is up, at once when it is not (close() would wait for Redis). */
+async function closeClient(client: RedisClientType): Promise<void> {
+  try {
+    if (client.isReady) await client.close();
+    else if (client.isOpen) client.destroy();
+  } catch {
+    if (client.isOpen) client.destroy();
+  }
+}
