@@ -58,6 +58,10 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Where the transport sample POSTs its requests; unset means it only says that no dispatch system is set. */
   readonly dispatchWebhookUrl: string | undefined;
+  /** The bearer token callers of the app's webhooks must send; unset means every webhook answers 503. A secret. */
+  readonly webhookSecret: string | undefined;
+  /** The broadcast sample's workflow id at Relay, which POST /hooks/broadcast triggers. */
+  readonly broadcastWorkflowId: string | undefined;
 }
 
 /**
@@ -107,6 +111,10 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
     'Secret (it holds a password): redis:// or rediss:// URL of Redis for the session bus and webhook idempotency keys shared by every dyno; heroku addons:create heroku-redis sets it. rediss:// connects with TLS without verifying the certificate (Heroku uses self-signed ones). Default unset: an in-process bus, for one dyno.',
   DISPATCH_WEBHOOK_URL:
     'http(s) URL the transport sample POSTs each request to, as JSON {request_id, room, device}. Default unset: the sample tells the wearer that no dispatch system is set up.',
+  WEBHOOK_SECRET:
+    "Secret: the bearer token other systems must send to this app's webhooks (Authorization: Bearer <this value>), such as POST /hooks/broadcast and POST /hooks/transport/<id>. 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32 makes one). Default unset: every webhook answers 503 saying what to set.",
+  BROADCAST_WORKFLOW_ID:
+    "The id of the broadcast sample's HTTP-triggered workflow (wf_..., printed by relay workflow:create:http), which POST /hooks/broadcast triggers through Relay's HTTP API. Default unset: that webhook answers 503.",
 });
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -138,6 +146,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   relayClientId: RELAY_ENVIRONMENTS.pro.clientId,
   redisUrl: undefined,
   dispatchWebhookUrl: undefined,
+  webhookSecret: undefined,
+  broadcastWorkflowId: undefined,
 });
 
 /** A variable with a value the server cannot use. The message names the variable and the fix. */
@@ -211,6 +221,13 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     ...readRelayApi(value),
     redisUrl: readRedisUrl('REDIS_URL', value('REDIS_URL')),
     dispatchWebhookUrl: readWebhookUrl('DISPATCH_WEBHOOK_URL', value('DISPATCH_WEBHOOK_URL')),
+    webhookSecret: readSecret('WEBHOOK_SECRET', value('WEBHOOK_SECRET'), 'callers send it as Authorization: Bearer <secret>'),
+    broadcastWorkflowId: readPattern(
+      'BROADCAST_WORKFLOW_ID',
+      value('BROADCAST_WORKFLOW_ID'),
+      /^wf_[A-Za-z0-9_-]{1,120}$/,
+      'a Relay workflow id such as wf_broadcast_abc123 (relay workflow:list shows it)',
+    ),
   });
 }
 
@@ -295,11 +312,16 @@ function readPattern(name: string, raw: string | undefined, pattern: RegExp, wha
 
 /** A secret: the message says what is wrong with it without repeating it. */
 function readToken(name: string, raw: string | undefined): string | undefined {
+  return readSecret(name, raw, 'it goes in the registered URL');
+}
+
+/** A secret of 16 to 256 URL-safe characters; `use` says where it goes. The message never repeats the value. */
+function readSecret(name: string, raw: string | undefined, use: string): string | undefined {
   if (raw === undefined) return undefined;
   if (!/^[A-Za-z0-9._~-]{16,256}$/.test(raw)) {
     throw new ConfigError(
       name,
-      `${name} must be 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (it goes in the registered URL; ` +
+      `${name} must be 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (${use}; ` +
         `make one with "openssl rand -hex 32"); the value set has ${raw.length} characters (not shown: it is a secret)`,
     );
   }

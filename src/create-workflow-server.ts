@@ -4,11 +4,15 @@ import type { AddressInfo } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { readAppInfo } from './app-info';
 import { DEFAULT_CONFIG, type Config } from './config';
+import type { RelayApi } from './api/relay-api';
+import { relayApiFromConfig } from './api/relay-api-from-config';
 import { createBus } from './bus/create-bus';
+import { createIdempotencyStore } from './bus/create-idempotency-store';
 import type { SessionBus } from './bus/session-bus';
 import { attachUpgrades } from './http/attach-upgrades';
 import { createHttpApp, type HttpApp } from './http/create-http-app';
-import type { Routes } from './http/define-routes';
+import type { RouteContext, Routes } from './http/define-routes';
+import type { WebhookAnswer } from './http/webhook';
 import { logListening } from './http/log-listening';
 import type { HttpStatus } from './http/status-report';
 import { createLogger, type Logger } from './logger';
@@ -43,6 +47,12 @@ export interface WorkflowServerOptions {
    * Redis when `redisUrl` (REDIS_URL) is set, else in-process. The server closes it in `close()`.
    */
   bus?: SessionBus;
+  /**
+   * The Relay HTTP API client routes and workflows use. By default one from the config
+   * (RELAY_API_KEY and RELAY_SUBSCRIBER_ID), or none when they are unset. Tests pass one aimed at
+   * the simulated Relay cloud.
+   */
+  api?: RelayApi;
 }
 
 export interface WorkflowServer {
@@ -83,6 +93,8 @@ export interface WorkflowServer {
   readonly httpServer: Server;
   /** The session bus: `server.bus.publish(topic, data)` reaches the sessions subscribed to `topic`. */
   readonly bus: SessionBus;
+  /** The Relay HTTP API client; undefined without RELAY_API_KEY and RELAY_SUBSCRIBER_ID. */
+  readonly api: RelayApi | undefined;
 }
 
 /**
@@ -110,6 +122,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
   const config: Config = { ...DEFAULT_CONFIG, ...options.config };
   const log = options.logger ?? createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
   const bus = options.bus ?? createBus(config, log);
+  const api = options.api ?? relayApiFromConfig(config, log);
   const host = new WebSocketHost({
     registry,
     log,
@@ -121,7 +134,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     maxBufferedBytes: config.maxBufferedBytes,
     token: config.workflowToken,
     logPayloads: config.logPrivateData,
-    context: { bus, settings: { dispatchWebhookUrl: config.dispatchWebhookUrl } },
+    context: { bus, api, settings: { dispatchWebhookUrl: config.dispatchWebhookUrl } },
   });
   let closing: Promise<void> | undefined;
   const side = options.server === undefined ? ownHttpSide() : mountedSide(options.server);
@@ -152,6 +165,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     },
     httpServer: side.httpServer,
     bus,
+    api,
   };
 
   function warnIfOpen(): void {
@@ -180,7 +194,14 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
     });
     http.httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
-    const context = { workflowNames: () => registry.names(), log };
+    const context: RouteContext = {
+      workflowNames: () => registry.names(),
+      log,
+      config,
+      api,
+      bus,
+      idempotency: createIdempotencyStore<WebhookAnswer>(bus),
+    };
     let started = false;
     let listening: Promise<AddressInfo> | undefined;
     const start = async () => {

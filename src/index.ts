@@ -59,3 +59,4 @@ export { RelayApi, type RelayApiOptions, type RelayAnswer } from './api/relay-ap
 export { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './api/relay-api-error';
 export { relayApiFromConfig } from './api/relay-api-from-config';
 export { RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-environments';
+export { requireWebhookSecret, answerOnce, type WebhookAnswer } from './http/webhook';

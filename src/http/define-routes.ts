@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import type { RelayApi } from '../api/relay-api';
+import type { IdempotencyStore } from '../bus/idempotency-store';
+import type { SessionBus } from '../bus/session-bus';
+import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { WebhookAnswer } from './webhook';
 
 /**
  * What the runtime hands a route module besides the Fastify instance. Routes never read the
@@ -10,6 +15,14 @@ export interface RouteContext {
   readonly workflowNames: () => string[];
   /** The process logger (each request also has `request.log`, bound to its request id). */
   readonly log: Logger;
+  /** The server's settings (read once by loadConfig; routes never read the environment). */
+  readonly config: Config;
+  /** The server's Relay HTTP API client; undefined without RELAY_API_KEY and RELAY_SUBSCRIBER_ID. */
+  readonly api: RelayApi | undefined;
+  /** The session bus: `bus.publish(topic, data)` reaches the sessions subscribed to `topic`, on any dyno. */
+  readonly bus: SessionBus;
+  /** Webhook answers by `Idempotency-Key`, shared by every dyno when Redis is configured; see `answerOnce`. */
+  readonly idempotency: IdempotencyStore<WebhookAnswer>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { RelayApi } from '../api/relay-api';
 import type { SessionBus } from '../bus/session-bus';
 
 /**
@@ -13,5 +14,7 @@ export interface WorkflowSettings {
 export interface WorkflowContext {
   /** The server's session bus, behind `workflow.subscribe`. */
   readonly bus?: SessionBus;
+  /** The server's Relay HTTP API client; undefined without RELAY_API_KEY and RELAY_SUBSCRIBER_ID. */
+  readonly api?: RelayApi;
   readonly settings?: WorkflowSettings;
 }

@@ -15,6 +15,7 @@ import { Timeouts } from './timeouts';
 import { toVarString } from './to-var-string';
 import { Uri } from './uri';
 import { arrayMapper, filterInt, numberArrayMapper, type Mapper } from './var-mappers';
+import type { RelayApi } from '../api/relay-api';
 import type { WorkflowContext, WorkflowSettings } from './workflow-context';
 
 export type { AudioResult, ListenOptions, ListenResult, TranscriptionResult, SubscribeOptions, WorkflowSettings };
@@ -66,6 +67,15 @@ export class Workflow {
    */
   readonly settings: WorkflowSettings;
 
+  /**
+   * The server's Relay HTTP API client (trigger another workflow, read a device), or undefined when
+   * RELAY_API_KEY and RELAY_SUBSCRIBER_ID are unset. An instance field, like {@link log}.
+   *
+   * @example
+   * await workflow.api?.triggerWorkflow('wf_dispatch_abc123', [deviceId], { room: '12' })
+   */
+  readonly api: RelayApi | undefined;
+
   /** @internal Built by the runtime for each session. */
   constructor(
     private readonly session: Session,
@@ -73,6 +83,7 @@ export class Workflow {
   ) {
     this.log = session.log;
     this.settings = context.settings ?? {};
+    this.api = context.api;
   }
 
   // ---- news from outside -------------------------------------------------------------------
