@@ -83,10 +83,11 @@ export default defineRoutes((app, { config, api, idempotency }) => {
         }
         return { status: 202, body: { workflow_id: workflowId } };
       });
-      const outcome = failure?.outcome ?? (handled ? 'triggered' : reply.getHeader('idempotent-replayed') === 'true' ? 'replayed' : 'not handled');
+      // Not handled: answerOnce answered itself (409 while the key's first call runs, a bad key, Redis down).
+      const outcome = failure?.outcome ?? (handled ? 'triggered' : reply.getHeader('idempotent-replayed') === 'true' ? 'replayed' : 'not triggered');
       const line = { outcome, status: reply.statusCode, workflowId, ...failure?.log };
       if (failure === undefined) request.log.info(line, 'broadcast hook answered');
-      else request.log.warn(line, `broadcast hook answered ${reply.statusCode}: ${failure.log.hint}`);
+      else request.log.warn(line, 'broadcast hook answered');
       return reply;
     },
   );

@@ -66,7 +66,7 @@ async function startHook({ config = {}, api = {}, withApi = true }: { config?: P
 }
 
 /** The hook's own log lines. */
-const hookLines = (hook: Hook) => hook.logs.lines().filter((line) => String(line.msg).startsWith('broadcast hook answered'));
+const hookLines = (hook: Hook) => hook.logs.lines().filter((line) => line.msg === 'broadcast hook answered');
 
 afterEach(async () => {
   for (const hook of open.splice(0)) {
@@ -141,6 +141,16 @@ describe('POST /hooks/broadcast, end to end against the simulated Relay cloud', 
     // Another key is another call.
     expect((await hook.post({ group: GROUP, message: MESSAGE }, { headers: { 'idempotency-key': `${IDEMPOTENCY_KEY}-2` } })).status).toBe(202);
     expect(hook.cloud.calls.trigger).toBe(2);
+  });
+
+  it('answers 409 to a call with the key of one still running, and triggers once', async () => {
+    const hook = await startHook();
+    hook.cloud.delayNext(300, { path: '/ibot/workflow' });
+    const headers = { 'idempotency-key': IDEMPOTENCY_KEY };
+    const answers = await Promise.all([hook.post({ group: GROUP, message: MESSAGE }, { headers }), hook.post({ group: GROUP, message: MESSAGE }, { headers })]);
+    expect(answers.map(({ status }) => status).sort()).toEqual([202, 409]);
+    expect(hook.cloud.calls.trigger).toBe(1);
+    expect(hookLines(hook).map(({ outcome }) => outcome).sort()).toEqual(['not triggered', 'triggered']);
   });
 
   it('does not keep a 502: a retry with the same key triggers afresh once Relay is back', async () => {
