@@ -60,3 +60,5 @@ export { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './api/relay
 export { relayApiFromConfig } from './api/relay-api-from-config';
 export { RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-environments';
 export { requireWebhookSecret, answerOnce, type WebhookAnswer } from './http/webhook';
+export { answerUnconfigured } from './http/answer-unconfigured';
+export { relayFailureAnswer, type RelayFailure } from './http/relay-failure-answer';

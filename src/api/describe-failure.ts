@@ -32,8 +32,8 @@ export function parseJson(text: string): unknown {
   }
 }
 
-/** What to check after an HTTP error status from an API call. */
-function adviceFor(call: RelayApiCall, status: number): string {
+/** What to check after an HTTP error status from an API call (no caller data: safe for a log line). */
+export function adviceFor(call: RelayApiCall, status: number): string {
   if (status === 400) return 'check the arguments: action_args values must be strings and target ids Relay device ids';
   if (status === 401) {
     return 'Relay refused a freshly issued access token too: check that RELAY_API_KEY was made for RELAY_ENV (pro or qa) and RELAY_SUBSCRIBER_ID is its account';

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseGroups } from './parse-pairs';
 
 /** What `npm run sim -- cloud ...` asks for, parsed and checked. */
 export interface CloudCliOptions {
@@ -10,6 +11,8 @@ export interface CloudCliOptions {
   subscriberId?: string;
   /** What the device says each time a workflow listens, in order (each session starts over). */
   answers: string[];
+  /** The account's groups by name, each a list of device names (for group queries and broadcasts). */
+  groups: Record<string, string[]>;
 }
 
 export type ParsedCloudArgs = { kind: 'help' } | { kind: 'run'; options: CloudCliOptions } | { kind: 'error'; message: string };
@@ -27,6 +30,8 @@ Options:
   --api-key <token>         the refresh token it accepts (default: a random one, printed)
   --subscriber-id <id>      the account id (default sim-subscriber)
   --answer <text>           what the device says when a workflow listens (repeatable, in order)
+  --group <name=a,b,...>    a group and its member devices, for group queries and broadcasts (repeatable),
+                            e.g. --group "Security=Bob,Carol" for the broadcast sample
   -h, --help                show this help
 
 Stop it with Ctrl-C.`;
@@ -44,6 +49,7 @@ export function parseCloudArgs(argv: readonly string[]): ParsedCloudArgs {
         'api-key': { type: 'string' },
         'subscriber-id': { type: 'string' },
         answer: { type: 'string', multiple: true, default: [] },
+        group: { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -62,7 +68,9 @@ export function parseCloudArgs(argv: readonly string[]): ParsedCloudArgs {
     workflows.set(entry.slice(0, at), url);
   }
   if (workflows.size === 0) return { kind: 'error', message: 'register at least one workflow: --register wf_broadcast=ws://localhost:8080/broadcast' };
-  const options: CloudCliOptions = { port, host: values.host, workflows, answers: values.answer };
+  const groups = parseGroups(values.group);
+  if (typeof groups === 'string') return { kind: 'error', message: groups };
+  const options: CloudCliOptions = { port, host: values.host, workflows, answers: values.answer, groups };
   if (values['api-key'] !== undefined) options.apiKey = values['api-key'];
   if (values['subscriber-id'] !== undefined) options.subscriberId = values['subscriber-id'];
   return { kind: 'run', options };

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { TRIGGER_TYPES, type SimTriggerType, type TriggerSpec } from './build-start-event';
+import { parseGroups, parsePairs } from './parse-pairs';
 
 /** What `npm run sim -- ...` asks for, parsed and checked. */
 export interface SimCliOptions {
@@ -111,9 +112,9 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
   if (ackAfter !== undefined && !(ackAfter >= 0)) return { kind: 'error', message: `--ack-after must be a number of milliseconds, got ${JSON.stringify(values['ack-after'])}` };
 
   if (values.var.length > 0) return { kind: 'error', message: '--var is now --arg (a registration arg, as in relay workflow:create --arg); trigger args are --trigger-arg' };
-  const vars = pairs('--arg', values.arg);
-  const args = pairs('--trigger-arg', values['trigger-arg']);
-  const groups = pairs('--group', values.group);
+  const vars = parsePairs('--arg', values.arg);
+  const args = parsePairs('--trigger-arg', values['trigger-arg']);
+  const groups = parseGroups(values.group);
   for (const result of [args, vars, groups]) if (typeof result === 'string') return { kind: 'error', message: result };
   if (Object.keys(args).length > 0 && trigger !== 'http' && trigger !== 'nfc') {
     return { kind: 'error', message: `--trigger-arg needs --trigger http or nfc (a ${trigger} trigger carries no args); a registration arg is --arg` };
@@ -130,7 +131,7 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
       ...(trigger === 'nfc' ? { nfcPayload: triggerArgs } : {}),
     },
     vars: vars as Record<string, string>,
-    groups: Object.fromEntries(Object.entries(groups as Record<string, string>).map(([name, members]) => [name, members.split(',').filter(Boolean)])),
+    groups: groups as Record<string, string[]>,
     timerSpeedup: speedup,
     transcript: values.transcript,
   };
@@ -139,16 +140,4 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
   if (values.ack !== undefined) options.acknowledgers = values.ack === 'none' ? 'none' : values.ack.split(',').filter(Boolean);
   if (ackAfter !== undefined) options.ackDelayMs = ackAfter;
   return { kind: 'run', options };
-}
-
-/** `['a=1', 'b=x=y']` → `{ a: '1', b: 'x=y' }`, or a message naming the bad entry. */
-function pairs(flag: string, entries: readonly string[]): Record<string, string> | string {
-  // Null prototype: a key such as __proto__ is stored like any other.
-  const result = Object.create(null) as Record<string, string>;
-  for (const entry of entries) {
-    const at = entry.indexOf('=');
-    if (at < 1) return `${flag} takes key=value, got ${JSON.stringify(entry)}`;
-    result[entry.slice(0, at)] = entry.slice(at + 1);
-  }
-  return result;
 }

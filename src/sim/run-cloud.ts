@@ -21,11 +21,11 @@ export async function runCloud({ options, output, signal }: RunCloudOptions): Pr
     host: options.host,
     apiKey: options.apiKey,
     subscriberId: options.subscriberId,
-    simulator: { answers: options.answers },
+    simulator: { answers: options.answers, groups: options.groups },
     onLog: (line) => print(`[cloud] ${line}`),
   });
   for (const [workflowId, url] of options.workflows) {
-    cloud.register(workflowId, url, { simulator: { answers: options.answers, onLog: (line) => print(`[${workflowId}] ${line}`) } });
+    cloud.register(workflowId, url, { simulator: { answers: options.answers, groups: options.groups, onLog: (line) => print(`[${workflowId}] ${line}`) } });
   }
   print(`Relay cloud simulator listening on ${cloud.url}`);
   for (const [workflowId, url] of options.workflows) print(`Registered ${workflowId} -> ${url}`);

@@ -77,7 +77,7 @@ describe('npm run sim -- cloud (the compiled CLI, as a child process)', () => {
 
 describe('parseCloudArgs', () => {
   it('reads every flag', () => {
-    expect(parseCloudArgs(['--register', 'wf_a=ws://h:1/a', '--register', 'wf_b=wss://x.test/b', '--port', '4100', '--host', '0.0.0.0', '--api-key', 'k', '--subscriber-id', 's', '--answer', 'yes'])).toEqual({
+    expect(parseCloudArgs(['--register', 'wf_a=ws://h:1/a', '--register', 'wf_b=wss://x.test/b', '--port', '4100', '--host', '0.0.0.0', '--api-key', 'k', '--subscriber-id', 's', '--answer', 'yes', '--group', 'Floor 2=Bob,Carol', '--group', 'Empty='])).toEqual({
       kind: 'run',
       options: {
         port: 4100,
@@ -89,6 +89,7 @@ describe('parseCloudArgs', () => {
         apiKey: 'k',
         subscriberId: 's',
         answers: ['yes'],
+        groups: { 'Floor 2': ['Bob', 'Carol'], Empty: [] },
       },
     });
   });
@@ -98,6 +99,7 @@ describe('parseCloudArgs', () => {
     [['--register', 'wf_a=http://h/a'], '--register takes <workflow id>=<ws:// or wss:// URL>, got "wf_a=http://h/a"'],
     [['--register', 'wf_a=ws://h/a', '--port', '70000'], '--port must be a port number (0 for a free one), got "70000"'],
     [['--nope'], "Unknown option '--nope'"],
+    [['--register', 'wf_a=ws://h/a', '--group', 'Bob,Carol'], '--group takes key=value, got "Bob,Carol"'],
   ])('refuses %j', (argv, message) => {
     expect(parseCloudArgs(argv)).toEqual({ kind: 'error', message: expect.stringContaining(message) });
   });
