@@ -9,8 +9,12 @@ export class GroupDirectory {
 
   /** Device URNs of a group's members (empty for an unknown group). */
   members(groupUri: string): string[] {
-    const name = nameInUrn(groupUri, 'group');
-    return name === undefined ? [] : (this.groups[name] ?? []).map(deviceUrn);
+    return this.namesIn(nameInUrn(groupUri, 'group')).map(deviceUrn);
+  }
+
+  /** The member names of a group; the name comes from the workflow, so `constructor` finds nothing. */
+  private namesIn(group: string | undefined): readonly string[] {
+    return group !== undefined && Object.hasOwn(this.groups, group) ? (this.groups[group] ?? []) : [];
   }
 
   /** Devices a target list reaches: groups expanded, devices kept, duplicates dropped. */
@@ -25,7 +29,7 @@ export class GroupDirectory {
       const device = deviceOfUrn(groupUri);
       const name = device === undefined ? undefined : nameInUrn(device, 'device');
       const groupName = nameInUrn(groupUri, 'group');
-      return { is_member: name !== undefined && groupName !== undefined && (this.groups[groupName] ?? []).includes(name) };
+      return { is_member: name !== undefined && this.namesIn(groupName).includes(name) };
     }
     return { member_uris: this.members(groupUri) };
   }
