@@ -1,4 +1,5 @@
 import type { Routes } from '../http/define-routes';
+import transportHook from './transport-hook';
 import workflowNames from './workflow-names';
 
 /**
@@ -6,4 +7,4 @@ import workflowNames from './workflow-names';
  * To add one, write `src/routes/<name>.ts` (a default export made with `defineRoutes`) and list
  * it here. See docs/http-routes.md for body limits, validation and errors.
  */
-export const routes: readonly Routes[] = [workflowNames];
+export const routes: readonly Routes[] = [workflowNames, transportHook];
