@@ -123,6 +123,7 @@ export function formatBusTable(bus: BusBenchResult): string {
     ['RSS per conversation listening (no subscription), KiB', fmt(memory.listeningKbPerConversation, 2)],
     ['RSS per conversation waiting (subscribed), KiB', fmt(memory.waitingKbPerConversation, 2)],
     ['  difference: a subscription and its wait, KiB', fmt(memory.subscriptionKb, 2)],
+    ['heap per subscription alone, bytes (in-process / Redis bus)', `${bus.heapBytesPerSubscription.inProcess} / ${bus.heapBytesPerSubscription.redis}`],
     ['conversations failed (to wait / to end)', `${bus.failedToWait} / ${bus.failedToEnd}`],
   ]);
 }

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REDIS_SERVER, startRedis } from '../helpers/redis-server';
 import { startBenchServer, type BenchServer } from './bench-server';
@@ -41,6 +43,12 @@ export type BusBenchResult =
        * give-up timer and request id). The difference bounds what a subscription costs.
        */
       memory: { baselineKb: number; listeningKbPerConversation: number; waitingKbPerConversation: number; subscriptionKb: number };
+      /**
+       * Heap bytes one subscription itself costs (its handler and the bus's bookkeeping), measured
+       * with forced collections by bus-cost.ts on an in-process and a Redis bus: the precise figure
+       * the RSS difference above cannot give.
+       */
+      heapBytesPerSubscription: { inProcess: number; redis: number };
       /** Conversations that did not end on the double tap. */
       failedToEnd: number;
     };
@@ -119,6 +127,7 @@ async function measureBus(options: BusBenchOptions, load: LoadClient): Promise<B
         subscriptionKb: per(waitingKb - listeningKb),
       },
       failedToEnd: ended.failed,
+      heapBytesPerSubscription: await heapPerSubscription(options, redis.url),
     };
     options.progress(`bus: spoken p50 ${result.spokenMs.p50} ms, p99 ${result.spokenMs.p99} ms over ${times.spokenMs.length} updates, ${times.failed} failed`);
     return result;
@@ -126,6 +135,20 @@ async function measureBus(options: BusBenchOptions, load: LoadClient): Promise<B
     await Promise.all(servers.map((server) => server.stop()));
     await redis.stop();
   }
+}
+
+/** Runs bus-cost.js (with --expose-gc) on the same Redis for the heap a subscription costs. */
+function heapPerSubscription(options: BusBenchOptions, redisUrl: string): Promise<{ inProcess: number; redis: number }> {
+  const script = join(dirname(options.loadDriver), 'bus-cost.js');
+  const args = ['--expose-gc', script, '--redis-url', redisUrl, '--subscriptions', String(Math.max(1000, options.conversations)), '--publishes', '200'];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error !== null) return reject(new Error(`bus-cost.js failed: ${error.message}\n${stderr}`));
+      const figures = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { bytesPerSubscription?: { inProcess: number; redis: number } };
+      if (figures.bytesPerSubscription === undefined) return reject(new Error(`bus-cost.js printed no figures: ${stdout.slice(0, 300)}`));
+      resolve(figures.bytesPerSubscription);
+    });
+  });
 }
 
 /** Polls the server's /health until its bus is `ready` (Redis connected), for at most 10 s. */
