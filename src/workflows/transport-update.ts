@@ -40,8 +40,8 @@ export const TRANSPORT_UPDATE_SCHEMA = {
   properties: {
     status: { type: 'string', enum: [...STATUSES] },
     eta_minutes: { type: 'integer', minimum: 0, maximum: 1440 },
-    // At least one non-space character, no control characters; at most 100 UTF-16 units is checked by isTransportUpdate.
-    by: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[^\\p{Cc}]*[^\\s\\p{Cc}][^\\p{Cc}]*$' },
+    // Not all spaces, no control characters (linear to match); at most 100 UTF-16 units is checked by isTransportUpdate.
+    by: { type: 'string', minLength: 1, maxLength: 100, pattern: '^(?!\\s*$)[^\\p{Cc}]*$' },
   },
   additionalProperties: false,
 } as const;

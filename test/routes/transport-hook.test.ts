@@ -43,6 +43,18 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
     expect(logs.text()).not.toContain('Bob');
   });
 
+  it.each([
+    [{ status: 'assigned', by: ' Dr. Ana-María ', eta_minutes: 0 }],
+    [{ status: 'assigned', eta_minutes: 1440 }],
+    [{ status: 'cancelled', by: 'x'.repeat(100) }],
+  ])('takes the edge cases the workflow accepts: %j', async (body) => {
+    const { server } = build();
+    const taken = listen(server, 'a1b2c3');
+    expect((await hook(server, 'a1b2c3', body)).statusCode).toBe(202);
+    expect(taken).toEqual([body]);
+    expect(isTransportUpdate(body)).toBe(true);
+  });
+
   it('answers 404 when no conversation waits for that request id', async () => {
     const { server } = build();
     listen(server, 'a1b2c3');
