@@ -36,6 +36,23 @@ async function busBecomes(dyno: Dyno, state: string, withinMs = 8_000): Promise<
   }
 }
 
+/** Resolves with the process's lines with this `msg` once there are `count` of them (stdout is not in step with HTTP answers). */
+function linesWith(dyno: Dyno, msg: string, count: number): Promise<Array<Record<string, unknown>>> {
+  const { lines, child } = dyno.process;
+  const found = () => lines.filter((line) => line.msg === msg);
+  return new Promise((resolve) => {
+    const check = () => {
+      if (found().length < count) return;
+      child.stdout.off('data', recheck);
+      resolve(found());
+    };
+    // The helper parses each line on the same event: check once that listener has run.
+    const recheck = () => setImmediate(check);
+    child.stdout.on('data', recheck);
+    check();
+  });
+}
+
 function postUpdate(dyno: Dyno, requestId: string, body: unknown): Promise<Response> {
   return fetch(`${dyno.base}/hooks/transport/${requestId}`, {
     method: 'POST',
@@ -103,12 +120,13 @@ const spoken = (sim: RelaySimulator, start: string) => sim.waitFor((frame) => fr
     // Neither process crashed, and each logged the outage and the recovery.
     for (const dyno of [a, b]) {
       expect(dyno.process.child.exitCode).toBeNull();
+      await linesWith(dyno, 'session bus connected to Redis', 2);
       const bus = dyno.process.lines.filter((line) => String(line.msg).startsWith('session bus')).map((line) => line.msg);
       expect(bus).toEqual(['session bus connected to Redis', 'session bus lost Redis: publishing fails with 503 until it reconnects', 'session bus connected to Redis']);
       expect(dyno.process.stderr()).toBe('');
     }
     // The webhook's log lines name the request id and the outcome only.
-    const hookLines = a.process.lines.filter((line) => line.msg === 'transport hook answered');
+    const hookLines = await linesWith(a, 'transport hook answered', 4);
     expect(hookLines.map((line) => line.outcome)).toEqual([404, 202, 503, 202]);
     expect(JSON.stringify(a.process.lines)).not.toContain('Bob');
   });
