@@ -14,7 +14,7 @@ import { createHttpApp, type HttpApp } from './http/create-http-app';
 import type { RouteContext, Routes } from './http/define-routes';
 import type { WebhookAnswer } from './http/webhook';
 import { logListening } from './http/log-listening';
-import type { HttpStatus } from './http/status-report';
+import { busReport, type HttpStatus } from './http/status-report';
 import { createLogger, type Logger } from './logger';
 import { WebSocketHost } from './relay/websocket-host';
 import type { Registration } from './relay/registration';
@@ -186,6 +186,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       draining: closing !== undefined,
       tokenRequired: config.workflowToken !== undefined,
+      bus: busReport(bus.state),
     });
     const http: HttpApp = createHttpApp({
       log,

@@ -3,7 +3,42 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchReport } from './bench/report';
+import type { BusBenchResult } from './bench/run-bus-bench';
 import { BUILD_DIR, BUILD_ROOT } from './global-setup';
+import { REDIS_SERVER } from './helpers/redis-server';
+
+const CLI = join(BUILD_ROOT, 'test', 'bench', 'cli.js');
+const TINY_BUS = ['--bus-conversations', '10', '--bus-publishes', '10'];
+
+function runCli(args: string[]): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)));
+  });
+}
+
+/** The bus phase's figures from a tiny run: every update spoken, or skipped with a note without redis-server. */
+function expectBusFigures(bus: BusBenchResult | undefined, stdout: string): void {
+  if (REDIS_SERVER === undefined) {
+    expect(bus).toEqual({ skipped: 'no redis-server' });
+    expect(stdout).toContain('session bus: skipped');
+    return;
+  }
+  expect(bus).toEqual({
+    conversations: 10,
+    failedToWait: 0,
+    publishes: 10,
+    failedPublishes: 0,
+    spokenMs: { p50: expect.any(Number), p99: expect.any(Number) },
+    answeredMs: { p50: expect.any(Number), p99: expect.any(Number) },
+    memory: { baselineKb: expect.any(Number), listeningKbPerConversation: expect.any(Number), waitingKbPerConversation: expect.any(Number), subscriptionKb: expect.any(Number) },
+    failedToEnd: 0,
+    heapBytesPerSubscription: { inProcess: expect.any(Number), redis: expect.any(Number) },
+  });
+  const figures = bus as Exclude<BusBenchResult, { skipped: string }>;
+  expect(figures.spokenMs.p50).toBeGreaterThan(0);
+  expect(figures.spokenMs.p99).toBeGreaterThanOrEqual(figures.spokenMs.p50);
+  expect(stdout).toContain('| update posted to A until spoken by B, ms p50 / p99 (10 waiting)');
+}
 
 /**
  * A tiny run of `npm run bench` (compiled by the global setup): both servers in child processes,
@@ -13,15 +48,11 @@ import { BUILD_DIR, BUILD_ROOT } from './global-setup';
 describe('npm run bench, smoke run', () => {
   it('runs both servers and reports every figure side by side', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'relay-bench-')), 'latest.json');
-    const args = [
-      join(BUILD_ROOT, 'test', 'bench', 'cli.js'),
+    const stdout = await runCli([
       ...['--server', join(BUILD_DIR, 'server.js'), '--out', out, '--rounds', '1', '--sessions', '20'],
       ...['--concurrency', '10,50', '--memory', '10,20', '--boot-rounds', '1', '--warmup', '5', '--finding', '5', '--gap', '20'],
-      ...['--timeout', '2000', '--settle', '100'],
-    ];
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, args, { timeout: 60_000 }, (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)));
-    });
+      ...['--timeout', '2000', '--settle', '100', ...TINY_BUS],
+    ]);
     const lastLine = stdout.trim().split('\n').at(-1) ?? '';
     const report = JSON.parse(lastLine) as BenchReport;
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
@@ -59,5 +90,17 @@ describe('npm run bench, smoke run', () => {
     for (const key of ['cpuPerSession', 'memoryPerSession', 'boot'] as const) {
       expect(report.targets[key]).toEqual({ ratio: report.ratios[key], limit: expect.any(Number), met: expect.any(Boolean) });
     }
+    // The default run includes the session bus.
+    expectBusFigures(report.bus, stdout);
   }, 60_000);
+
+  it('runs only the bus phase with --only bus', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'relay-bench-')), 'bus.json');
+    const stdout = await runCli(['--only', 'bus', '--server', join(BUILD_DIR, 'server.js'), '--out', out, '--settle', '20', ...TINY_BUS]);
+    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { bench: string; bus: BusBenchResult };
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
+    expect(report.bench).toBe('bus');
+    expect(stdout).not.toContain('CPU per session');
+    expectBusFigures(report.bus, stdout);
+  }, 30_000);
 });

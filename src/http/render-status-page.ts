@@ -49,7 +49,9 @@ ${fact('Heroku release', report.heroku.release ?? 'unknown')}
 ${fact('Commit', report.heroku.commit?.slice(0, 12) ?? 'unknown')}
 ${fact('Uptime', formatUptime(report.uptimeSeconds))}
 ${fact('Open sessions', String(report.sessions))}
+${fact('Session bus', describeBus(report.bus))}
 </dl>
+${report.bus.kind === 'redis' && report.bus.state !== 'ready' ? busNote(report.bus.state) : ''}
 ${report.heroku.release === null ? '<p class="lead">Release and commit appear once dyno metadata is on: <code>heroku labs:enable runtime-dyno-metadata</code>, then deploy again.</p>' : ''}
 ${report.access === 'token' ? tokenNote() : ''}
 <h2>Workflows (${report.workflows.length})</h2>
@@ -102,6 +104,15 @@ function tokenNote(): string {
   return `<div class="note"><strong>This server requires a token.</strong> The URLs below show
 <code>${escapeHtml(TOKEN_PLACEHOLDER)}</code> where it goes; the token itself is never shown here. Get it with
 <code>heroku config:get WORKFLOW_TOKEN</code> and put it in place of the placeholder.</div>`;
+}
+
+function describeBus({ kind, state }: StatusReport['bus']): string {
+  return kind === 'in-process' ? 'in-process (one dyno)' : `Redis, ${state}`;
+}
+
+function busNote(state: string): string {
+  return `<div class="note"><strong>Redis is ${escapeHtml(state)}.</strong> Open sessions go on, but webhooks that
+reach a conversation answer 503 until it is back; the client reconnects by itself. Check <code>heroku redis:info</code>.</div>`;
 }
 
 function fact(term: string, value: string): string {

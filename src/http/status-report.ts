@@ -1,4 +1,5 @@
 import type { AppInfo } from '../app-info';
+import type { BusState } from '../bus/session-bus';
 import type { SuggestedTrigger } from '../relay/registration';
 import type { WorkflowEntry } from '../relay/workflow-registry';
 import { relayCommand } from './relay-command';
@@ -18,6 +19,23 @@ export interface HttpStatus {
   tokenRequired: boolean;
   /** Every plain-HTTP route served (the runtime's and the app's own). */
   routes: readonly RouteEntry[];
+  /** The session bus's state now. */
+  bus: BusReport;
+}
+
+/**
+ * The session bus as /health and the status page show it: `in-process` (state `embedded`, always
+ * up) or `redis` (`connecting`, `ready`, `reconnecting` or `down`). While Redis is not `ready`,
+ * sessions go on but webhooks that publish answer 503.
+ */
+export interface BusReport {
+  kind: 'in-process' | 'redis';
+  state: BusState;
+}
+
+/** The report of a bus from its state: only the in-process bus is `embedded`. */
+export function busReport(state: BusState): BusReport {
+  return { kind: state === 'embedded' ? 'in-process' : 'redis', state };
 }
 
 export interface WorkflowReport {
@@ -41,6 +59,7 @@ export interface StatusReport {
   workflows: WorkflowReport[];
   /** Every plain-HTTP route: its path and methods. */
   routes: RouteEntry[];
+  bus: BusReport;
 }
 
 /** Builds the report for a request that reached the server as `baseUrl` (see `publicBaseUrl`). */
@@ -63,5 +82,6 @@ export function buildStatusReport(status: HttpStatus, baseUrl: string): StatusRe
       };
     }),
     routes: status.routes.map(({ path, methods }) => ({ path, methods: [...methods] })),
+    bus: { ...status.bus },
   };
 }

@@ -13,7 +13,8 @@ const PAGE_HEADERS = {
 
 /**
  * The runtime's own routes: `GET /` is the status page (HTML, or JSON for `Accept:
- * application/json`), `GET /health` answers JSON for uptime checks (503 while draining). Both
+ * application/json`), `GET /health` answers JSON for uptime checks (503 while draining; 200
+ * with `bus.state` other than `ready` while Redis is unreachable, since sessions go on). Both
  * answer from memory only: `/` is what wakes a sleeping dyno, so it must be quick. Fastify answers
  * `HEAD` for both.
  */
@@ -25,7 +26,8 @@ export function addStatusRoutes(app: FastifyInstance, status: () => HttpStatus):
   });
   app.get('/health', (_request, reply) => {
     const current = status();
-    const body = { status: current.draining ? 'draining' : 'ok', uptime: current.uptimeSeconds, sessions: current.sessions };
+    // Still 200 while Redis is down: sessions go on, only webhooks that publish fail (503); `bus` says so.
+    const body = { status: current.draining ? 'draining' : 'ok', uptime: current.uptimeSeconds, sessions: current.sessions, bus: current.bus };
     return sendText(reply.code(current.draining ? 503 : 200), 'application/json', JSON.stringify(body));
   });
 }

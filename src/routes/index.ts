@@ -1,5 +1,6 @@
 import type { Routes } from '../http/define-routes';
 import broadcastHook from './broadcast-hook';
+import transportHook from './transport-hook';
 import workflowNames from './workflow-names';
 
 /**
@@ -7,4 +8,4 @@ import workflowNames from './workflow-names';
  * To add one, write `src/routes/<name>.ts` (a default export made with `defineRoutes`) and list
  * it here. See docs/http-routes.md for body limits, validation and errors.
  */
-export const routes: readonly Routes[] = [workflowNames, broadcastHook];
+export const routes: readonly Routes[] = [workflowNames, broadcastHook, transportHook];

@@ -28,3 +28,20 @@ export function spokenUpdate({ status, eta_minutes: eta, by }: TransportUpdate):
   if (status === 'arriving') return `Your transport is arriving${who === undefined ? '' : `: ${who}`}.`;
   return 'The dispatch system cancelled your transport request.';
 }
+
+/**
+ * The JSON schema of a {@link TransportUpdate} body, for the webhook route: the same rules as
+ * {@link isTransportUpdate}, so a bad body is a 400 naming its field before anything is published
+ * (the session checks again on arrival: the bus carries data from any dyno). Unknown fields are dropped.
+ */
+export const TRANSPORT_UPDATE_SCHEMA = {
+  type: 'object',
+  required: ['status'],
+  properties: {
+    status: { type: 'string', enum: [...STATUSES] },
+    eta_minutes: { type: 'integer', minimum: 0, maximum: 1440 },
+    // Not all spaces, no control characters (linear to match); at most 100 UTF-16 units is checked by isTransportUpdate.
+    by: { type: 'string', minLength: 1, maxLength: 100, pattern: '^(?!\\s*$)[^\\p{Cc}]*$' },
+  },
+  additionalProperties: false,
+} as const;

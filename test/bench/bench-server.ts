@@ -15,6 +15,10 @@ export interface BenchServerOptions {
   cwd: string;
   /** MAX_SESSIONS for the project's server (2.4.0 has no limit). */
   maxSessions: number;
+  /** More environment for the project's server (REDIS_URL, WEBHOOK_SECRET for the bus bench). */
+  env?: Record<string, string>;
+  /** The workflow `url` points at (default `hello`). */
+  workflow?: string;
 }
 
 /** A server child process whose stdout and stderr go to pipes that are drained (and counted) as they fill. */
@@ -24,6 +28,8 @@ export interface BenchServer {
   url: string;
   /** performance.now() just before the spawn. */
   spawnedAt: number;
+  /** The server's plain-HTTP base, `http://127.0.0.1:<port>`. */
+  base: string;
   /** Bytes and lines written to stdout + stderr so far. */
   output: { bytes: number; lines: number };
   /** Throws, with the end of its stderr, if the process has exited. */
@@ -35,11 +41,11 @@ export interface BenchServer {
  * Starts one server as on Heroku: `node [options] <entry>` with PORT, NODE_ENV=production, default logging,
  * stdout to a pipe. Only loopback is ever used to reach it.
  */
-export async function startBenchServer({ kind, entry, nodeArgs, cwd, maxSessions }: BenchServerOptions): Promise<BenchServer> {
+export async function startBenchServer({ kind, entry, nodeArgs, cwd, maxSessions, env: extra = {}, workflow = 'hello' }: BenchServerOptions): Promise<BenchServer> {
   const port = await freePort();
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port) };
   // Set explicitly, so that a developer's .env cannot change what is measured.
-  if (kind === 'project') Object.assign(env, { LOG_LEVEL: 'info', MAX_SESSIONS: String(maxSessions) });
+  if (kind === 'project') Object.assign(env, { LOG_LEVEL: 'info', MAX_SESSIONS: String(maxSessions) }, extra);
   const spawnedAt = performance.now();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { bytes: 0, lines: 0 };
@@ -58,7 +64,8 @@ export async function startBenchServer({ kind, entry, nodeArgs, cwd, maxSessions
   return {
     kind,
     pid: child.pid,
-    url: `ws://127.0.0.1:${port}/hello`,
+    url: `ws://127.0.0.1:${port}/${workflow}`,
+    base: `http://127.0.0.1:${port}`,
     spawnedAt,
     output,
     assertRunning: () => {

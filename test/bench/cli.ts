@@ -9,8 +9,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildReport, formatTable } from './report';
+import { buildReport, formatBusTable, formatTable } from './report';
 import { runBench, type BenchOptions } from './run-bench';
+import { runBusBench, type BusBenchOptions } from './run-bus-bench';
 import { webNodeArgs } from './web-node-args';
 
 const REPO = resolve(__dirname, '..', '..', '..', '..');
@@ -26,10 +27,13 @@ const USAGE = `usage: npm run bench -- [options]
   --finding N          sessions per server in the gap-0 finding, 0 to skip (default 200)
   --timeout MS         a session not over by then counts as failed (default 10000; 5000 at most in the finding)
   --settle MS          pause before each memory reading (default 1000)
+  --bus-conversations N  transport conversations waiting on dyno B in the bus phase (default 1000)
+  --bus-publishes N    updates posted to dyno A in the bus phase, one at a time (default 500)
+  --only bus           run only the bus phase (two servers sharing a private redis-server)
   --server PATH        the project's compiled entry (default dist/server.js)
   --out PATH           where to write the JSON (default bench-results/latest.json)`;
 
-function parseOptions(argv: string[]): { options: BenchOptions; out: string } | string {
+function parseOptions(argv: string[]): { options: BenchOptions; bus: BusBenchOptions; onlyBus: boolean; out: string } | string {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -43,6 +47,9 @@ function parseOptions(argv: string[]): { options: BenchOptions; out: string } | 
       finding: { type: 'string', default: '200' },
       timeout: { type: 'string', default: '10000' },
       settle: { type: 'string', default: '1000' },
+      'bus-conversations': { type: 'string', default: '1000' },
+      'bus-publishes': { type: 'string', default: '500' },
+      only: { type: 'string' },
       server: { type: 'string', default: join(REPO, 'dist', 'server.js') },
       out: { type: 'string', default: join(REPO, 'bench-results', 'latest.json') },
       help: { type: 'boolean', default: false },
@@ -58,11 +65,26 @@ function parseOptions(argv: string[]): { options: BenchOptions; out: string } | 
   const concurrencies = list('concurrency', values.concurrency);
   const serverEntry = resolve(values.server);
   if (!existsSync(serverEntry)) throw new Error(`${serverEntry} does not exist: run npm run build first`);
+  if (values.only !== undefined && values.only !== 'bus') throw new Error(`--only takes bus, got ${values.only}`);
+  const serverNodeArgs = webNodeArgs(readFileSync(join(REPO, 'Procfile'), 'utf8'));
+  const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
   return {
     out: resolve(values.out),
+    onlyBus: values.only === 'bus',
+    bus: {
+      serverEntry,
+      serverNodeArgs,
+      cwd: REPO,
+      loadDriver: join(__dirname, 'load-driver.js'),
+      conversations: count('bus-conversations', values['bus-conversations'], 1),
+      publishes: count('bus-publishes', values['bus-publishes'], 1),
+      settleMs: count('settle', values.settle, 0),
+      gapMs: count('gap', values.gap, 0),
+      progress,
+    },
     options: {
       serverEntry,
-      serverNodeArgs: webNodeArgs(readFileSync(join(REPO, 'Procfile'), 'utf8')),
+      serverNodeArgs,
       sdkScript: join(REPO, 'test', 'bench', 'sdk-hello.js'),
       loadDriver: join(__dirname, 'load-driver.js'),
       cwd: REPO,
@@ -77,7 +99,7 @@ function parseOptions(argv: string[]): { options: BenchOptions; out: string } | 
       gapMs: count('gap', values.gap, 0),
       findingSessions: count('finding', values.finding, 0),
       sessionTimeoutMs: count('timeout', values.timeout, 100),
-      progress: (line) => process.stderr.write(`bench: ${line}\n`),
+      progress,
     },
   };
 }
@@ -90,12 +112,23 @@ async function main(): Promise<void> {
   }
   const date = new Date();
   const started = performance.now();
+  if (parsed.onlyBus) {
+    const bus = await runBusBench(parsed.bus);
+    const durationSeconds = Math.round((performance.now() - started) / 100) / 10;
+    const json = JSON.stringify({ bench: 'bus', date: date.toISOString(), durationSeconds, bus });
+    write(parsed.out, json, formatBusTable(bus), date, durationSeconds);
+    return;
+  }
   const result = await runBench(parsed.options);
-  const report = buildReport(result, parsed.options, { date, durationMs: performance.now() - started, cpus: availableParallelism() });
-  const json = JSON.stringify(report);
-  mkdirSync(dirname(parsed.out), { recursive: true });
-  writeFileSync(parsed.out, `${json}\n`);
-  process.stdout.write(`\n${formatTable(report)}\n\nrun ${report.date}, ${report.durationSeconds} s; JSON in ${parsed.out}\n${json}\n`);
+  const bus = await runBusBench(parsed.bus);
+  const report = { ...buildReport(result, parsed.options, { date, durationMs: performance.now() - started, cpus: availableParallelism() }), bus };
+  write(parsed.out, JSON.stringify(report), `${formatTable(report)}\n\n${formatBusTable(bus)}`, date, report.durationSeconds);
+}
+
+function write(out: string, json: string, table: string, date: Date, durationSeconds: number): void {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${json}\n`);
+  process.stdout.write(`\n${table}\n\nrun ${date.toISOString()}, ${durationSeconds} s; JSON in ${out}\n${json}\n`);
 }
 
 main().catch((error: unknown) => {

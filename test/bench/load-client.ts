@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { BootReply, Envelope, HoldReply, LoadCommand, LoadReply, ReleaseReply, RunReply } from './load-protocol';
+import type { BootReply, BusLatencyReply, Envelope, HoldReply, LoadCommand, LoadReply, ReleaseReply, RunReply, TransportReply } from './load-protocol';
 
 type ReplyOf<C extends LoadCommand['cmd']> = C extends 'run'
   ? RunReply
@@ -7,7 +7,11 @@ type ReplyOf<C extends LoadCommand['cmd']> = C extends 'run'
     ? HoldReply
     : C extends 'release'
       ? ReleaseReply
-      : BootReply;
+      : C extends 'boot'
+        ? BootReply
+        : C extends 'bus-latency'
+          ? BusLatencyReply
+          : TransportReply;
 
 /** The parent's handle on the load process: send a command, get its reply. */
 export class LoadClient {

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { simulate } from '../../src/sim/simulate';
 import type { Answers } from '../../src/sim/relay-simulator-options';
+import { awaitTransport, busLatency, endTransport, openTransport } from './load-transport';
 import type { BootReply, Envelope, HoldReply, LoadCommand, LoadReply, Pacing, ReleaseReply, RunReply } from './load-protocol';
 
 const NAME = 'Ana';
@@ -119,6 +120,14 @@ function handle(command: LoadCommand): Promise<LoadReply> {
       return release();
     case 'boot':
       return boot(command.url, command.retryMs, command.deadlineMs, command);
+    case 'transport-open':
+      return openTransport(command.url, command.count, command.gapMs, command.timeoutMs);
+    case 'transport-wait':
+      return awaitTransport();
+    case 'bus-latency':
+      return busLatency(command.hookBase, command.secret, command.publishes);
+    case 'transport-end':
+      return endTransport();
   }
 }
 

@@ -18,7 +18,15 @@ export type LoadCommand =
   /** Answers every held session's `listen` and replies once they have all ended. */
   | { cmd: 'release' }
   /** Runs one session, retrying every `retryMs` until the server listens, for at most `deadlineMs`. */
-  | ({ cmd: 'boot'; url: string; retryMs: number; deadlineMs: number } & Pacing);
+  | ({ cmd: 'boot'; url: string; retryMs: number; deadlineMs: number } & Pacing)
+  /** Opens `count` transport conversations on `url` and replies once each listens for its room. */
+  | ({ cmd: 'transport-open'; url: string; count: number } & Pacing)
+  /** Answers every open transport conversation's room; replies once each waits for dispatch (subscribed). */
+  | { cmd: 'transport-wait' }
+  /** Posts `publishes` updates to `hookBase`'s transport hook, one at a time, timing each until it is spoken. */
+  | { cmd: 'bus-latency'; hookBase: string; secret: string; publishes: number }
+  /** Ends every transport conversation (double tap) and replies once all have ended. */
+  | { cmd: 'transport-end' };
 
 export interface RunReply {
   completed: number;
@@ -43,7 +51,21 @@ export interface BootReply {
   attempts: number;
 }
 
-export type LoadReply = RunReply | HoldReply | ReleaseReply | BootReply;
+export interface TransportReply {
+  ok: number;
+  failed: number;
+}
+
+export interface BusLatencyReply {
+  /** POST sent to say frame received, ms, per update spoken. */
+  spokenMs: number[];
+  /** POST sent to its 202 received, ms, per update spoken. */
+  answeredMs: number[];
+  /** Updates not answered 202 or not spoken within 5 s. */
+  failed: number;
+}
+
+export type LoadReply = RunReply | HoldReply | ReleaseReply | BootReply | TransportReply | BusLatencyReply;
 
 /** An envelope either way: the reply carries the id of its command, or an error. */
 export interface Envelope<T> {

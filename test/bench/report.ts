@@ -1,4 +1,5 @@
 import type { BenchOptions, BenchResult, ServerResult } from './run-bench';
+import type { BusBenchResult } from './run-bus-bench';
 import { round } from './stats';
 
 /** The issue's targets: each a ceiling on project/SDK. */
@@ -19,6 +20,8 @@ export interface BenchReport extends BenchResult {
   /** project / SDK, same run. */
   ratios: Record<keyof typeof TARGETS, number> & { sessionsPerSecond: Record<string, number> };
   targets: Record<keyof typeof TARGETS, TargetCheck> & { zeroFailures: { failed: number; met: boolean } };
+  /** The session bus across two project servers through Redis (project only; 2.4.0 has no bus). */
+  bus?: BusBenchResult;
 }
 
 export function buildReport(
@@ -106,6 +109,23 @@ export function formatTable(report: BenchReport): string {
     rows.push([`finding: failed, ${entry.pacing}`, `${entry.failed} of ${entry.sessions}`, other === undefined ? '' : `${other.failed} of ${other.sessions}`, '', '']);
   }
   return markdownTable(rows);
+}
+
+/** The bus phase's figures, as printed and as pasted into docs/performance.md. */
+export function formatBusTable(bus: BusBenchResult): string {
+  if ('skipped' in bus) return `session bus: skipped (${bus.skipped})`;
+  const { memory } = bus;
+  return markdownTable([
+    ['session bus, two servers through Redis', 'project'],
+    [`update posted to A until spoken by B, ms p50 / p99 (${bus.conversations} waiting)`, `${fmt(bus.spokenMs.p50, 2)} / ${fmt(bus.spokenMs.p99, 2)}`],
+    ['update posted to A until its 202, ms p50 / p99', `${fmt(bus.answeredMs.p50, 2)} / ${fmt(bus.answeredMs.p99, 2)}`],
+    ['failed updates', `${bus.failedPublishes} of ${bus.publishes}`],
+    ['RSS per conversation listening (no subscription), KiB', fmt(memory.listeningKbPerConversation, 2)],
+    ['RSS per conversation waiting (subscribed), KiB', fmt(memory.waitingKbPerConversation, 2)],
+    ['  difference: a subscription and its wait, KiB', fmt(memory.subscriptionKb, 2)],
+    ['heap per subscription alone, bytes (in-process / Redis bus)', `${bus.heapBytesPerSubscription.inProcess} / ${bus.heapBytesPerSubscription.redis}`],
+    ['conversations failed (to wait / to end)', `${bus.failedToWait} / ${bus.failedToEnd}`],
+  ]);
 }
 
 function growth(level: { growthKb: number; kbPerSession: number }): string {

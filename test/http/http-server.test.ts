@@ -54,7 +54,7 @@ describe('draining (close with sessions open)', () => {
     const health = await get(port, '/health');
     expect(health.status).toBe(503);
     expect(health.headers.connection).toBe('close');
-    expect(JSON.parse(health.body)).toEqual({ status: 'draining', uptime: expect.any(Number), sessions: 1 });
+    expect(JSON.parse(health.body)).toEqual({ status: 'draining', uptime: expect.any(Number), sessions: 1, bus: { kind: 'in-process', state: 'embedded' } });
     const page = await get(port, '/', { accept: 'application/json' });
     expect(page.status).toBe(200);
     expect(JSON.parse(page.body)).toMatchObject({ status: 'draining', sessions: 1 });

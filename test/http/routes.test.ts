@@ -183,9 +183,10 @@ describe('route modules (inject)', () => {
       { path: '/api/refuse', methods: ['GET', 'HEAD'] },
       { path: '/api/workflows', methods: ['GET', 'HEAD'] },
       { path: '/hooks/broadcast', methods: ['POST'] },
+      { path: '/hooks/transport/:requestId', methods: ['POST'] },
     ]);
     const page = (await server.inject('/')).body;
-    expect(page).toContain('<h2>HTTP routes (8)</h2>');
+    expect(page).toContain('<h2>HTTP routes (9)</h2>');
     expect(page).toContain('<li><code>POST /api/messages</code></li>');
     expect(page).toContain('<li><code>GET, HEAD /api/workflows</code></li>');
   });

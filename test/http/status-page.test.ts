@@ -61,6 +61,7 @@ describe('GET / (the status page)', () => {
         { path: '/', methods: ['GET', 'HEAD'] },
         { path: '/health', methods: ['GET', 'HEAD'] },
       ],
+      bus: { kind: 'in-process', state: 'embedded' },
     });
     expect(parseRelayCommand(report.workflows[0]!.command!)).toEqual({
       command: 'workflow:create:phrase',
@@ -145,6 +146,6 @@ describe('GET / (the status page)', () => {
     const port = await start();
     const health = await get(port, '/health');
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.body)).toEqual({ status: 'ok', uptime: expect.any(Number), sessions: 0 });
+    expect(JSON.parse(health.body)).toEqual({ status: 'ok', uptime: expect.any(Number), sessions: 0, bus: { kind: 'in-process', state: 'embedded' } });
   });
 });

@@ -107,7 +107,7 @@ describe('the HTTP side', () => {
     expect(home.body).toContain('<code>/panic</code>');
     const health = await get(base, '/health');
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.body)).toEqual({ status: 'ok', uptime: expect.any(Number), sessions: 0 });
+    expect(JSON.parse(health.body)).toEqual({ status: 'ok', uptime: expect.any(Number), sessions: 0, bus: { kind: 'in-process', state: 'embedded' } });
     expect((await get(base, '/nope')).status).toBe(404);
     expect(server.httpServer.keepAliveTimeout).toBeGreaterThan(90_000);
   });
