@@ -10,7 +10,8 @@ import { createBus } from './bus/create-bus';
 import { createIdempotencyStore } from './bus/create-idempotency-store';
 import type { SessionBus } from './bus/session-bus';
 import { attachUpgrades } from './http/attach-upgrades';
-import { createHttpApp, type HttpApp } from './http/create-http-app';
+import type { createHttpApp as CreateHttpAppFunction, HttpApp } from './http/create-http-app';
+import { createNodeServer } from './http/create-node-server';
 import type { RouteContext, Routes } from './http/define-routes';
 import type { WebhookAnswer } from './http/webhook';
 import { logListening } from './http/log-listening';
@@ -85,6 +86,12 @@ export interface WorkflowServer {
    * expect(answer.statusCode).toBe(200)
    */
   inject(request: InjectOptions | string): Promise<LightMyRequestResponse>;
+  /**
+   * Resolves once the HTTP side (Fastify, the status page and every route module) is built; rejects
+   * with the error of a route module that failed. The server builds it at the first plain request,
+   * or a moment after `listen`; `npm start` exits 1 when it fails. Resolves at once when mounted.
+   */
+  ready(): Promise<void>;
   /** Number of open workflow sessions. */
   readonly sessions: number;
   /** Bytes the sessions hold for their peers now: messages still arriving and events queued (MAX_BUFFERED_BYTES caps it). */
@@ -96,6 +103,11 @@ export interface WorkflowServer {
   /** The Relay HTTP API client; undefined without RELAY_API_KEY and RELAY_SUBSCRIBER_ID. */
   readonly api: RelayApi | undefined;
 }
+
+type CreateHttpApp = typeof CreateHttpAppFunction;
+
+/** How long after `listen` the HTTP side is built if no plain request came first. */
+const HTTP_BUILD_DELAY_MS = 1_000;
 
 /**
  * Builds the HTTP + WebSocket server without listening, or, with `server`, mounts the workflows on
@@ -157,6 +169,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       return closing;
     },
     inject: (request) => side.inject(request),
+    ready: () => side.ready(),
     get sessions() {
       return host.size;
     },
@@ -188,13 +201,8 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       tokenRequired: config.workflowToken !== undefined,
       bus: busReport(bus.state),
     });
-    const http: HttpApp = createHttpApp({
-      log,
-      status,
-      headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
-      bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
-    });
-    http.httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
+    const httpServer = createNodeServer(options.headersTimeoutMs ?? 10_000, log);
+    httpServer.on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
     const context: RouteContext = {
       workflowNames: () => registry.names(),
       log,
@@ -203,45 +211,80 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       bus,
       idempotency: createIdempotencyStore<WebhookAnswer>(bus),
     };
-    let started = false;
+    const routeModules: Routes[] = [];
+    let built: Promise<HttpApp> | undefined;
+    let buildSoon: NodeJS.Timeout | undefined;
     let listening: Promise<AddressInfo> | undefined;
-    const start = async () => {
-      started = true;
-      await http.app.ready();
+    /** Loads Fastify and builds the app with every route module, once; later routes() calls throw. */
+    let closed = false;
+    const whenBuilt = Promise.withResolvers<void>();
+    // Nobody may be waiting on it: a failed build is reported where it is awaited.
+    whenBuilt.promise.catch(() => undefined);
+    const build = (): Promise<HttpApp> => {
+      clearTimeout(buildSoon);
+      if (closed && built === undefined) return Promise.reject(new Error('the server is closed: build a new one to inject requests'));
+      built ??= (async () => {
+        // Required here, not imported at the top: Fastify is about half of a cold start (npm run bench, boot).
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { createHttpApp } = require('./http/create-http-app') as { createHttpApp: CreateHttpApp };
+        const http = createHttpApp({ log, status, httpServer, bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024 });
+        for (const routes of routeModules) void http.app.register(async (scope) => routes(scope, context));
+        await http.app.ready();
+        return http;
+      })();
+      built.then(() => whenBuilt.resolve(), (error: unknown) => whenBuilt.reject(error));
+      return built;
     };
+    httpServer.on('request', (request, response) => {
+      build().then(
+        (http) => http.handle(request, response),
+        () => {
+          response.writeHead(500, { 'Content-Type': 'application/json', Connection: 'close' });
+          response.end(JSON.stringify({ error: 'the HTTP routes failed to load; see the server log' }));
+        },
+      );
+    });
     return {
-      httpServer: http.httpServer,
+      httpServer,
       addRoutes(routes: Routes) {
         if (typeof routes !== 'function') throw new TypeError(`routes() needs a function (app, context) => { app.get(...) }, got ${typeof routes}`);
-        if (started) throw new Error('routes() was called after the server started: add every route module before listen() or inject()');
-        void http.app.register(async (scope) => routes(scope, context));
+        if (built !== undefined || closed) throw new Error('routes() was called after the server started: add every route module before listen() or inject()');
+        routeModules.push(routes);
       },
       listen(port: number, hostname: string): Promise<AddressInfo> {
         listening = (async () => {
-          await start();
-          const address = await listenOn(http.httpServer, port, hostname);
+          const address = await listenOn(httpServer, port, hostname);
           logListening(log, address, registry.names(), config);
           warnIfOpen();
+          // Built at the first plain request, or a moment after listening, whichever comes first:
+          // a route module that fails shows in the log (and stops the process, run-server.ts) at once.
+          buildSoon = setTimeout(() => void build().catch(() => undefined), HTTP_BUILD_DELAY_MS).unref();
           return address;
         })();
         return listening;
       },
+      // After listen, waits for the build that the first request or the timer starts (building now
+      // would put Fastify back on the cold start); before listen, builds at once.
+      ready: async () => {
+        await (listening === undefined ? build() : whenBuilt.promise);
+      },
       async inject(request: InjectOptions | string) {
-        await start();
-        return http.app.inject(request);
+        return (await build()).app.inject(request);
       },
       /** Keeps answering (HTTP and upgrades, with 503) while sessions drain, then stops. */
       async close(graceMs: number): Promise<void> {
-        started = true;
-        http.httpServer.closeIdleConnections();
+        clearTimeout(buildSoon);
+        httpServer.closeIdleConnections();
         // A close() right after listen() (relay() listens as it is called) waits for the bind, or
         // the server would start listening after it was closed. A failed listen is the caller's.
         await listening?.catch(() => undefined);
         await host.close(graceMs);
-        const stopped = new Promise<void>((resolve) => http.httpServer.close(() => resolve()));
-        http.httpServer.closeAllConnections();
+        const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeAllConnections();
         await stopped;
-        await http.app.close();
+        closed = true;
+        const http = await built?.catch(() => undefined);
+        await http?.app.close();
       },
     };
   }
@@ -273,6 +316,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       listen(): Promise<AddressInfo> {
         return Promise.reject(mounted('listen()'));
       },
+      ready: () => Promise.resolve(),
       inject(): Promise<LightMyRequestResponse> {
         return Promise.reject(mounted('inject()'));
       },

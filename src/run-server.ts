@@ -46,6 +46,10 @@ export async function runServer(
       });
     }
     await server.listen();
+    server.ready().catch((err: unknown) => {
+      logger.fatal({ err }, 'an HTTP route module failed to load (see err); fix it and deploy again. Exiting');
+      process.exit(1);
+    });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`${err instanceof ConfigError ? 'configuration error' : 'startup failed'}: ${message}\n`);

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../logger';
 import { requestIdOf } from '../relay/websocket-host';
 import { pathOf } from '../relay/workflow-path';
-import { answerClientError } from './answer-client-error';
 import { lazySchemaCompilers } from './lazy-schema-compilers';
 import { QuietLogController } from './quiet-log-controller';
 import { RouteList } from './route-list';
@@ -15,27 +14,31 @@ export interface HttpAppOptions {
   log: Logger;
   /** What the status page and /health show; read on every request. */
   status: () => Omit<HttpStatus, 'routes'>;
-  /** How long a client may take to send a request's headers (an upgrade included) before it gets 408. */
-  headersTimeoutMs: number;
+  /** The node server the app answers on, made by {@link createNodeServer}; its `clientError` and `upgrade` stay the caller's. */
+  httpServer: Server;
   /** Largest request body any route accepts unless it sets its own `bodyLimit`. */
   bodyLimitBytes: number;
 }
 
 export interface HttpApp {
   app: FastifyInstance;
-  /** The node server Fastify answers on; its `upgrade` event is the caller's to handle. */
-  httpServer: Server;
+  /** Answers one request (Fastify's handler): the caller's server calls it once the app is ready. */
+  handle: (request: IncomingMessage, response: ServerResponse) => void;
   routes: RouteList;
 }
 
 /**
  * The plain-HTTP side on Fastify: the status page and /health, the error and not-found answers,
  * and the rules every route inherits (body limit, strict JSON body validation, request ids from
- * Heroku's router, quiet request logs). The node server is made here, with Heroku's timeouts, and
- * does not listen: the caller does, after `app.ready()`.
+ * Heroku's router, quiet request logs). It answers on a node server the caller made and listens
+ * on: the runtime builds it on the first plain request (or a moment after listening), because
+ * loading Fastify is about half of a cold start, and a Relay session needs none of it.
  */
-export function createHttpApp({ log, status, headersTimeoutMs, bodyLimitBytes }: HttpAppOptions): HttpApp {
-  let httpServer: Server | undefined;
+export function createHttpApp({ log, status, httpServer, bodyLimitBytes }: HttpAppOptions): HttpApp {
+  let handle: HttpApp['handle'] | undefined;
+  // The caller's server already answers clientError (it must before Fastify is loaded): the
+  // listener Fastify adds in its constructor is taken off again.
+  const ownClientErrorListeners = new Set(httpServer.listeners('clientError'));
   const routes = new RouteList();
   // Typed as Fastify's base logger, so the instance (and every route module's) has Fastify's default type.
   const loggerInstance: FastifyBaseLogger = log;
@@ -48,22 +51,10 @@ export function createHttpApp({ log, status, headersTimeoutMs, bodyLimitBytes }:
     bodyLimit: bodyLimitBytes,
     schemaController: { compilersFactory: lazySchemaCompilers },
     forceCloseConnections: false,
-    clientErrorHandler: answerClientError(log),
     // A URL Fastify cannot decode (`/%zz`) gets the same answer shape as every other error.
     frameworkErrors: (err, request, reply) => void answerError(err, request, reply),
     serverFactory: (handler) => {
-      httpServer = createServer(
-        {
-          // Heroku's router keeps idle connections to the dyno for 90 s; closing ours first causes H18/H13.
-          keepAliveTimeout: 95_000,
-          // A request (an upgrade included) whose headers do not arrive in time is dropped with 408:
-          // a handshake that never completes costs a socket for that long at most.
-          headersTimeout: headersTimeoutMs,
-          requestTimeout: headersTimeoutMs + 5_000,
-          connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs / 2),
-        },
-        handler,
-      );
+      handle = handler;
       return httpServer;
     },
   });
@@ -86,8 +77,11 @@ export function createHttpApp({ log, status, headersTimeoutMs, bodyLimitBytes }:
     return sendText(reply.code(404), 'application/json', JSON.stringify({ error: 'not found', workflows }));
   });
   addStatusRoutes(app, current);
-  if (httpServer === undefined) throw new Error('Fastify did not call serverFactory');
-  return { app, httpServer, routes };
+  for (const listener of httpServer.listeners('clientError')) {
+    if (!ownClientErrorListeners.has(listener)) httpServer.off('clientError', listener as (...args: unknown[]) => void);
+  }
+  if (handle === undefined) throw new Error('Fastify did not call serverFactory');
+  return { app, handle, routes };
 }
 
 /**

@@ -80,10 +80,10 @@ export function missingField(name: string, frame: Frame): string | undefined {
 }
 
 /**
- * Most commas and colons a frame may hold. JSON.parse of a frame with hundreds of thousands of
- * keys or values takes about a second of the only thread; a real Relay frame has a few dozen (a
- * group's member list a few thousand), and its largest, a `speech` event with audio, carries one
- * long base64 string, which has none.
+ * Most commas, colons and opening brackets a frame may hold. JSON.parse of a frame with hundreds
+ * of thousands of keys, values or nested arrays takes about a second of the only thread; a real
+ * Relay frame has a few dozen (a group's member list a few thousand), and its largest, a `speech`
+ * event with audio, carries one long base64 string, which has none.
  */
 export const MAX_FRAME_SEPARATORS = 20_000;
 
@@ -92,14 +92,16 @@ const COUNT_ABOVE_BYTES = 32 * 1024;
 
 const COMMA = 0x2c;
 const COLON = 0x3a;
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
 
-/** Whether a message holds more than {@link MAX_FRAME_SEPARATORS} commas and colons (counted without parsing). */
+/** Whether a message holds more than {@link MAX_FRAME_SEPARATORS} commas, colons and `[`/`{` (counted without parsing). */
 export function hasTooManyValues(data: Buffer): boolean {
   if (data.length < COUNT_ABOVE_BYTES) return false;
   let count = 0;
   for (let index = 0; index < data.length; index++) {
     const byte = data[index];
-    if ((byte === COMMA || byte === COLON) && ++count > MAX_FRAME_SEPARATORS) return true;
+    if ((byte === COMMA || byte === COLON || byte === OPEN_ARRAY || byte === OPEN_OBJECT) && ++count > MAX_FRAME_SEPARATORS) return true;
   }
   return false;
 }

@@ -5,6 +5,7 @@ import type { RawData, WebSocket } from 'ws';
 import { RateLimit, type ByteBudget } from './byte-budget';
 import { Dispatcher } from './dispatcher';
 import { RelayError, RelayErrorCode } from './errors';
+import { Event } from './event';
 import { eventName, hasTooManyValues, isFrameProblem, MAX_FRAME_SEPARATORS, missingField, parseFrame, type Frame } from './frame';
 import { PendingWaits, type EventWatch, type ResponseBody } from './pending-waits';
 import { Timeouts } from './timeouts';
@@ -51,10 +52,18 @@ const IGNORED_BURST = 100;
 const IGNORED_PER_SECOND = 10;
 
 /**
+ * Events of names Relay sends that the workflow has no handler for (prompt and lifecycle events
+ * of every device in a group interaction, say): a budget of their own, ten times larger, so a
+ * broadcast to a few hundred badges does not look like a flood.
+ */
+const UNHANDLED_BURST = 1_000;
+const UNHANDLED_PER_SECOND = 100;
+
+/**
  * Events waiting behind a running handler, however small. The Relay server sends a handful at a
  * time; together with the byte cap this bounds what a session's queue holds.
  */
-const MAX_QUEUED_EVENTS = 256;
+const MAX_QUEUED_EVENTS = 2_048;
 
 /** Pings from the peer: the Relay server answers ours and rarely sends its own. */
 const PING_BURST = 50;
@@ -62,6 +71,9 @@ const PING_PER_SECOND = 5;
 
 /** How many ignored frames a session logs at warn; later ones are only counted, in `session closed`. */
 const WARNED_IGNORED_FRAMES = 5;
+
+/** Every event name Relay sends (the runtime's own `error` aside). */
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.values(Event).filter((name) => name !== Event.ERROR));
 
 /** Longest piece of a peer's value (such as a `_type`) quoted in a log line. */
 const LOGGED_CHARS = 100;
@@ -120,6 +132,7 @@ export class Session {
   private started = false;
   private ignoredCount = 0;
   private readonly ignoredRate = new RateLimit(IGNORED_BURST, IGNORED_PER_SECOND);
+  private readonly unhandledRate = new RateLimit(UNHANDLED_BURST, UNHANDLED_PER_SECOND);
   private readonly pingRate = new RateLimit(PING_BURST, PING_PER_SECOND);
   /** Bytes that arrived and are not yet part of a whole message, as counted in the budget. */
   private arriving = 0;
@@ -157,7 +170,7 @@ export class Session {
     this.dispatcher = new Dispatcher({
       log,
       budget,
-      onUnhandled: (name) => this.ignore(name, 'no handler for event', { quiet: true }),
+      onUnhandled: (name) => this.unhandled(name),
       onBroken: (error) => this.fail(error),
     });
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
@@ -183,6 +196,11 @@ export class Session {
   /** Whether the peer has sent its start event (a Relay server does at once). */
   get hasStarted(): boolean {
     return this.started;
+  }
+
+  /** Milliseconds since the session opened. */
+  get ageMs(): number {
+    return Date.now() - this.startedAt;
   }
 
   /** Bytes this session holds for its peer now: a message still arriving and events queued. */
@@ -362,7 +380,8 @@ export class Session {
 
   /** Counts bytes read off the connection; over the process's budget, the host sheds a session. */
   private arrived(bytes: number): void {
-    if (this.budget === undefined) return;
+    // Once the session is ending its bytes are read only to be thrown away, and not counted.
+    if (this.budget === undefined || this.endedBy !== undefined) return;
     this.arriving += bytes;
     if (!this.budget.take(bytes)) this.onOverBudget();
   }
@@ -400,19 +419,23 @@ export class Session {
     this.end(reason, code, problem);
   }
 
-  /**
-   * Counts a frame nobody uses; a peer that sends them faster than a Relay server would is closed.
-   * The first few are logged at warn, except events the workflow simply does not handle (`quiet`:
-   * Relay sends prompt and lifecycle events whether a workflow wants them or not).
-   */
-  private ignore(type: string, message: string, { missing, quiet = false }: { missing?: string; quiet?: boolean } = {}): void {
-    const logged = { type: type.slice(0, LOGGED_CHARS), missing };
-    if (quiet) {
-      if (this.log.isLevelEnabled('debug')) this.log.debug(logged, message);
-    } else if (++this.ignoredCount <= WARNED_IGNORED_FRAMES) {
-      this.log.warn(logged, message);
-    }
+  /** Counts a frame nobody uses (the first few logged at warn); a peer that sends them faster than a Relay server would is closed. */
+  private ignore(type: string, message: string, { missing }: { missing?: string } = {}): void {
+    if (++this.ignoredCount <= WARNED_IGNORED_FRAMES) this.log.warn({ type: type.slice(0, LOGGED_CHARS), missing }, message);
     if (!this.ignoredRate.spend()) this.refuse(1008, 'too many frames that are not part of this session');
+  }
+
+  /**
+   * An event no handler and no action took. One of Relay's own names spends the larger unhandled
+   * budget; any other name (`wf_api_made_up_event`) is a frame nobody uses, like an unknown `_type`.
+   */
+  private unhandled(name: string): void {
+    if (!KNOWN_EVENTS.has(name) && !name.startsWith('interaction_')) {
+      this.ignore(name, 'ignored an event of a type Relay does not send');
+      return;
+    }
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ event: name.slice(0, LOGGED_CHARS) }, 'no handler for event');
+    if (!this.unhandledRate.spend()) this.refuse(1008, 'too many events that no handler takes');
   }
 
   /** `ws` found the peer breaking the WebSocket protocol (a bad opcode, an oversized message...) and is closing. */

@@ -34,6 +34,12 @@ export interface WebSocketHostOptions {
   context?: WorkflowContext;
 }
 
+/**
+ * A session without a start event this old (or a tenth of the start deadline, if less) may be cut
+ * off to make room at MAX_SESSIONS; a younger one may still be Relay's, its start on the way.
+ */
+const EVICTABLE_AFTER_MS = 1_000;
+
 /** How long closed-with-1001 sessions get to finish their closing handshake before being cut. */
 const CLOSE_HANDSHAKE_MS = 2_000;
 
@@ -55,6 +61,7 @@ export class WebSocketHost {
   private readonly maxQueuedBytes: number | undefined;
   private readonly budget: ByteBudget | undefined;
   private readonly context: WorkflowContext;
+  private readonly evictableAfterMs: number;
   private draining = false;
   private readonly onSocketError = (err: Error) => this.log.debug({ err }, 'socket error during upgrade');
 
@@ -62,6 +69,7 @@ export class WebSocketHost {
     const { registry, log, heartbeatMs, maxPayloadBytes, maxSessions, token, logPayloads = false } = options;
     this.registry = registry;
     this.startTimeoutMs = options.startTimeoutMs;
+    this.evictableAfterMs = Math.min(EVICTABLE_AFTER_MS, (options.startTimeoutMs ?? Infinity) / 10);
     this.context = options.context ?? {};
     this.maxQueuedBytes = options.maxQueuedBytes;
     this.budget = options.maxBufferedBytes === undefined ? undefined : new ByteBudget(options.maxBufferedBytes);
@@ -171,12 +179,12 @@ export class WebSocketHost {
 
   /**
    * At MAX_SESSIONS, makes room by cutting off the oldest session that has not sent its start
-   * event: a Relay server sends it at once, so such a connection cannot keep a real one out.
-   * Returns whether there was one.
+   * event for a second: a Relay server sends it at once, so such a connection cannot keep a real
+   * one out. Returns whether there was one.
    */
   private evictUnstarted(): boolean {
     for (const session of this.sessions) {
-      if (session.hasStarted) continue;
+      if (session.hasStarted || session.ageMs < this.evictableAfterMs) continue;
       session.log.warn('cutting off a session without a start event to make room for a new one (MAX_SESSIONS)');
       this.sessions.delete(session);
       session.end('start-timeout');

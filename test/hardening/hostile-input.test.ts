@@ -116,7 +116,7 @@ describe('hostile and broken input', () => {
     const peer = await RelayPeer.connect(url('/busy'));
     peer.send(startEvent());
     const button = { _type: 'wf_api_button_event', button: 'action', taps: 'single', source_uri: 'urn:relay-resource:name:device:x' };
-    for (let i = 0; i < 300; i++) peer.send(button);
+    for (let i = 0; i < 2_100; i++) peer.send(button);
     expect((await peer.closed).code).toBe(1008);
   });
 

@@ -30,13 +30,32 @@ describe('the node HTTP server under Fastify', () => {
     expect(checkingInterval(server)).toBe(1_000);
   });
 
-  it('closes a server that never listened, Fastify included', async () => {
+  it('closes a server that never built its HTTP side without building it, and refuses routes and inject afterwards', async () => {
     const closed = jest.fn();
     const server = createWorkflowServer({ logger: memoryLogger().logger }).routes((app) => void app.addHook('onClose', (_instance, done) => (closed(), done())));
     await server.close(0);
-    expect(closed).toHaveBeenCalledTimes(1);
+    expect(closed).not.toHaveBeenCalled();
     expect(() => server.routes(() => undefined)).toThrow('routes() was called after the server started');
-    await expect(server.inject('/health')).rejects.toThrow();
+    await expect(server.inject('/health')).rejects.toThrow('the server is closed');
+  });
+
+  it('closes Fastify, route modules included, once it was built', async () => {
+    const closed = jest.fn();
+    const server = createWorkflowServer({ logger: memoryLogger().logger }).routes((app) => void app.addHook('onClose', (_instance, done) => (closed(), done())));
+    expect((await server.inject('/health')).statusCode).toBe(200);
+    await server.close(0);
+    expect(closed).toHaveBeenCalledTimes(1);
+  });
+
+  it('builds the HTTP side for the first plain request after listen, and keeps one clientError listener', async () => {
+    const logs = memoryLogger();
+    const server = createWorkflowServer({ logger: logs.logger });
+    servers.push(server);
+    const { port } = await server.listen(0, '127.0.0.1');
+    const answer = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(answer.status).toBe(200);
+    expect(server.httpServer.listeners('clientError')).toHaveLength(1);
+    await expect(server.ready()).resolves.toBeUndefined();
   });
 });
 
