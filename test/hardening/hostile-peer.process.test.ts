@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { simulate } from '../../src/testing';
 import { heldAnswer } from '../helpers/held-answer';
@@ -54,5 +55,17 @@ describe('the server process, against a hostile peer', () => {
     held.speak('Zoe');
     expect((await run).says).toEqual(['What is your name?', 'Hello Zoe!']);
     expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('the server process, with a broken route module', () => {
+  it('listens at once (the HTTP side is built after), then logs the route error at fatal and exits 1', async () => {
+    const port = await freePort();
+    const server = spawnServer({ PORT: String(port) }, { entry: join(__dirname, '..', 'fixtures', 'broken-route-server.js') });
+    running.push(server);
+    await server.line('server listening');
+    const fatal = await server.line('an HTTP route module failed to load (see err); fix it and deploy again. Exiting');
+    expect(fatal).toMatchObject({ level: 'fatal', err: { message: 'this route module is broken' } });
+    expect(await server.exited).toEqual({ code: 1, signal: null });
   });
 });
