@@ -87,9 +87,10 @@ export interface WorkflowServer {
    */
   inject(request: InjectOptions | string): Promise<LightMyRequestResponse>;
   /**
-   * Resolves once the HTTP side (Fastify, the status page and every route module) is built; rejects
-   * with the error of a route module that failed. The server builds it at the first plain request,
-   * or a moment after `listen`; `npm start` exits 1 when it fails. Resolves at once when mounted.
+   * Resolves once the HTTP side (Fastify, the status page and every route module) is built, or the
+   * server closed before it was needed; rejects with the error of a route module that failed. The
+   * server builds it at the first plain request, or a moment after `listen`; `npm start` exits 1
+   * when it fails. Resolves at once when mounted.
    */
   ready(): Promise<void>;
   /** Number of open workflow sessions. */
@@ -215,11 +216,11 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     let built: Promise<HttpApp> | undefined;
     let buildSoon: NodeJS.Timeout | undefined;
     let listening: Promise<AddressInfo> | undefined;
-    /** Loads Fastify and builds the app with every route module, once; later routes() calls throw. */
     let closed = false;
     const whenBuilt = Promise.withResolvers<void>();
     // Nobody may be waiting on it: a failed build is reported where it is awaited.
     whenBuilt.promise.catch(() => undefined);
+    /** Loads Fastify and builds the app with every route module, once; later routes() calls throw. */
     const build = (): Promise<HttpApp> => {
       clearTimeout(buildSoon);
       if (closed && built === undefined) return Promise.reject(new Error('the server is closed: build a new one to inject requests'));
@@ -283,6 +284,8 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
         httpServer.closeAllConnections();
         await stopped;
         closed = true;
+        // Closed before anything needed it: nothing failed, so ready() resolves.
+        if (built === undefined) whenBuilt.resolve();
         const http = await built?.catch(() => undefined);
         await http?.app.close();
       },

@@ -281,7 +281,9 @@ export class RedisBus implements SessionBus {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** `promise`, or a rejection after `ms`: a Redis that keeps its socket open but stops answering must not hang a caller. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  promise.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
@@ -292,7 +294,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** Closes a connection: politely when it is up, at once when it is not (close() would wait for Redis). */
 async function closeClient(client: RedisClientType): Promise<void> {
   try {
-    if (client.isReady) await client.close();
+    // A Redis that stopped answering would keep close() waiting for its replies: 2 s, then cut.
+    if (client.isReady) await withTimeout(client.close(), 2_000);
     else if (client.isOpen) client.destroy();
   } catch {
     if (client.isOpen) client.destroy();

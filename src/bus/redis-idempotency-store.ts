@@ -1,5 +1,6 @@
 import type { RedisClientType } from 'redis';
 import { BusError, BusErrorCode } from './bus-error';
+import { withTimeout } from './redis-bus';
 import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   encodeAnswer,
@@ -9,6 +10,9 @@ import {
 } from './idempotency-store';
 
 const PENDING = '{"done":false}';
+
+/** A Redis command that takes longer than this counts as Redis being unreachable (503), like a refused one. */
+const COMMAND_TIMEOUT_MS = 2_000;
 
 /**
  * The store shared by every dyno, in the bus's Redis (it uses the bus's publishing connection):
@@ -52,7 +56,7 @@ export class RedisIdempotencyStore<T = unknown> implements IdempotencyStore<T> {
 
   private async run<R>(command: () => Promise<R>): Promise<R> {
     try {
-      return await command();
+      return await withTimeout(command(), COMMAND_TIMEOUT_MS);
     } catch (error) {
       throw new BusError(BusErrorCode.UNAVAILABLE, 'the idempotency store cannot reach Redis: try again shortly; it reconnects by itself', { cause: error });
     }

@@ -47,8 +47,11 @@ export function relayFailureAnswer(error: RelayApiError): RelayFailure {
     return { answer: { status: 400, body: { error: error.message } }, outcome: 'bad argument', log: { code, hint: 'tighten the route schema to match the API client' } };
   }
   if (status !== undefined) {
+    // Relay said no (a 4xx) or that it was unavailable (429, 503): it did not act, so a retry with
+    // the same Idempotency-Key may try again. A 500, 502 or 504 may follow a request it acted on.
+    const didNotAct = status < 500 || status === 503;
     return {
-      answer: { status: 502, body: { error: `Relay answered HTTP ${status}${quoted(error.relayMessage)}`, relay_status: status } },
+      answer: { status: 502, body: { error: `Relay answered HTTP ${status}${quoted(error.relayMessage)}`, relay_status: status }, keep: !didNotAct },
       outcome: 'Relay refused',
       log: { code, relayStatus: status, hint: adviceFor(call, status) },
     };

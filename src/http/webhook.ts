@@ -7,6 +7,11 @@ import { IdempotencyKeyError, type IdempotencyStore } from '../bus/idempotency-s
 export interface WebhookAnswer {
   status: number;
   body: Record<string, unknown>;
+  /**
+   * Whether a retry with the same Idempotency-Key gets this answer again (the default) rather than
+   * acting afresh. False only where nothing was done; a 503 is never kept.
+   */
+  keep?: boolean;
 }
 
 function digest(text: string): Buffer {
@@ -40,7 +45,7 @@ export function requireWebhookSecret(secret: string | undefined): preHandlerAsyn
 /**
  * Runs `handle` once per `Idempotency-Key` (when the caller sends one): a retry within the store's
  * time to live is answered with the first answer, without acting again; a retry while the first is
- * still running gets 409. A failure that throws releases the key, so a retry acts afresh. Keys are
+ * still running gets 409. A failure that throws, or a 503, releases the key, so a retry acts afresh. Keys are
  * hashed by the store and never logged. `scope` keeps one webhook's keys apart from another's.
  */
 export async function answerOnce(
@@ -70,12 +75,14 @@ export async function answerOnce(
     await store.release(key).catch(() => undefined);
     throw error;
   }
-  // A 5xx may succeed when retried: only other answers are kept.
-  if (answer.status >= 500) await store.release(key).catch(() => undefined);
+  // A 503 (a setting or Redis missing) or an answer marked not to keep lets a retry act afresh. A
+  // timeout may follow a request Relay acted on, so it is kept: a retry with the same key must not act twice.
+  if (answer.status === 503 || answer.keep === false) await store.release(key).catch(() => undefined);
   else await store.complete(key, answer).catch((error: unknown) => request.log.warn({ err: error }, 'could not store an idempotent answer'));
   return send(reply, answer);
 }
 
 function send(reply: FastifyReply, { status, body }: WebhookAnswer): FastifyReply {
+  // `keep` is for the store, never sent.
   return reply.code(status).send(body);
 }

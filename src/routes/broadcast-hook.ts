@@ -74,8 +74,12 @@ export default defineRoutes((app, { config, api, idempotency }) => {
         const args: Record<string, string> = { group, message };
         if (timeout_secs !== undefined) args.timeout_secs = String(timeout_secs);
         try {
-          await api.triggerWorkflow(workflowId, device_ids, args);
+          await withinRouterLimit(api.triggerWorkflow(workflowId, device_ids, args));
         } catch (error) {
+          if (error instanceof RouterLimitError) {
+            failure = { outcome: 'Relay timed out', log: { code: 'ROUTER_LIMIT', hint: 'Relay, its token service or their retries took longer than the router allows' } };
+            return { status: 504, body: { error: error.message } };
+          }
           if (!(error instanceof RelayApiError)) throw error;
           const { answer, ...rest } = relayFailureAnswer(error);
           failure = rest;
@@ -92,6 +96,32 @@ export default defineRoutes((app, { config, api, idempotency }) => {
     },
   );
 });
+
+/**
+ * How long the hook waits for Relay, token grant and retries included: Heroku's router gives up on
+ * a request after 30 s (H12), and the caller should hear 504 from the app before that.
+ */
+const ROUTER_LIMIT_MS = 25_000;
+
+class RouterLimitError extends Error {
+  constructor() {
+    super(`Relay did not accept the trigger within ${ROUTER_LIMIT_MS / 1000} s; the workflow may still start, so retry with the same Idempotency-Key only after checking`);
+  }
+}
+
+/** `call`, or a RouterLimitError after {@link ROUTER_LIMIT_MS}; the call goes on, and its late failure is dropped. */
+async function withinRouterLimit<T>(call: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new RouterLimitError()), ROUTER_LIMIT_MS);
+  });
+  call.catch(() => undefined);
+  try {
+    return await Promise.race([call, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** What the hook needs and the server lacks, each with what it is. */
 function missingSettings(config: Config, api: RelayApi | undefined): string[] {

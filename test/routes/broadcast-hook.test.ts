@@ -190,6 +190,16 @@ describe('POST /hooks/broadcast, end to end against the simulated Relay cloud', 
     expect(hookLines(hook)).toEqual([expect.objectContaining({ outcome: 'Relay unreachable', code: 'ERR_RELAY_API_NETWORK' })]);
   });
 
+  it('keeps a 504 under its Idempotency-Key: Relay may have started the workflow, so a retry does not trigger again', async () => {
+    const hook = await startHook({ api: { timeoutMs: 300 } });
+    hook.cloud.delayNext(5_000, { path: '/ibot/workflow' });
+    const headers = { 'idempotency-key': IDEMPOTENCY_KEY };
+    expect((await hook.post({ group: GROUP, message: MESSAGE }, { headers })).status).toBe(504);
+    const retry = await hook.post({ group: GROUP, message: MESSAGE }, { headers });
+    expect(retry.status).toBe(504);
+    expect(hook.cloud.calls.trigger).toBe(1);
+  });
+
   it('answers 504 when Relay does not answer the trigger in time, and does not retry it', async () => {
     const hook = await startHook({ api: { timeoutMs: 300 } });
     hook.cloud.delayNext(5_000, { path: '/ibot/workflow' });
