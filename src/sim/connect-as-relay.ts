@@ -41,7 +41,7 @@ export function connectAsRelay(url: string): Promise<WebSocket> {
         const status = response.statusCode ?? 0;
         const detail = body === '' ? '' : `: ${body}`;
         if (status === 404) {
-          fail(new SimulatorError(SimulatorErrorCode.NOT_FOUND, `no workflow at ${pathOf(url)} (HTTP 404)${detail}`, status));
+          fail(new SimulatorError(SimulatorErrorCode.NOT_FOUND, `no workflow at ${urlPathname(url)} (HTTP 404)${detail}`, status));
         } else {
           fail(new SimulatorError(SimulatorErrorCode.UPGRADE_REFUSED, `the server refused ${url} with HTTP ${status}${detail}`, status));
         }
@@ -70,7 +70,8 @@ function hostOf(url: string): string {
   }
 }
 
-function pathOf(url: string): string {
+/** The path of an absolute `ws://` URL (workflow-path.ts's `pathOf` cuts a request's raw URL instead). */
+function urlPathname(url: string): string {
   try {
     return new URL(url).pathname;
   } catch {
