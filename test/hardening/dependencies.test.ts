@@ -17,7 +17,8 @@ function installedVersions(name: string): string[] {
   try {
     output = execFileSync('npm', ['ls', name, '--all', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch (error) {
-    output = String((error as { stdout?: unknown }).stdout ?? '{}');
+    const stdout = (error as { stdout?: unknown }).stdout;
+    output = typeof stdout === 'string' && stdout !== '' ? stdout : '{}';
   }
   const found: string[] = [];
   const walk = (tree: NpmTree) => {
