@@ -12,7 +12,7 @@ const TINY_BUS = ['--bus-conversations', '10', '--bus-publishes', '10'];
 
 function runCli(args: string[]): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)));
+    execFile(process.execPath, [CLI, ...args], { timeout: 140_000 }, (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)));
   });
 }
 
@@ -92,7 +92,9 @@ describe('npm run bench, smoke run', () => {
     }
     // The default run includes the session bus.
     expectBusFigures(report.bus, stdout);
-  }, 60_000);
+    // 2.4.0 gives up on a lost speech event only after 32 s (docs/sdk-differences.md): a held session
+    // that hits its race stalls the memory phase that long, so the run is given room for it.
+  }, 150_000);
 
   it('runs only the bus phase with --only bus', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'relay-bench-')), 'bus.json');

@@ -201,7 +201,9 @@ class ServerPair {
    */
   private async measureMemory(kind: ServerKind): Promise<ServerResult['memory']> {
     const { pid, url } = this.servers[kind];
-    const hold: Pacing = { ...pacing(this.options), timeoutMs: 120_000 };
+    // Held sessions wait for the release: 120 s with the default 10 s session timeout. A shorter
+    // --timeout (the smoke run's) shortens it too, so a session 2.4.0 lost cannot stall the run.
+    const hold: Pacing = { ...pacing(this.options), timeoutMs: Math.max(20_000, this.options.sessionTimeoutMs * 12) };
     await sleep(this.options.settleMs);
     const baselineKb = readRssKb(pid);
     const levels: MemoryLevel[] = [];
