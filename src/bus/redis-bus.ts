@@ -8,6 +8,7 @@ import { readDeliveryCount, readEnvelope, writeDeliveryCount, writeEnvelope } fr
 import { LocalTopics } from './local-topics';
 import { redisTarget } from './redis-target';
 import type { BusHandler, BusState, SessionBus, Unsubscribe } from './session-bus';
+import { withTimeout } from '../with-timeout';
 
 export interface RedisBusOptions {
   /** `redis://` or `rediss://` (TLS, certificate not verified: Heroku's are self-signed). */
@@ -174,7 +175,7 @@ export class RedisBus implements SessionBus {
     this.pending.set(id, pending);
     let receivers: number;
     try {
-      receivers = await withTimeout(this.publisher.publish(this.channel, envelope), this.publishTimeoutMs);
+      receivers = await withRedisTimeout(this.publisher.publish(this.channel, envelope), this.publishTimeoutMs);
     } catch (error) {
       this.pending.delete(id);
       throw this.unavailable(error);
@@ -282,20 +283,15 @@ export class RedisBus implements SessionBus {
 }
 
 /** `promise`, or a rejection after `ms`: a Redis that keeps its socket open but stops answering must not hang a caller. */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  promise.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+export function withRedisTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return withTimeout(promise, ms, () => new Error(`Redis did not answer within ${ms} ms`));
 }
 
 /** Closes a connection: politely when it is up, at once when it is not (close() would wait for Redis). */
 async function closeClient(client: RedisClientType): Promise<void> {
   try {
     // A Redis that stopped answering would keep close() waiting for its replies: 2 s, then cut.
-    if (client.isReady) await withTimeout(client.close(), 2_000);
+    if (client.isReady) await withRedisTimeout(client.close(), 2_000);
     else if (client.isOpen) client.destroy();
   } catch {
     if (client.isOpen) client.destroy();

@@ -1,6 +1,6 @@
 import type { RedisClientType } from 'redis';
 import { BusError, BusErrorCode } from './bus-error';
-import { withTimeout } from './redis-bus';
+import { withRedisTimeout } from './redis-bus';
 import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   encodeAnswer,
@@ -56,7 +56,7 @@ export class RedisIdempotencyStore<T = unknown> implements IdempotencyStore<T> {
 
   private async run<R>(command: () => Promise<R>): Promise<R> {
     try {
-      return await withTimeout(command(), COMMAND_TIMEOUT_MS);
+      return await withRedisTimeout(command(), COMMAND_TIMEOUT_MS);
     } catch (error) {
       throw new BusError(BusErrorCode.UNAVAILABLE, 'the idempotency store cannot reach Redis: try again shortly; it reconnects by itself', { cause: error });
     }

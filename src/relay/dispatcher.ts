@@ -86,14 +86,7 @@ export class Dispatcher {
    * (2.4.0's narrowing). `text` and `bytes` are what arrived, kept instead of the frame if it waits.
    */
   dispatch(name: string, frame: Frame, text: string, bytes: number, watched: boolean): void {
-    if (this.running) {
-      this.queue.push({ name, text, bytes, watched });
-      this.queued += bytes;
-      this.budget?.take(bytes);
-      return;
-    }
-    this.queue.push({ name, frame, bytes: 0, watched });
-    this.drain().catch((error: unknown) => this.onBroken(error));
+    this.push(this.running ? { name, text, bytes, watched } : { name, frame, bytes, watched });
   }
 
   /**
@@ -102,13 +95,22 @@ export class Dispatcher {
    * `error` handler. `bytes` (the message's size) count in the backlog while it waits.
    */
   enqueue(name: string, task: () => unknown, bytes: number): void {
+    this.push({ name, task, bytes, watched: false });
+  }
+
+  /**
+   * Queues behind the running handler, counting its bytes in the backlog (and the process budget);
+   * with nothing running, it runs at once and counts nothing. `item` is the caller's fresh object.
+   */
+  private push(item: QueuedEvent): void {
     if (this.running) {
-      this.queue.push({ name, task, bytes, watched: false });
-      this.queued += bytes;
-      this.budget?.take(bytes);
+      this.queue.push(item);
+      this.queued += item.bytes;
+      this.budget?.take(item.bytes);
       return;
     }
-    this.queue.push({ name, task, bytes: 0, watched: false });
+    item.bytes = 0;
+    this.queue.push(item);
     this.drain().catch((error: unknown) => this.onBroken(error));
   }
 

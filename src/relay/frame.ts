@@ -106,10 +106,15 @@ export function hasTooManyValues(data: Buffer): boolean {
   return false;
 }
 
-/** The text of a message as `ws` delivers it (a Buffer, unless fragments or another binaryType). */
+/** A message as one Buffer, whatever form `ws` delivered it in (a Buffer, unless fragments or another binaryType). */
+export function bufferOf(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+/** The text of a message as `ws` delivers it. */
 export function textOf(data: Buffer | ArrayBuffer | Buffer[]): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString();
-  return Buffer.isBuffer(data) ? data.toString() : Buffer.from(data).toString();
+  return bufferOf(data).toString();
 }
 
 /** `wf_api_button_event` → `button`; undefined for anything that is not an event type. */

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
-import { RateLimit, type ByteBudget } from './byte-budget';
+import type { ByteBudget } from './byte-budget';
 import { Dispatcher } from './dispatcher';
 import { RelayError, RelayErrorCode } from './errors';
 import { Event } from './event';
-import { eventName, hasTooManyValues, isFrameProblem, MAX_FRAME_SEPARATORS, missingField, parseFrame, type Frame } from './frame';
+import { bufferOf, eventName, hasTooManyValues, isFrameProblem, MAX_FRAME_SEPARATORS, missingField, parseFrame, type Frame } from './frame';
+import { RateLimit } from './rate-limit';
 import { PendingWaits, type EventWatch, type ResponseBody } from './pending-waits';
 import { Timeouts } from './timeouts';
 
@@ -493,11 +494,6 @@ export class Session {
   }
 }
 
-/** A message as one Buffer, whatever form `ws` delivered it in. */
-function bufferOf(data: RawData): Buffer {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.isBuffer(data) ? data : Buffer.from(data);
-}
 
 export interface RequestOptions {
   /** The request `_id`; a fresh one when omitted. */

@@ -6,6 +6,7 @@ import { answerUnconfigured } from '../http/answer-unconfigured';
 import { defineRoutes } from '../http/define-routes';
 import { relayFailureAnswer, type RelayFailure } from '../http/relay-failure-answer';
 import { answerOnce, requireWebhookSecret, type WebhookAnswer } from '../http/webhook';
+import { withTimeout } from '../with-timeout';
 
 /** The body `POST /hooks/broadcast` takes. */
 interface BroadcastRequest {
@@ -74,7 +75,7 @@ export default defineRoutes((app, { config, api, idempotency }) => {
         const args: Record<string, string> = { group, message };
         if (timeout_secs !== undefined) args.timeout_secs = String(timeout_secs);
         try {
-          await withinRouterLimit(api.triggerWorkflow(workflowId, device_ids, args));
+          await withTimeout(api.triggerWorkflow(workflowId, device_ids, args), ROUTER_LIMIT_MS, () => new RouterLimitError());
         } catch (error) {
           if (error instanceof RouterLimitError) {
             failure = { outcome: 'Relay timed out', log: { code: 'ROUTER_LIMIT', hint: 'Relay, its token service or their retries took longer than the router allows' } };
@@ -106,20 +107,6 @@ const ROUTER_LIMIT_MS = 25_000;
 class RouterLimitError extends Error {
   constructor() {
     super(`Relay did not accept the trigger within ${ROUTER_LIMIT_MS / 1000} s; the workflow may still start, so retry with the same Idempotency-Key only after checking`);
-  }
-}
-
-/** `call`, or a RouterLimitError after {@link ROUTER_LIMIT_MS}; the call goes on, and its late failure is dropped. */
-async function withinRouterLimit<T>(call: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new RouterLimitError()), ROUTER_LIMIT_MS);
-  });
-  call.catch(() => undefined);
-  try {
-    return await Promise.race([call, limit]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
