@@ -7,7 +7,11 @@ const { join } = require('node:path');
 
 /** Returns true when the command may go on; prints the message (to stderr) otherwise or on a newer major. */
 function checkNodeVersion(version = process.versions.node) {
-  const wanted = Number(readFileSync(join(__dirname, '..', '.nvmrc'), 'utf8').trim().split('.')[0]);
+  const wanted = Number(
+    readFileSync(join(__dirname, '..', '.nvmrc'), 'utf8')
+      .trim()
+      .split('.')[0],
+  );
   const major = Number(version.split('.')[0]);
   if (major === wanted) return true;
   const older = major < wanted;

@@ -14,7 +14,8 @@ function procfileNodeArgs() {
     .split('\n')
     .map((line) => /^web:\s*node\s+(.*?)\s*dist\/server\.js\s*$/.exec(line.trim()))
     .find((match) => match !== null);
-  if (web === undefined) throw new Error('the Procfile has no "web: node [options] dist/server.js" line: npm run dev starts what it starts');
+  if (web === undefined)
+    throw new Error('the Procfile has no "web: node [options] dist/server.js" line: npm run dev starts what it starts');
   return web[1].split(/\s+/).filter(Boolean);
 }
 
@@ -30,17 +31,37 @@ function stop(code) {
   process.exitCode = code;
 }
 
-const tsc = spawn(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'src', '--watch', '--preserveWatchOutput', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], {
-  cwd: root,
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const tsc = spawn(
+  process.execPath,
+  [
+    require.resolve('typescript/bin/tsc'),
+    '-p',
+    'src',
+    '--watch',
+    '--preserveWatchOutput',
+    '--incremental',
+    '--tsBuildInfoFile',
+    'dist/.tsbuildinfo',
+  ],
+  {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 children.push(tsc);
 let server;
 tsc.stdout.setEncoding('utf8').on('data', (text) => {
   process.stderr.write(text.replace(/^\s*\n/gm, ''));
   // The first build is done: start the server; from now on node --watch restarts it.
-  if (server === undefined && text.includes('Watching for file changes') && existsSync(join(root, 'dist', 'server.js'))) {
-    server = spawn(process.execPath, [...nodeArgs, '--watch', '--watch-preserve-output', 'dist/server.js'], { cwd: root, stdio: 'inherit' });
+  if (
+    server === undefined &&
+    text.includes('Watching for file changes') &&
+    existsSync(join(root, 'dist', 'server.js'))
+  ) {
+    server = spawn(process.execPath, [...nodeArgs, '--watch', '--watch-preserve-output', 'dist/server.js'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
     children.push(server);
     server.once('exit', (code) => stop(code ?? 0));
   }

@@ -33,7 +33,13 @@ export interface BatchedWriter {
  * sonic-boom retries such a write at exit every 100 ms, forever: SIGTERM with a closed stdout
  * then never ended the process, issue 15.)
  */
-export function createBatchedWriter({ fd, minBytes = 4096, flushEveryMs = 100, maxBufferedBytes = 8 * 1024 * 1024, exitFlushMs = 500 }: BatchedWriterOptions): BatchedWriter {
+export function createBatchedWriter({
+  fd,
+  minBytes = 4096,
+  flushEveryMs = 100,
+  maxBufferedBytes = 8 * 1024 * 1024,
+  exitFlushMs = 500,
+}: BatchedWriterOptions): BatchedWriter {
   let queued: string[] = [];
   let queuedBytes = 0;
   let writing = false;

@@ -2,7 +2,15 @@
  * Fields that can hold what a person said or heard, wherever they sit in a logged object. They are
  * censored at every level, so even a `debug` line that carries a whole frame keeps them out.
  */
-export const PRIVATE_FIELDS: ReadonlySet<string> = new Set(['text', 'audio', 'phrases', 'phrase', 'transcript', 'value', 'username']);
+export const PRIVATE_FIELDS: ReadonlySet<string> = new Set([
+  'text',
+  'audio',
+  'phrases',
+  'phrase',
+  'transcript',
+  'value',
+  'username',
+]);
 
 export const CENSORED = '[private]';
 
@@ -68,7 +76,10 @@ function censor<T>(value: T, depth: number, hidePrivate: boolean, maxChars: numb
   for (const key of keys.slice(0, MAX_LOGGED_KEYS)) {
     const field = source[key];
     const limit = key === 'stack' ? MAX_LOGGED_STACK_CHARS : MAX_LOGGED_CHARS;
-    const replaced = hidePrivate && PRIVATE_FIELDS.has(key) && field !== undefined ? CENSORED : censor(field, depth + 1, hidePrivate, limit);
+    const replaced =
+      hidePrivate && PRIVATE_FIELDS.has(key) && field !== undefined
+        ? CENSORED
+        : censor(field, depth + 1, hidePrivate, limit);
     if (replaced === field && copy === undefined) continue;
     copy ??= cloneOf(source);
     // Defined, not assigned: the original may have been frozen, or the key an accessor.
@@ -102,7 +113,12 @@ function cloneOf(source: Record<string, unknown>): Record<string, unknown> {
     const descriptor = descriptors[key as keyof typeof descriptors] as PropertyDescriptor;
     if (descriptor.get === undefined && descriptor.set === undefined) continue;
     const value: unknown = Reflect.get(source, key);
-    descriptors[key as keyof typeof descriptors] = { value, enumerable: descriptor.enumerable, writable: true, configurable: true };
+    descriptors[key as keyof typeof descriptors] = {
+      value,
+      enumerable: descriptor.enumerable,
+      writable: true,
+      configurable: true,
+    };
   }
   return Object.create(proto as object, descriptors) as Record<string, unknown>;
 }

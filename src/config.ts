@@ -100,7 +100,8 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
     'Secret: your Relay refresh token for the HTTP API (triggering workflows, device info), made once with relay token generate. Set it together with RELAY_SUBSCRIBER_ID. Default unset: no API client.',
   RELAY_SUBSCRIBER_ID:
     'Your Relay subscriber (account) id, sent with every HTTP API call. Set it together with RELAY_API_KEY. Default unset.',
-  RELAY_ENV: 'The Relay environment the HTTP API client talks to: pro or qa; it picks the API and auth hosts and the OAuth client id. Default pro.',
+  RELAY_ENV:
+    'The Relay environment the HTTP API client talks to: pro or qa; it picks the API and auth hosts and the OAuth client id. Default pro.',
   RELAY_API_URL:
     "Base URL (http or https) of Relay's HTTP API, replacing the one RELAY_ENV picks, e.g. the simulated cloud of npm run sim -- cloud. Default https://all-main-pro-ibot.relaysvr.com for pro, https://all-api-qa-ibot.nocell.io for qa.",
   RELAY_AUTH_URL:
@@ -176,7 +177,13 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     const raw = env[name]?.trim();
     return raw === '' ? undefined : raw;
   };
-  const maxPayloadBytes = readInteger('MAX_PAYLOAD_BYTES', value('MAX_PAYLOAD_BYTES'), DEFAULT_CONFIG.maxPayloadBytes, 1024, 100 * 1024 * 1024);
+  const maxPayloadBytes = readInteger(
+    'MAX_PAYLOAD_BYTES',
+    value('MAX_PAYLOAD_BYTES'),
+    DEFAULT_CONFIG.maxPayloadBytes,
+    1024,
+    100 * 1024 * 1024,
+  );
   const maxQueuedBytes = readInteger(
     'MAX_QUEUED_BYTES',
     value('MAX_QUEUED_BYTES'),
@@ -202,7 +209,13 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     ),
     maxPayloadBytes,
     maxSessions: readInteger('MAX_SESSIONS', value('MAX_SESSIONS'), DEFAULT_CONFIG.maxSessions, 1, 100_000),
-    startTimeoutMs: readInteger('START_TIMEOUT_MS', value('START_TIMEOUT_MS'), DEFAULT_CONFIG.startTimeoutMs, 100, 55_000),
+    startTimeoutMs: readInteger(
+      'START_TIMEOUT_MS',
+      value('START_TIMEOUT_MS'),
+      DEFAULT_CONFIG.startTimeoutMs,
+      100,
+      55_000,
+    ),
     // Each cap must hold at least one message of the largest size, or a real one would close its session.
     maxQueuedBytes,
     maxBufferedBytes: readInteger(
@@ -216,12 +229,26 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     workflowToken: readToken('WORKFLOW_TOKEN', value('WORKFLOW_TOKEN')),
     logPrivateData: readBoolean('LOG_PRIVATE_DATA', value('LOG_PRIVATE_DATA'), DEFAULT_CONFIG.logPrivateData),
     herokuAppDomain: readDomain('HEROKU_APP_DEFAULT_DOMAIN_NAME', value('HEROKU_APP_DEFAULT_DOMAIN_NAME')),
-    herokuReleaseVersion: readPattern('HEROKU_RELEASE_VERSION', value('HEROKU_RELEASE_VERSION'), /^v\d{1,9}$/, 'v followed by digits, such as v42'),
-    herokuSlugCommit: readPattern('HEROKU_SLUG_COMMIT', value('HEROKU_SLUG_COMMIT'), /^[0-9a-f]{7,64}$/, 'a git commit id (hex)'),
+    herokuReleaseVersion: readPattern(
+      'HEROKU_RELEASE_VERSION',
+      value('HEROKU_RELEASE_VERSION'),
+      /^v\d{1,9}$/,
+      'v followed by digits, such as v42',
+    ),
+    herokuSlugCommit: readPattern(
+      'HEROKU_SLUG_COMMIT',
+      value('HEROKU_SLUG_COMMIT'),
+      /^[0-9a-f]{7,64}$/,
+      'a git commit id (hex)',
+    ),
     ...readRelayApi(value),
     redisUrl: readRedisUrl('REDIS_URL', value('REDIS_URL')),
     dispatchWebhookUrl: readWebhookUrl('DISPATCH_WEBHOOK_URL', value('DISPATCH_WEBHOOK_URL')),
-    webhookSecret: readSecret('WEBHOOK_SECRET', value('WEBHOOK_SECRET'), 'callers send it as Authorization: Bearer <secret>'),
+    webhookSecret: readSecret(
+      'WEBHOOK_SECRET',
+      value('WEBHOOK_SECRET'),
+      'callers send it as Authorization: Bearer <secret>',
+    ),
     broadcastWorkflowId: readPattern(
       'BROADCAST_WORKFLOW_ID',
       value('BROADCAST_WORKFLOW_ID'),
@@ -241,15 +268,22 @@ function readRelayApi(value: (name: string) => string | undefined): Pick<Config,
     'your Relay subscriber id (up to 128 characters from A-Z a-z 0-9 . _ ~ -)',
   );
   if ((relayApiKey === undefined) !== (relaySubscriberId === undefined)) {
-    const [missing, set] = relayApiKey === undefined ? ['RELAY_API_KEY', 'RELAY_SUBSCRIBER_ID'] : ['RELAY_SUBSCRIBER_ID', 'RELAY_API_KEY'];
-    throw new ConfigError(missing, `${set} is set but ${missing} is not: the Relay HTTP API needs both (or unset ${set})`);
+    const [missing, set] =
+      relayApiKey === undefined ? ['RELAY_API_KEY', 'RELAY_SUBSCRIBER_ID'] : ['RELAY_SUBSCRIBER_ID', 'RELAY_API_KEY'];
+    throw new ConfigError(
+      missing,
+      `${set} is set but ${missing} is not: the Relay HTTP API needs both (or unset ${set})`,
+    );
   }
   const relayEnv = readChoice('RELAY_ENV', value('RELAY_ENV'), RELAY_ENV_NAMES, DEFAULT_CONFIG.relayEnv);
   const defaults = RELAY_ENVIRONMENTS[relayEnv];
   const apiUrl = readBaseUrl('RELAY_API_URL', value('RELAY_API_URL'));
   const host = readRelayHost('RELAY_HOST', value('RELAY_HOST'), relayEnv);
   if (apiUrl !== undefined && host !== undefined) {
-    throw new ConfigError('RELAY_HOST', 'RELAY_API_URL and RELAY_HOST are both set: keep RELAY_API_URL and unset RELAY_HOST (2.4.0\'s older name)');
+    throw new ConfigError(
+      'RELAY_HOST',
+      "RELAY_API_URL and RELAY_HOST are both set: keep RELAY_API_URL and unset RELAY_HOST (2.4.0's older name)",
+    );
   }
   return {
     relayApiKey,
@@ -261,7 +295,8 @@ function readRelayApi(value: (name: string) => string | undefined): Pick<Config,
   };
 }
 
-type RelayApiField = 'relayApiKey' | 'relaySubscriberId' | 'relayEnv' | 'relayApiUrl' | 'relayAuthUrl' | 'relayClientId';
+type RelayApiField =
+  'relayApiKey' | 'relaySubscriberId' | 'relayEnv' | 'relayApiUrl' | 'relayAuthUrl' | 'relayClientId';
 
 /**
  * The process environment, with a `.env` file in the working directory filling in what it lacks
@@ -273,7 +308,14 @@ export function readEnvironment(path = '.env'): Env {
 }
 
 /** `why`, when given, explains a lower bound that comes from another variable. */
-function readInteger(name: string, raw: string | undefined, fallback: number, min: number, max: number, why = ''): number {
+function readInteger(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  why = '',
+): number {
   if (raw === undefined) return fallback;
   const parsed = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
@@ -299,7 +341,10 @@ function readHost(name: string, raw: string | undefined, fallback: string): stri
 function readDomain(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   if (!HOSTNAME.test(raw)) {
-    throw new ConfigError(name, `${name} must be a host name such as my-app-1a2b3c4d5e6f.herokuapp.com, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      name,
+      `${name} must be a host name such as my-app-1a2b3c4d5e6f.herokuapp.com, got ${JSON.stringify(raw)}`,
+    );
   }
   return raw.toLowerCase();
 }
@@ -348,9 +393,14 @@ function readApiKey(name: string, raw: string | undefined): string | undefined {
 function readBaseUrl(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   const url = URL.parse(raw);
-  const shown = raw.includes('@') ? '(not shown: it looks like it holds credentials)' : JSON.stringify(raw.slice(0, 200));
+  const shown = raw.includes('@')
+    ? '(not shown: it looks like it holds credentials)'
+    : JSON.stringify(raw.slice(0, 200));
   if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw new ConfigError(name, `${name} must be an http:// or https:// URL such as https://all-main-pro-ibot.relaysvr.com, got ${shown}`);
+    throw new ConfigError(
+      name,
+      `${name} must be an http:// or https:// URL such as https://all-main-pro-ibot.relaysvr.com, got ${shown}`,
+    );
   }
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
     throw new ConfigError(name, `${name} must be a base URL without credentials, query or #fragment, got ${shown}`);
@@ -382,7 +432,10 @@ function readWebhookUrl(name: string, raw: string | undefined): string | undefin
   const url = URL.parse(raw);
   if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.hostname === '') {
     const shown = /[@?#]/.test(raw) ? '(not shown: it may hold a secret)' : JSON.stringify(raw.slice(0, 200));
-    throw new ConfigError(name, `${name} must be an http:// or https:// URL such as https://dispatch.example.com/requests, got ${shown}`);
+    throw new ConfigError(
+      name,
+      `${name} must be an http:// or https:// URL such as https://dispatch.example.com/requests, got ${shown}`,
+    );
   }
   return raw;
 }
@@ -395,7 +448,10 @@ function readRelayHost(name: string, raw: string | undefined, env: RelayEnv): st
   if (raw === undefined) return undefined;
   const isUrl = /^https?:\/\//i.test(raw);
   if (!isUrl && !/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(raw)) {
-    throw new ConfigError(name, `${name} must be a host name such as all-main-pro-ibot.relaysvr.com or an http(s) URL, got ${JSON.stringify(raw.slice(0, 200))}`);
+    throw new ConfigError(
+      name,
+      `${name} must be a host name such as all-main-pro-ibot.relaysvr.com or an http(s) URL, got ${JSON.stringify(raw.slice(0, 200))}`,
+    );
   }
   const url = readBaseUrl(name, isUrl ? raw : `https://${raw}`) ?? '';
   if (!url.toLowerCase().includes(env)) {
@@ -411,7 +467,11 @@ function readRelayHost(name: string, raw: string | undefined, env: RelayEnv): st
 function readChoice<T extends string>(name: string, raw: string | undefined, choices: readonly T[], fallback: T): T {
   if (raw === undefined) return fallback;
   const choice = choices.find((candidate) => candidate === raw.toLowerCase());
-  if (choice === undefined) throw new ConfigError(name, `${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw.slice(0, 200))}`);
+  if (choice === undefined)
+    throw new ConfigError(
+      name,
+      `${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw.slice(0, 200))}`,
+    );
   return choice;
 }
 
@@ -460,7 +520,9 @@ export function checkDotenv(path = '.env'): string[] {
       if (trimmed === '' || trimmed.startsWith('#')) return;
       const match = DOTENV_KEY_LINE.exec(line);
       if (match === null) {
-        warnings.push(`${path} line ${index + 1} is not KEY=value; it is ignored (the line is not shown: it may hold a secret)`);
+        warnings.push(
+          `${path} line ${index + 1} is not KEY=value; it is ignored (the line is not shown: it may hold a secret)`,
+        );
         return;
       }
       const [, key = '', value = ''] = match;
@@ -488,13 +550,16 @@ function closestName(key: string, known: readonly string[]): string | undefined 
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps cost 1. */
 function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   const at = (i: number, j: number): number => rows[i]?.[j] ?? Infinity;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let distance = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) distance = Math.min(distance, at(i - 2, j - 2) + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        distance = Math.min(distance, at(i - 2, j - 2) + 1);
       (rows[i] as number[])[j] = distance;
     }
   }

@@ -130,7 +130,9 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
  */
 export function buildWorkflowServer(registry: WorkflowRegistry, options: WorkflowServerOptions): WorkflowServer {
   if (options.server !== undefined && (options.routes ?? []).length > 0) {
-    throw new TypeError('routes cannot be combined with server: add your routes to the framework that owns that server (express, ...)');
+    throw new TypeError(
+      'routes cannot be combined with server: add your routes to the framework that owns that server (express, ...)',
+    );
   }
   const config: Config = { ...DEFAULT_CONFIG, ...options.config };
   const log = options.logger ?? createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
@@ -223,7 +225,8 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     /** Loads Fastify and builds the app with every route module, once; later routes() calls throw. */
     const build = (): Promise<HttpApp> => {
       clearTimeout(buildSoon);
-      if (closed && built === undefined) return Promise.reject(new Error('the server is closed: build a new one to inject requests'));
+      if (closed && built === undefined)
+        return Promise.reject(new Error('the server is closed: build a new one to inject requests'));
       built ??= (async () => {
         // Required here, not imported at the top: Fastify is about half of a cold start (npm run bench, boot).
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -233,7 +236,10 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
         await http.app.ready();
         return http;
       })();
-      built.then(() => whenBuilt.resolve(), (error: unknown) => whenBuilt.reject(error));
+      built.then(
+        () => whenBuilt.resolve(),
+        (error: unknown) => whenBuilt.reject(error),
+      );
       return built;
     };
     httpServer.on('request', (request, response) => {
@@ -248,8 +254,12 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     return {
       httpServer,
       addRoutes(routes: Routes) {
-        if (typeof routes !== 'function') throw new TypeError(`routes() needs a function (app, context) => { app.get(...) }, got ${typeof routes}`);
-        if (built !== undefined || closed) throw new Error('routes() was called after the server started: add every route module before listen() or inject()');
+        if (typeof routes !== 'function')
+          throw new TypeError(`routes() needs a function (app, context) => { app.get(...) }, got ${typeof routes}`);
+        if (built !== undefined || closed)
+          throw new Error(
+            'routes() was called after the server started: add every route module before listen() or inject()',
+          );
         routeModules.push(routes);
       },
       listen(port: number, hostname: string): Promise<AddressInfo> {
@@ -310,7 +320,9 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       );
     }
     const mounted = (what: string) =>
-      new Error(`${what} is not available on a workflow server mounted on your own HTTP server: ${what === 'listen()' ? 'call listen on that server' : 'add routes to its framework (express, ...)'}`);
+      new Error(
+        `${what} is not available on a workflow server mounted on your own HTTP server: ${what === 'listen()' ? 'call listen on that server' : 'add routes to its framework (express, ...)'}`,
+      );
     return {
       httpServer: target as Server,
       addRoutes(): void {
@@ -341,9 +353,17 @@ function listenOn(httpServer: Server, port: number, host: string): Promise<Addre
     const onError = (err: NodeJS.ErrnoException) => {
       httpServer.off('listening', onListening);
       if (err.code === 'EADDRINUSE') {
-        reject(new Error(`port ${port} on ${host} is already in use: stop the other server or set PORT to a free port`, { cause: err }));
+        reject(
+          new Error(`port ${port} on ${host} is already in use: stop the other server or set PORT to a free port`, {
+            cause: err,
+          }),
+        );
       } else if (err.code === 'EACCES') {
-        reject(new Error(`no permission to listen on port ${port}: use a port above 1023 (Heroku sets PORT for you)`, { cause: err }));
+        reject(
+          new Error(`no permission to listen on port ${port}: use a port above 1023 (Heroku sets PORT for you)`, {
+            cause: err,
+          }),
+        );
       } else {
         reject(err);
       }

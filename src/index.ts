@@ -27,7 +27,12 @@ export { MAX_MESSAGE_BYTES } from './bus/bus-message';
 export { InProcessBus, type InProcessBusOptions } from './bus/in-process-bus';
 export { RedisBus, type RedisBusOptions } from './bus/redis-bus';
 export { createBus } from './bus/create-bus';
-export { IdempotencyKeyError, DEFAULT_IDEMPOTENCY_TTL_MS, type IdempotencyStore, type IdempotencyClaim } from './bus/idempotency-store';
+export {
+  IdempotencyKeyError,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  type IdempotencyStore,
+  type IdempotencyClaim,
+} from './bus/idempotency-store';
 export { InMemoryIdempotencyStore, type InMemoryIdempotencyStoreOptions } from './bus/in-memory-idempotency-store';
 export { RedisIdempotencyStore } from './bus/redis-idempotency-store';
 export { createIdempotencyStore } from './bus/create-idempotency-store';
@@ -37,7 +42,12 @@ export type { PlaceCall, RegisterRequest, UnregisterRequest, CallIdCarrier } fro
 export type { Mapper } from './relay/var-mappers';
 export { DeviceInfoQuery, DeviceInfoField, type DeviceType } from './relay/device-info';
 export { Uri } from './relay/uri';
-export { createWorkflow, type WorkflowHandler, type WorkflowModule, type WorkflowEntry } from './relay/workflow-registry';
+export {
+  createWorkflow,
+  type WorkflowHandler,
+  type WorkflowModule,
+  type WorkflowEntry,
+} from './relay/workflow-registry';
 export type { Registration, SuggestedTrigger } from './relay/registration';
 export { RelayError, RelayErrorCode } from './relay/errors';
 export { isRelayUri, type Target } from './relay/targets';

@@ -68,14 +68,20 @@ export function createRelayEntry<Api>(createApi: (options: RelayApiFactoryOption
     const logger = createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
     const registry = new WorkflowRegistry();
     const server = buildWorkflowServer(registry, { config, logger, server: options.server });
-    const listening = options.server === undefined ? server.listen(options.port ?? config.port, config.host) : Promise.resolve(undefined);
+    const listening =
+      options.server === undefined
+        ? server.listen(options.port ?? config.port, config.host)
+        : Promise.resolve(undefined);
     // 2.4.0 code never awaits this: a failed listen is logged rather than left unhandled.
     listening.catch((err: unknown) => logger.error({ err }, 'relay() could not listen'));
     return {
       workflow(path, workflow) {
         if (typeof path === 'function') registry.addDefault(path);
         else if (typeof path === 'string' && typeof workflow === 'function') server.workflow(path, workflow);
-        else throw new TypeError("workflow() takes a name and a function, workflow('hello', fn), or one function for the default workflow at /");
+        else
+          throw new TypeError(
+            "workflow() takes a name and a function, workflow('hello', fn), or one function for the default workflow at /",
+          );
       },
       api: createApi({ subscriberId: options.subscriberId, apiKey: options.apiKey, logger, config }),
       listening,

@@ -15,5 +15,12 @@ export type { SimulatedDevice } from './sim/simulated-device';
 export type { Trigger, TriggerSpec, SimTriggerType } from './sim/build-start-event';
 export type * from './sim/simulation-records';
 export { RelayCloud } from './sim/relay-cloud';
-export type { RelayCloudOptions, CloudRegistration, CloudSession, CloudEndpoint, CloudRequest, CloudSimulatorOptions } from './sim/relay-cloud-options';
+export type {
+  RelayCloudOptions,
+  CloudRegistration,
+  CloudSession,
+  CloudEndpoint,
+  CloudRequest,
+  CloudSimulatorOptions,
+} from './sim/relay-cloud-options';
 export type { FailureSpec, DelaySpec } from './sim/cloud-faults';

@@ -12,7 +12,9 @@ const TINY_BUS = ['--bus-conversations', '10', '--bus-publishes', '10'];
 
 function runCli(args: string[]): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 140_000 }, (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)));
+    execFile(process.execPath, [CLI, ...args], { timeout: 140_000 }, (error, out, err) =>
+      error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+    );
   });
 }
 
@@ -30,7 +32,12 @@ function expectBusFigures(bus: BusBenchResult | undefined, stdout: string): void
     failedPublishes: 0,
     spokenMs: { p50: expect.any(Number), p99: expect.any(Number) },
     answeredMs: { p50: expect.any(Number), p99: expect.any(Number) },
-    memory: { baselineKb: expect.any(Number), listeningKbPerConversation: expect.any(Number), waitingKbPerConversation: expect.any(Number), subscriptionKb: expect.any(Number) },
+    memory: {
+      baselineKb: expect.any(Number),
+      listeningKbPerConversation: expect.any(Number),
+      waitingKbPerConversation: expect.any(Number),
+      subscriptionKb: expect.any(Number),
+    },
     failedToEnd: 0,
     heapBytesPerSubscription: { inProcess: expect.any(Number), redis: expect.any(Number) },
   });
@@ -50,7 +57,20 @@ describe('npm run bench, smoke run', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'relay-bench-')), 'latest.json');
     const stdout = await runCli([
       ...['--server', join(BUILD_DIR, 'server.js'), '--out', out, '--rounds', '1', '--sessions', '20'],
-      ...['--concurrency', '10,50', '--memory', '10,20', '--boot-rounds', '1', '--warmup', '5', '--finding', '5', '--gap', '20'],
+      ...[
+        '--concurrency',
+        '10,50',
+        '--memory',
+        '10,20',
+        '--boot-rounds',
+        '1',
+        '--warmup',
+        '5',
+        '--finding',
+        '5',
+        '--gap',
+        '20',
+      ],
       ...['--timeout', '2000', '--settle', '100', ...TINY_BUS],
     ]);
     const lastLine = stdout.trim().split('\n').at(-1) ?? '';
@@ -88,7 +108,11 @@ describe('npm run bench, smoke run', () => {
     expect(report.servers.project.failed).toBe(0);
     expect(report.finding.project.every((entry) => entry.failed === 0)).toBe(true);
     for (const key of ['cpuPerSession', 'memoryPerSession', 'boot'] as const) {
-      expect(report.targets[key]).toEqual({ ratio: report.ratios[key], limit: expect.any(Number), met: expect.any(Boolean) });
+      expect(report.targets[key]).toEqual({
+        ratio: report.ratios[key],
+        limit: expect.any(Number),
+        met: expect.any(Boolean),
+      });
     }
     // The default run includes the session bus.
     expectBusFigures(report.bus, stdout);
@@ -98,7 +122,17 @@ describe('npm run bench, smoke run', () => {
 
   it('runs only the bus phase with --only bus', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'relay-bench-')), 'bus.json');
-    const stdout = await runCli(['--only', 'bus', '--server', join(BUILD_DIR, 'server.js'), '--out', out, '--settle', '20', ...TINY_BUS]);
+    const stdout = await runCli([
+      '--only',
+      'bus',
+      '--server',
+      join(BUILD_DIR, 'server.js'),
+      '--out',
+      out,
+      '--settle',
+      '20',
+      ...TINY_BUS,
+    ]);
     const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { bench: string; bus: BusBenchResult };
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
     expect(report.bench).toBe('bus');

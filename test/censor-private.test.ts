@@ -92,7 +92,9 @@ describe('bounds on a log line', () => {
     for (const logPrivateData of [false, true]) {
       const logs = memoryLogger('debug', { logPrivateData });
       const value = 'x'.repeat(4_000_000);
-      logs.logger.child({ session: 's' }).error({ err: new Error(`bad source_uri ${value}`), value, frame: { source_uri: value } }, 'failed');
+      logs.logger
+        .child({ session: 's' })
+        .error({ err: new Error(`bad source_uri ${value}`), value, frame: { source_uri: value } }, 'failed');
       expect(logs.lines()).toHaveLength(1);
       expect(logs.text().length).toBeLessThan(6_000);
     }
@@ -106,11 +108,15 @@ describe('the logger', () => {
     const err = Object.assign(new Error('boom'), { text: 'err-heard' });
     child.info({ frame: { value: 'v' }, err }, 'line');
     const [line] = logs.lines();
-    expect(line).toEqual(expect.objectContaining({ username: CENSORED, session: 's1', frame: { value: CENSORED }, msg: 'line' }));
+    expect(line).toEqual(
+      expect.objectContaining({ username: CENSORED, session: 's1', frame: { value: CENSORED }, msg: 'line' }),
+    );
     expect(line?.err).toEqual(expect.objectContaining({ message: 'boom', text: CENSORED, type: 'Error' }));
     expect(String((line?.err as { stack?: unknown } | undefined)?.stack)).toContain('boom');
     child.child({ heard: { text: 'grandchild-said' } }).info('nested');
-    expect(logs.lines()[1]).toEqual(expect.objectContaining({ username: CENSORED, heard: { text: CENSORED }, msg: 'nested' }));
+    expect(logs.lines()[1]).toEqual(
+      expect.objectContaining({ username: CENSORED, heard: { text: CENSORED }, msg: 'nested' }),
+    );
     expect(logs.text()).not.toMatch(/ana|err-heard|grandchild-said|"v"/);
   });
 
@@ -121,7 +127,10 @@ describe('the logger', () => {
     const cause = Object.assign(new Error('inner'), { audio: 'cause-said' });
     const cyclic: Record<string, unknown> = { phrase: 'cycle-said' };
     cyclic.self = cyclic;
-    child.error({ err: new Error('outer', { cause }), errors: [Object.assign(new Error('x'), { text: 'listed-said' })], cyclic }, 'failed');
+    child.error(
+      { err: new Error('outer', { cause }), errors: [Object.assign(new Error('x'), { text: 'listed-said' })], cyclic },
+      'failed',
+    );
     child.error({ err: 'a plain reason' }, 'rejected');
     const [failed, rejected] = logs.lines();
     expect(failed).toEqual(expect.objectContaining({ session: 's2', transcript: CENSORED, msg: 'failed' }));

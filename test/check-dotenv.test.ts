@@ -21,19 +21,35 @@ describe('checkDotenv', () => {
 
   it('says where the known names are when none is close', () => {
     const file = dotenv('DATABASE_URL=postgres://x\n');
-    expect(checkDotenv(file)).toEqual([`${file}: DATABASE_URL is not a variable this app reads (the ones it reads are listed in .env.example); it is ignored`]);
+    expect(checkDotenv(file)).toEqual([
+      `${file}: DATABASE_URL is not a variable this app reads (the ones it reads are listed in .env.example); it is ignored`,
+    ]);
   });
 
   it('gives the number of a line that is not KEY=value, never its text', () => {
     const file = dotenv('PORT=9090\nsecret-token-without-a-key\n');
     const warnings = checkDotenv(file);
-    expect(warnings).toEqual([`${file} line 2 is not KEY=value; it is ignored (the line is not shown: it may hold a secret)`]);
+    expect(warnings).toEqual([
+      `${file} line 2 is not KEY=value; it is ignored (the line is not shown: it may hold a secret)`,
+    ]);
     expect(warnings.join('')).not.toContain('secret-token');
   });
 
   it('accepts every variable of ENV_VARIABLES, comments, blank lines, export and quoted values over several lines', () => {
     const known = Object.keys(ENV_VARIABLES).map((name) => `${name}=x`);
-    const file = dotenv(['# a comment', '', ...known, 'export PORT=1', '  HOST = "0.0.0.0"  ', 'WORKFLOW_TOKEN="first', 'not a key line', 'last"', "LOG_LEVEL='info'"].join('\n'));
+    const file = dotenv(
+      [
+        '# a comment',
+        '',
+        ...known,
+        'export PORT=1',
+        '  HOST = "0.0.0.0"  ',
+        'WORKFLOW_TOKEN="first',
+        'not a key line',
+        'last"',
+        "LOG_LEVEL='info'",
+      ].join('\n'),
+    );
     expect(checkDotenv(file)).toEqual([]);
   });
 

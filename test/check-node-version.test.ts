@@ -36,9 +36,13 @@ describe('the Node version check of npm run dev and npm start', () => {
   });
 
   it('is what npm start and npm run dev run first', () => {
-    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     expect(scripts.prestart).toBe('node scripts/check-node-version.cjs');
     expect(scripts.dev).toBe('node scripts/dev.cjs');
-    expect(readFileSync(join(ROOT, 'scripts', 'dev.cjs'), 'utf8')).toContain("if (!checkNodeVersion()) process.exit(1);");
+    expect(readFileSync(join(ROOT, 'scripts', 'dev.cjs'), 'utf8')).toContain(
+      'if (!checkNodeVersion()) process.exit(1);',
+    );
   });
 });

@@ -112,7 +112,11 @@ describe('loadConfig', () => {
       '1000000',
       'MAX_QUEUED_BYTES must be an integer from 3145728 to 104857600 (at least MAX_PAYLOAD_BYTES, so that one message of the largest size can wait), got "1000000"',
     ],
-    ['MAX_BUFFERED_BYTES', '4194303', 'MAX_BUFFERED_BYTES must be an integer from 4194304 to 1073741824 (at least MAX_QUEUED_BYTES), got "4194303"'],
+    [
+      'MAX_BUFFERED_BYTES',
+      '4194303',
+      'MAX_BUFFERED_BYTES must be an integer from 4194304 to 1073741824 (at least MAX_QUEUED_BYTES), got "4194303"',
+    ],
     ['LOG_PRIVATE_DATA', 'maybe', 'LOG_PRIVATE_DATA must be true or false, got "maybe"'],
     [
       'HEROKU_APP_DEFAULT_DOMAIN_NAME',
@@ -136,7 +140,9 @@ describe('loadConfig', () => {
     for (const token of ['short', 'has spaces in it, sixteen+', 'x'.repeat(257)]) {
       const load = () => loadConfig({ WORKFLOW_TOKEN: token });
       expect(load).toThrow(ConfigError);
-      expect(load).toThrow(`WORKFLOW_TOKEN must be 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (it goes in the registered URL; make one with "openssl rand -hex 32"); the value set has ${token.length} characters (not shown: it is a secret)`);
+      expect(load).toThrow(
+        `WORKFLOW_TOKEN must be 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (it goes in the registered URL; make one with "openssl rand -hex 32"); the value set has ${token.length} characters (not shown: it is a secret)`,
+      );
     }
   });
 
@@ -144,15 +150,21 @@ describe('loadConfig', () => {
     for (const url of ['https://:s3cretpw@host:6379', 'redis://', 'rediss:/:s3cretpw@', ':s3cretpw@host:6379']) {
       const load = () => loadConfig({ REDIS_URL: url });
       expect(load).toThrow(ConfigError);
-      expect(load).toThrow(/REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL .*heroku addons:create heroku-redis.*the rest is not shown: it holds a password/);
+      expect(load).toThrow(
+        /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL .*heroku addons:create heroku-redis.*the rest is not shown: it holds a password/,
+      );
       expect(load).not.toThrow(/s3cretpw/);
     }
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe('redis://127.0.0.1:6379');
   });
 
   it('refuses a DISPATCH_WEBHOOK_URL that is not http(s), without repeating a query or credentials', () => {
-    expect(() => loadConfig({ DISPATCH_WEBHOOK_URL: 'ftp://x.test/a' })).toThrow('DISPATCH_WEBHOOK_URL must be an http:// or https:// URL such as https://dispatch.example.com/requests, got "ftp://x.test/a"');
-    expect(() => loadConfig({ DISPATCH_WEBHOOK_URL: 'ftp://x.test/a?token=s3cret' })).toThrow('got (not shown: it may hold a secret)');
+    expect(() => loadConfig({ DISPATCH_WEBHOOK_URL: 'ftp://x.test/a' })).toThrow(
+      'DISPATCH_WEBHOOK_URL must be an http:// or https:// URL such as https://dispatch.example.com/requests, got "ftp://x.test/a"',
+    );
+    expect(() => loadConfig({ DISPATCH_WEBHOOK_URL: 'ftp://x.test/a?token=s3cret' })).toThrow(
+      'got (not shown: it may hold a secret)',
+    );
   });
 
   it('accepts host names and IPv6 addresses for HOST', () => {

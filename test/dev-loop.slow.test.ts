@@ -12,7 +12,8 @@ const ROOT = join(__dirname, '..');
 /** A copy of the project to edit (node_modules linked), so the test never touches this checkout's src/. */
 function copyProject(): string {
   const dir = mkdtempSync(join(tmpdir(), 'relay-dev-loop-'));
-  for (const path of ['src', 'scripts', 'tsconfig.json', 'package.json', 'Procfile', '.nvmrc']) cpSync(join(ROOT, path), join(dir, path), { recursive: true });
+  for (const path of ['src', 'scripts', 'tsconfig.json', 'package.json', 'Procfile', '.nvmrc'])
+    cpSync(join(ROOT, path), join(dir, path), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return dir;
 }
@@ -29,7 +30,11 @@ describe('npm run dev (scripts/dev.cjs)', () => {
   it('serves an edited workflow without a manual restart', async () => {
     const dir = copyProject();
     const port = await freePort();
-    dev = spawn(process.execPath, ['scripts/dev.cjs'], { cwd: dir, env: { PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    dev = spawn(process.execPath, ['scripts/dev.cjs'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const listening: Array<() => void> = [];
     let listens = 0;
     createInterface({ input: dev.stdout! }).on('line', (line) => {

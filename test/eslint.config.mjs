@@ -9,10 +9,16 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['test/eslint.config.mjs'] }, tsconfigRootDir: join(import.meta.dirname, '..') },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['test/eslint.config.mjs'] },
+        tsconfigRootDir: join(import.meta.dirname, '..'),
+      },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'error',
     },
@@ -25,7 +31,13 @@ export default tseslint.config(
   { files: ['test/eslint.config.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     // Plain CommonJS fixtures that child processes load without a build step.
-    files: ['test/conformance/*.js', 'test/fixtures/*.js', 'test/bench/*.js', 'scripts/*.cjs', 'test/esm-package-transform.js'],
+    files: [
+      'test/conformance/*.js',
+      'test/fixtures/*.js',
+      'test/bench/*.js',
+      'scripts/*.cjs',
+      'test/esm-package-transform.js',
+    ],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -38,13 +38,20 @@ describe('the README', () => {
 
   it.each([{ path: 'README.md', text: readme }, ...docs])('$path links only to files that exist', ({ path, text }) => {
     const base = path === 'README.md' ? root : join(root, 'docs');
-    const targets = [...text.matchAll(/\]\(((?!https?:|#|<)[^)#\s]+)(?:#[^)]*)?\)/g)].map((match) => match[1] as string);
-    const missing = targets.filter((target) => !existsSync(join(base, target)) && !PLANNED_DOCS.has(join(path === 'README.md' ? '' : 'docs', target)));
+    const targets = [...text.matchAll(/\]\(((?!https?:|#|<)[^)#\s]+)(?:#[^)]*)?\)/g)].map(
+      (match) => match[1] as string,
+    );
+    const missing = targets.filter(
+      (target) =>
+        !existsSync(join(base, target)) && !PLANNED_DOCS.has(join(path === 'README.md' ? '' : 'docs', target)),
+    );
     expect(missing).toEqual([]);
   });
 
   it.each([{ path: 'README.md', text: readme }, ...docs])('$path names only npm scripts that exist', ({ text }) => {
-    const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     const named = [...text.matchAll(/npm run ([a-z][a-z:-]*)/g)].map((match) => match[1] as string);
     expect(named.filter((name) => !Object.hasOwn(scripts, name))).toEqual([]);
   });

@@ -69,7 +69,10 @@ describe('relay({ port }) on its own (no server given)', () => {
   it('listens by itself, serves the default workflow at / for upgrades and the status page for GET /', async () => {
     app = relay({ port: 0 });
     app.workflow(createWorkflow((workflow) => workflow.on(Event.START, () => workflow.terminate())));
-    app.workflow('hello', createWorkflow((workflow) => workflow.on(Event.START, () => workflow.terminate())));
+    app.workflow(
+      'hello',
+      createWorkflow((workflow) => workflow.on(Event.START, () => workflow.terminate())),
+    );
     const address = await app.listening;
     expect(address?.port).toBeGreaterThan(0);
     const port = address!.port;
@@ -89,7 +92,7 @@ describe('relay({ port }) on its own (no server given)', () => {
     app = relay({ port: 0 });
     const wf = createWorkflow(() => undefined);
     expect(() => app.workflow('hello')).toThrow("workflow() takes a name and a function, workflow('hello', fn)");
-    expect(() => app.workflow(42 as never, wf)).toThrow("workflow() takes a name and a function");
+    expect(() => app.workflow(42 as never, wf)).toThrow('workflow() takes a name and a function');
     app.workflow(wf);
     expect(() => app.workflow(wf)).toThrow('a default workflow is registered twice');
     expect(() => app.workflow('', wf)).toThrow('a workflow needs a non-empty name');

@@ -10,13 +10,25 @@ describe('the modules a started server has loaded', () => {
 
   it('include the workflows and the runtime, and nothing under sim/, nor node-redis without REDIS_URL', async () => {
     const port = await freePort();
-    server = spawnServer({ PORT: String(port) }, { nodeArgs: ['--require', join(__dirname, 'fixtures', 'report-loaded-modules.js')] });
+    server = spawnServer(
+      { PORT: String(port) },
+      { nodeArgs: ['--require', join(__dirname, 'fixtures', 'report-loaded-modules.js')] },
+    );
     await server.line('server listening');
     server.child.send('modules?');
     const [reply] = (await once(server.child, 'message')) as [{ modules: string[] }];
     expect(reply.modules.filter((file) => file.includes(`${sep}node_modules${sep}@redis${sep}`))).toEqual([]);
-    const ours = reply.modules.filter((file) => file.startsWith(BUILD_DIR + sep)).map((file) => file.slice(BUILD_DIR.length + 1));
-    expect(ours).toEqual(expect.arrayContaining(['server.js', 'index.js', join('workflows', 'hello.js'), join('relay', 'websocket-host.js')]));
+    const ours = reply.modules
+      .filter((file) => file.startsWith(BUILD_DIR + sep))
+      .map((file) => file.slice(BUILD_DIR.length + 1));
+    expect(ours).toEqual(
+      expect.arrayContaining([
+        'server.js',
+        'index.js',
+        join('workflows', 'hello.js'),
+        join('relay', 'websocket-host.js'),
+      ]),
+    );
     expect(ours.filter((file) => file.startsWith(`sim${sep}`) || file === 'testing.js')).toEqual([]);
   });
 });

@@ -31,7 +31,12 @@ describe('the server process (the Procfile web command)', () => {
     const port = await freePort();
     const server = start({ PORT: String(port) });
     const listening = await server.line('server listening');
-    expect(listening).toMatchObject({ level: 'info', address: '0.0.0.0', port, workflows: { hello: `ws://localhost:${port}/hello` } });
+    expect(listening).toMatchObject({
+      level: 'info',
+      address: '0.0.0.0',
+      port,
+      workflows: { hello: `ws://localhost:${port}/hello` },
+    });
     const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
     expect(await server.line('session closed')).toMatchObject({ workflow: 'hello', endedBy: 'peer-closed' });
@@ -101,7 +106,10 @@ describe('the server process (the Procfile web command)', () => {
     const port = await freePort();
     const server = start({ PORT: String(port) });
     await server.line('server listening');
-    const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Xanthippe-4d9e'], vars: { greeting: 'Salutations' } });
+    const run = await simulate(`ws://127.0.0.1:${port}/hello`, {
+      answers: ['Xanthippe-4d9e'],
+      vars: { greeting: 'Salutations' },
+    });
     expect(run.says).toEqual(['What is your name?', 'Salutations Xanthippe-4d9e!']);
     await server.line('session closed');
     server.child.kill('SIGTERM');
@@ -112,11 +120,13 @@ describe('the server process (the Procfile web command)', () => {
   });
 });
 
-
 describe('a server that is built but never listens', () => {
   it('lets the process exit by itself (no timer keeps it alive)', async () => {
     const entry = join(BUILD_DIR, 'index.js');
-    const child = spawn(process.execPath, ['-e', `require(${JSON.stringify(entry)}).createWorkflowServer({ config: { logLevel: 'silent' } })`]);
+    const child = spawn(process.execPath, [
+      '-e',
+      `require(${JSON.stringify(entry)}).createWorkflowServer({ config: { logLevel: 'silent' } })`,
+    ]);
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
   });

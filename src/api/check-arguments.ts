@@ -9,16 +9,21 @@ const MAX_ARG_CHARS = 16_384;
 export function checkTrigger(call: RelayApiCall, workflowId: unknown, targets: unknown, args: unknown): void {
   checkId(call, 'the workflow id (wf_..., as "relay workflow:create:http" printed it)', workflowId);
   if (targets !== undefined) {
-    if (!Array.isArray(targets) || targets.length > MAX_TARGETS) fail(call, `targets must be an array of at most ${MAX_TARGETS} device ids`);
+    if (!Array.isArray(targets) || targets.length > MAX_TARGETS)
+      fail(call, `targets must be an array of at most ${MAX_TARGETS} device ids`);
     for (const target of targets as unknown[]) checkId(call, 'each target device id', target);
   }
   if (args === undefined) return;
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) fail(call, 'args must be an object of string values');
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    fail(call, 'args must be an object of string values');
   const entries = Object.entries(args);
   if (entries.length > MAX_ARGS) fail(call, `args may have at most ${MAX_ARGS} keys, got ${entries.length}`);
   for (const [key, value] of entries) {
     if (typeof value !== 'string' || value.length > MAX_ARG_CHARS) {
-      fail(call, `args.${key.slice(0, 40)} must be a string of at most ${MAX_ARG_CHARS} characters (Relay's action_args take strings only; use String() or JSON.stringify)`);
+      fail(
+        call,
+        `args.${key.slice(0, 40)} must be a string of at most ${MAX_ARG_CHARS} characters (Relay's action_args take strings only; use String() or JSON.stringify)`,
+      );
     }
   }
 }
@@ -29,7 +34,8 @@ export function checkDeviceId(call: RelayApiCall, deviceId: unknown): void {
 }
 
 function checkId(call: RelayApiCall, what: string, id: unknown): void {
-  if (typeof id !== 'string' || id.trim() === '' || id.length > MAX_ID_CHARS) fail(call, `${what} must be a non-empty string of at most ${MAX_ID_CHARS} characters`);
+  if (typeof id !== 'string' || id.trim() === '' || id.length > MAX_ID_CHARS)
+    fail(call, `${what} must be a non-empty string of at most ${MAX_ID_CHARS} characters`);
 }
 
 function fail(call: RelayApiCall, problem: string): never {

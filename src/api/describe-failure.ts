@@ -13,7 +13,9 @@ export function relayMessageOf(text: string, secrets: readonly string[]): string
   let message = firstLine(text);
   const parsed = parseJson(text);
   if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-    const field = ['message', 'error_description', 'error', 'detail'].find((name) => Object.hasOwn(parsed, name) && typeof (parsed as Record<string, unknown>)[name] === 'string');
+    const field = ['message', 'error_description', 'error', 'detail'].find(
+      (name) => Object.hasOwn(parsed, name) && typeof (parsed as Record<string, unknown>)[name] === 'string',
+    );
     message = field === undefined ? '' : String((parsed as Record<string, unknown>)[field]);
   }
   for (const secret of secrets) if (secret !== '') message = message.replaceAll(secret, '[redacted]');
@@ -38,19 +40,26 @@ export function adviceFor(call: RelayApiCall, status: number): string {
   if (status === 401) {
     return 'Relay refused a freshly issued access token too: check that RELAY_API_KEY was made for RELAY_ENV (pro or qa) and RELAY_SUBSCRIBER_ID is its account';
   }
-  if (status === 403) return "the account behind RELAY_API_KEY may not do this: check that RELAY_SUBSCRIBER_ID is that account's subscriber id";
+  if (status === 403)
+    return "the account behind RELAY_API_KEY may not do this: check that RELAY_SUBSCRIBER_ID is that account's subscriber id";
   if (status === 404) {
     return call === 'triggerWorkflow'
       ? 'check the workflow id (relay workflow:list prints it; it starts with wf_) and that the workflow belongs to RELAY_SUBSCRIBER_ID'
       : 'check the device id and that the device belongs to RELAY_SUBSCRIBER_ID';
   }
   if (status === 429) return 'Relay is rate-limiting this app: make fewer calls, or space them out';
-  if (status >= 500) return "Relay's API is failing or unavailable: try again later; if it lasts, check RELAY_API_URL and RELAY_ENV";
+  if (status >= 500)
+    return "Relay's API is failing or unavailable: try again later; if it lasts, check RELAY_API_URL and RELAY_ENV";
   return "check the call's arguments against Relay's message";
 }
 
 /** The message of an HTTP error from an API call: the call, the status, Relay's words and the advice. */
-export function httpFailureMessage(call: RelayApiCall, status: number, relayMessage: string | undefined, attempts: number): string {
+export function httpFailureMessage(
+  call: RelayApiCall,
+  status: number,
+  relayMessage: string | undefined,
+  attempts: number,
+): string {
   return `${call} failed: Relay answered HTTP ${status}${quoted(relayMessage)}${afterAttempts(attempts)}; ${adviceFor(call, status)}`;
 }
 

@@ -11,7 +11,11 @@ import { RelayApi, type RelayApiOptions } from './relay-api';
  * const api = relayApiFromConfig(loadConfig(), logger)
  * if (api === undefined) logger.warn('set RELAY_API_KEY and RELAY_SUBSCRIBER_ID to trigger workflows')
  */
-export function relayApiFromConfig(config: Config, log: Logger, overrides: Partial<RelayApiOptions> = {}): RelayApi | undefined {
+export function relayApiFromConfig(
+  config: Config,
+  log: Logger,
+  overrides: Partial<RelayApiOptions> = {},
+): RelayApi | undefined {
   if (config.relayApiKey === undefined || config.relaySubscriberId === undefined) return undefined;
   return new RelayApi({
     apiKey: config.relayApiKey,

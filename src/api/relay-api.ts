@@ -6,7 +6,13 @@ import { afterAttempts, httpFailureMessage, parseJson, relayMessageOf } from './
 import { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './relay-api-error';
 import { RELAY_ENVIRONMENTS } from './relay-environments';
 import { hostOf, requestAccessToken, TokenFailure } from './request-access-token';
-import { sendWithRetries, TransportError, type HttpAnswer, type HttpExchange, type SendOptions } from './send-with-retries';
+import {
+  sendWithRetries,
+  TransportError,
+  type HttpAnswer,
+  type HttpExchange,
+  type SendOptions,
+} from './send-with-retries';
 import { checkDeviceId, checkTrigger } from './check-arguments';
 
 export interface RelayApiOptions {
@@ -88,7 +94,15 @@ export class RelayApi {
     this.authUrl = authUrl.replace(/\/+$/, '');
     this.clientId = clientId;
     this.log = log;
-    this.send = { fetch, timeoutMs, maxAttempts: Math.max(1, Math.floor(maxAttempts)), maxBodyBytes, random, sleep, log };
+    this.send = {
+      fetch,
+      timeoutMs,
+      maxAttempts: Math.max(1, Math.floor(maxAttempts)),
+      maxBodyBytes,
+      random,
+      sleep,
+      log,
+    };
     const app = readAppInfo();
     this.userAgent = `${app.name}/${app.version} node/${process.version}`;
     this.now = now;
@@ -104,13 +118,22 @@ export class RelayApi {
    * @param targets device ids to run it on
    * @param args string values the workflow reads from its start event
    */
-  async triggerWorkflow(workflowId: string, targets?: readonly string[], args?: Readonly<Record<string, string>>): Promise<RelayAnswer> {
+  async triggerWorkflow(
+    workflowId: string,
+    targets?: readonly string[],
+    args?: Readonly<Record<string, string>>,
+  ): Promise<RelayAnswer> {
     const call = 'triggerWorkflow';
     checkTrigger(call, workflowId, targets, args);
     const body: Record<string, unknown> = { action: 'invoke' };
     if (args !== undefined) body.action_args = { ...args };
     if (targets !== undefined) body.target_device_ids = [...targets];
-    const answer = await this.callApi(call, 'POST', `/ibot/workflow/${encodeURIComponent(workflowId)}`, JSON.stringify(body));
+    const answer = await this.callApi(
+      call,
+      'POST',
+      `/ibot/workflow/${encodeURIComponent(workflowId)}`,
+      JSON.stringify(body),
+    );
     return answerOf(answer);
   }
 
@@ -121,7 +144,12 @@ export class RelayApi {
     const answer = await this.callApi(call, 'GET', `/relaypro/api/v1/device/${encodeURIComponent(deviceId)}`);
     const record = answerOf(answer);
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-      throw new RelayApiError({ call, code: RelayApiErrorCode.RESPONSE, status: answer.status, message: `${call} failed: Relay answered HTTP ${answer.status} without a device record (a JSON object); check RELAY_API_URL` });
+      throw new RelayApiError({
+        call,
+        code: RelayApiErrorCode.RESPONSE,
+        status: answer.status,
+        message: `${call} failed: Relay answered HTTP ${answer.status} without a device record (a JSON object); check RELAY_API_URL`,
+      });
     }
     return record as Readonly<Record<string, unknown>>;
   }
@@ -150,9 +178,18 @@ export class RelayApi {
     });
   }
 
-  private apiExchange(token: AccessToken, method: 'GET' | 'POST', path: string, body: string | undefined): HttpExchange {
+  private apiExchange(
+    token: AccessToken,
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+  ): HttpExchange {
     const query = new URLSearchParams({ subscriber_id: this.subscriberId ?? '', user_id: token.userId });
-    const headers: Record<string, string> = { Authorization: `Bearer ${token.accessToken}`, Accept: 'application/json', 'User-Agent': this.userAgent };
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${token.accessToken}`,
+      Accept: 'application/json',
+      'User-Agent': this.userAgent,
+    };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     return { method, url: `${this.apiUrl}${path}?${query.toString()}`, headers, body, idempotent: method === 'GET' };
   }
@@ -175,7 +212,11 @@ export class RelayApi {
           : error.kind === 'network'
             ? [RelayApiErrorCode.NETWORK, 'check RELAY_API_URL, RELAY_ENV and the network']
             : [RelayApiErrorCode.RESPONSE, 'check RELAY_API_URL'];
-      throw new RelayApiError({ call, code, message: `${call} failed: ${where}: ${error.detail}${afterAttempts(error.attempts)}; ${advice}` });
+      throw new RelayApiError({
+        call,
+        code,
+        message: `${call} failed: ${where}: ${error.detail}${afterAttempts(error.attempts)}; ${advice}`,
+      });
     }
   }
 
@@ -193,12 +234,25 @@ export class RelayApi {
       return await this.tokens.get();
     } catch (error) {
       if (!(error instanceof TokenFailure)) throw error;
-      throw new RelayApiError({ call, code: error.code, status: error.status, relayMessage: error.relayMessage, message: `${call} failed: could not get an access token: ${error.detail}` });
+      throw new RelayApiError({
+        call,
+        code: error.code,
+        status: error.status,
+        relayMessage: error.relayMessage,
+        message: `${call} failed: could not get an access token: ${error.detail}`,
+      });
     }
   }
 
   private async requestToken(): Promise<AccessToken> {
-    const token = await requestAccessToken({ apiKey: this.apiKey ?? '', authUrl: this.authUrl, clientId: this.clientId, userAgent: this.userAgent, now: this.now, send: this.send });
+    const token = await requestAccessToken({
+      apiKey: this.apiKey ?? '',
+      authUrl: this.authUrl,
+      clientId: this.clientId,
+      userAgent: this.userAgent,
+      now: this.now,
+      send: this.send,
+    });
     this.log.debug({ usableForSecs: Math.round((token.expiresAt - this.now()) / 1000) }, 'got a Relay access token');
     return token;
   }

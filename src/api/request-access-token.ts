@@ -43,20 +43,42 @@ export async function requestAccessToken(request: TokenRequest): Promise<AccessT
   const startedAt = request.now();
   const granted = await exchange(request, 'POST', '/oauth2/token', {
     'Content-Type': 'application/x-www-form-urlencoded',
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: request.apiKey, client_id: request.clientId }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: request.apiKey,
+      client_id: request.clientId,
+    }).toString(),
   });
   const answer = asObject(parseJson(granted.text));
   const accessToken = answer?.access_token;
   if (typeof accessToken !== 'string' || !HEADER_SAFE.test(accessToken)) {
-    throw new TokenFailure(RelayApiErrorCode.RESPONSE, `the token service at ${hostOf(request.authUrl)} answered without a usable access_token; check RELAY_AUTH_URL and RELAY_ENV`, granted.status);
+    throw new TokenFailure(
+      RelayApiErrorCode.RESPONSE,
+      `the token service at ${hostOf(request.authUrl)} answered without a usable access_token; check RELAY_AUTH_URL and RELAY_ENV`,
+      granted.status,
+    );
   }
-  const validated = await exchange(request, 'GET', '/oauth2/validate', { Authorization: `Bearer ${accessToken}` }, [accessToken]);
+  const validated = await exchange(request, 'GET', '/oauth2/validate', { Authorization: `Bearer ${accessToken}` }, [
+    accessToken,
+  ]);
   const userId = asObject(parseJson(validated.text))?.userid;
-  if ((typeof userId !== 'string' && typeof userId !== 'number') || String(userId) === '' || String(userId).length > 256) {
-    throw new TokenFailure(RelayApiErrorCode.RESPONSE, `the token service at ${hostOf(request.authUrl)} validated the access token without a usable userid; check RELAY_AUTH_URL`, validated.status);
+  if (
+    (typeof userId !== 'string' && typeof userId !== 'number') ||
+    String(userId) === '' ||
+    String(userId).length > 256
+  ) {
+    throw new TokenFailure(
+      RelayApiErrorCode.RESPONSE,
+      `the token service at ${hostOf(request.authUrl)} validated the access token without a usable userid; check RELAY_AUTH_URL`,
+      validated.status,
+    );
   }
   const lifetimeMs = lifetimeSecsOf(answer?.expires_in) * 1000;
-  return { accessToken, userId: String(userId), expiresAt: startedAt + lifetimeMs - Math.min(SAFETY_MARGIN_MS, lifetimeMs / 2) };
+  return {
+    accessToken,
+    userId: String(userId),
+    expiresAt: startedAt + lifetimeMs - Math.min(SAFETY_MARGIN_MS, lifetimeMs / 2),
+  };
 }
 
 /** One request to the token service; a non-2xx answer or no answer becomes a TokenFailure. */
@@ -72,13 +94,27 @@ async function exchange(
   try {
     answer = await sendWithRetries(
       'accessToken',
-      { method, url: `${request.authUrl}${path}`, headers: { Accept: 'application/json', 'User-Agent': request.userAgent, ...headers }, body, idempotent: true },
+      {
+        method,
+        url: `${request.authUrl}${path}`,
+        headers: { Accept: 'application/json', 'User-Agent': request.userAgent, ...headers },
+        body,
+        idempotent: true,
+      },
       request.send,
     );
   } catch (error) {
     if (!(error instanceof TransportError)) throw error;
-    const code = error.kind === 'timeout' ? RelayApiErrorCode.TIMEOUT : error.kind === 'network' ? RelayApiErrorCode.NETWORK : RelayApiErrorCode.RESPONSE;
-    throw new TokenFailure(code, `${where}: ${error.detail}${afterAttempts(error.attempts)}; check RELAY_AUTH_URL, RELAY_ENV and the network`);
+    const code =
+      error.kind === 'timeout'
+        ? RelayApiErrorCode.TIMEOUT
+        : error.kind === 'network'
+          ? RelayApiErrorCode.NETWORK
+          : RelayApiErrorCode.RESPONSE;
+    throw new TokenFailure(
+      code,
+      `${where}: ${error.detail}${afterAttempts(error.attempts)}; check RELAY_AUTH_URL, RELAY_ENV and the network`,
+    );
   }
   if (answer.status >= 200 && answer.status < 300) return answer;
   const relayMessage = relayMessageOf(answer.text, [request.apiKey, ...moreSecrets]);
@@ -96,11 +132,15 @@ async function exchange(
 
 function lifetimeSecsOf(value: unknown): number {
   const secs = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
-  return typeof secs === 'number' && Number.isFinite(secs) && secs > 0 && secs <= 366 * 86_400 ? secs : DEFAULT_LIFETIME_SECS;
+  return typeof secs === 'number' && Number.isFinite(secs) && secs > 0 && secs <= 366 * 86_400
+    ? secs
+    : DEFAULT_LIFETIME_SECS;
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.assign(Object.create(null) as Record<string, unknown>, value) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? Object.assign(Object.create(null) as Record<string, unknown>, value)
+    : undefined;
 }
 
 export function hostOf(url: string): string {

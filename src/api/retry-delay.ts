@@ -9,7 +9,12 @@ export const MAX_RETRY_AFTER_MS = 30_000;
  * one (capped), otherwise exponential backoff with full jitter (a random share of the step), so
  * many dynos retrying at once do not arrive together.
  */
-export function retryDelayMs(attempt: number, retryAfter: string | null, random: () => number, now = Date.now()): number {
+export function retryDelayMs(
+  attempt: number,
+  retryAfter: string | null,
+  random: () => number,
+  now = Date.now(),
+): number {
   const asked = parseRetryAfterMs(retryAfter, now);
   if (asked !== undefined) return Math.min(asked, MAX_RETRY_AFTER_MS);
   const step = Math.min(MAX_BACKOFF_MS, BASE_MS * 2 ** (attempt - 1));

@@ -38,7 +38,14 @@ export interface SendOptions {
 /** Answers worth another attempt: rate limited, or a gateway/Relay briefly unavailable. */
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 /** Network errors that happen before a request leaves: safe to retry even for a trigger. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** No usable answer came: `kind` says why, `detail` is a short, secret-free description. */
 export class TransportError extends Error {
@@ -72,11 +79,17 @@ export async function sendWithRetries(call: string, exchange: HttpExchange, opti
     if (outcome instanceof TransportError) {
       if (last || !mayRetryFailure(outcome, exchange)) throw outcome;
       delayMs = retryDelayMs(attempt, null, options.random);
-      options.log.warn({ call, attempt, maxAttempts: options.maxAttempts, failure: outcome.detail, delayMs }, 'Relay API call failed; retrying');
+      options.log.warn(
+        { call, attempt, maxAttempts: options.maxAttempts, failure: outcome.detail, delayMs },
+        'Relay API call failed; retrying',
+      );
     } else {
       if (last || !RETRY_STATUSES.has(outcome.status)) return { ...outcome, attempts: attempt };
       delayMs = retryDelayMs(attempt, outcome.headers.get('retry-after'), options.random);
-      options.log.warn({ call, attempt, maxAttempts: options.maxAttempts, status: outcome.status, delayMs }, 'Relay API call failed; retrying');
+      options.log.warn(
+        { call, attempt, maxAttempts: options.maxAttempts, status: outcome.status, delayMs },
+        'Relay API call failed; retrying',
+      );
     }
     await options.sleep(delayMs);
   }
@@ -102,7 +115,8 @@ function mayRetryFailure(failure: TransportError, exchange: HttpExchange): boole
 
 /** Turns what fetch threw into a TransportError. */
 function asTransportError(error: unknown, attempt: number, options: SendOptions): TransportError {
-  if (error instanceof BodyTooLargeError) return new TransportError('too-large', `answer larger than ${options.maxBodyBytes} bytes`, attempt);
+  if (error instanceof BodyTooLargeError)
+    return new TransportError('too-large', `answer larger than ${options.maxBodyBytes} bytes`, attempt);
   // Duck-typed, not instanceof: fetch's errors may come from another realm (jest's sandbox, a vm).
   const name = fieldOf(error, 'name');
   if (name === 'TimeoutError' || name === 'AbortError') {
@@ -110,12 +124,21 @@ function asTransportError(error: unknown, attempt: number, options: SendOptions)
   }
   const code = errorCode(error);
   // Only the code and fetch's own generic text: an error's message may quote a header value.
-  return new TransportError('network', code === undefined ? 'the request failed' : `the request failed with ${code}`, attempt, code);
+  return new TransportError(
+    'network',
+    code === undefined ? 'the request failed' : `the request failed with ${code}`,
+    attempt,
+    code,
+  );
 }
 
 /** The first system error code along the cause chain (fetch puts it on its error's cause). */
 function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current !== undefined && depth < 4; current = fieldOf(current, 'cause'), depth += 1) {
+  for (
+    let current: unknown = error, depth = 0;
+    current !== undefined && depth < 4;
+    current = fieldOf(current, 'cause'), depth += 1
+  ) {
     const code = fieldOf(current, 'code');
     if (typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code)) return code;
   }

@@ -49,7 +49,9 @@ export class IdempotencyKeyError extends Error {
 export function encodeAnswer(answer: unknown): string {
   const text = JSON.stringify({ done: true, answer });
   if (Buffer.byteLength(text) > MAX_IDEMPOTENCY_ANSWER_BYTES) {
-    throw new RangeError(`an idempotent answer may hold at most ${MAX_IDEMPOTENCY_ANSWER_BYTES} bytes of JSON: store a status and a short body`);
+    throw new RangeError(
+      `an idempotent answer may hold at most ${MAX_IDEMPOTENCY_ANSWER_BYTES} bytes of JSON: store a status and a short body`,
+    );
   }
   return text;
 }
@@ -58,7 +60,9 @@ export function encodeAnswer(answer: unknown): string {
 export function hashIdempotencyKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_CHARS) {
     const got = typeof key === 'string' ? `${key.length} characters` : typeof key;
-    throw new IdempotencyKeyError(`an idempotency key must be 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters (a UUID is typical), got ${got}`);
+    throw new IdempotencyKeyError(
+      `an idempotency key must be 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters (a UUID is typical), got ${got}`,
+    );
   }
   return createHash('sha256').update(key).digest('hex');
 }

@@ -1,4 +1,10 @@
-import { DEFAULT_IDEMPOTENCY_TTL_MS, encodeAnswer, hashIdempotencyKey, type IdempotencyClaim, type IdempotencyStore } from './idempotency-store';
+import {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  encodeAnswer,
+  hashIdempotencyKey,
+  type IdempotencyClaim,
+  type IdempotencyStore,
+} from './idempotency-store';
 
 interface Entry<T> {
   done: boolean;

@@ -39,7 +39,11 @@ export class InProcessBus implements SessionBus {
 
   // eslint-disable-next-line @typescript-eslint/require-await -- async so that every refusal is a rejection, as on Redis
   async publish(topic: string, data: unknown): Promise<number> {
-    if (this.closed) throw new BusError(BusErrorCode.CLOSED, 'the bus is closed (the server is shutting down): nothing can be published on it');
+    if (this.closed)
+      throw new BusError(
+        BusErrorCode.CLOSED,
+        'the bus is closed (the server is shutting down): nothing can be published on it',
+      );
     checkTopic(topic);
     return this.topics.deliver(topic, encodeMessage(data, this.maxMessageBytes));
   }

@@ -18,7 +18,8 @@ export class LocalTopics {
 
   add(topic: string, handler: BusHandler): Unsubscribe {
     checkTopic(topic);
-    if (typeof handler !== 'function') throw new TypeError(`bus.subscribe(${JSON.stringify(topic)}, handler) needs a function, got ${typeof handler}`);
+    if (typeof handler !== 'function')
+      throw new TypeError(`bus.subscribe(${JSON.stringify(topic)}, handler) needs a function, got ${typeof handler}`);
     // A wrapper per subscription: the same function subscribed twice counts twice, and each unsubscribes alone.
     const entry: BusHandler = (data, bytes) => handler(data, bytes);
     let handlers = this.byTopic.get(topic);

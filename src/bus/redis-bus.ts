@@ -77,7 +77,14 @@ export class RedisBus implements SessionBus {
   private readonly stateWaiters = new Set<() => void>();
 
   constructor(options: RedisBusOptions) {
-    const { url, log, maxMessageBytes = MAX_MESSAGE_BYTES, channelPrefix = 'relay-bus', publishTimeoutMs = 2_000, ackTimeoutMs = 1_000 } = options;
+    const {
+      url,
+      log,
+      maxMessageBytes = MAX_MESSAGE_BYTES,
+      channelPrefix = 'relay-bus',
+      publishTimeoutMs = 2_000,
+      ackTimeoutMs = 1_000,
+    } = options;
     this.target = redisTarget(url);
     this.log = log.child({ redis: this.target });
     this.topics = new LocalTopics(this.log);
@@ -105,8 +112,16 @@ export class RedisBus implements SessionBus {
       disableOfflineQueue: true,
     });
     this.subscriber = this.publisher.duplicate();
-    for (const [name, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
-      client.on('error', (err: Error & { code?: string }) => this.log.debug({ connection: name, code: err.code, problem: err.message.slice(0, 200) }, 'redis connection error'));
+    for (const [name, client] of [
+      ['publisher', this.publisher],
+      ['subscriber', this.subscriber],
+    ] as const) {
+      client.on('error', (err: Error & { code?: string }) =>
+        this.log.debug(
+          { connection: name, code: err.code, problem: err.message.slice(0, 200) },
+          'redis connection error',
+        ),
+      );
       client.on('ready', () => this.changed());
       client.on('end', () => this.changed());
       client.on('reconnecting', () => this.changed());
@@ -145,7 +160,12 @@ export class RedisBus implements SessionBus {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.stateWaiters.delete(check);
-        reject(new BusError(BusErrorCode.UNAVAILABLE, `the session bus did not become ${state} within ${timeoutMs} ms (Redis at ${this.target}, state ${this.current})`));
+        reject(
+          new BusError(
+            BusErrorCode.UNAVAILABLE,
+            `the session bus did not become ${state} within ${timeoutMs} ms (Redis at ${this.target}, state ${this.current})`,
+          ),
+        );
       }, timeoutMs);
       const check = () => {
         if (this.current !== state) return;
@@ -162,7 +182,11 @@ export class RedisBus implements SessionBus {
   }
 
   async publish(topic: string, data: unknown): Promise<number> {
-    if (this.closed) throw new BusError(BusErrorCode.CLOSED, 'the bus is closed (the server is shutting down): nothing can be published on it');
+    if (this.closed)
+      throw new BusError(
+        BusErrorCode.CLOSED,
+        'the bus is closed (the server is shutting down): nothing can be published on it',
+      );
     checkTopic(topic);
     const text = encodeMessage(data, this.maxMessageBytes);
     if (this.current !== 'ready') throw this.unavailable();
@@ -217,9 +241,11 @@ export class RedisBus implements SessionBus {
     const envelope = readEnvelope(message, this.maxMessageBytes);
     if (typeof envelope === 'string') return this.dropped(envelope, message.length);
     const taken = this.topics.deliver(envelope.topic, envelope.text);
-    this.publisher.publish(`${this.replyPrefix}${envelope.from}`, writeDeliveryCount({ id: envelope.id, taken })).catch((err: unknown) => {
-      this.log.debug({ err }, 'could not report a delivery count to the publishing process');
-    });
+    this.publisher
+      .publish(`${this.replyPrefix}${envelope.from}`, writeDeliveryCount({ id: envelope.id, taken }))
+      .catch((err: unknown) => {
+        this.log.debug({ err }, 'could not report a delivery count to the publishing process');
+      });
   }
 
   private answered(message: string): void {
@@ -241,7 +267,10 @@ export class RedisBus implements SessionBus {
     if (pending === undefined) return;
     this.pending.delete(id);
     if (pending.expected !== undefined && pending.acks < pending.expected) {
-      this.log.debug({ expected: pending.expected, answered: pending.acks }, 'not every process reported its delivery count in time');
+      this.log.debug(
+        { expected: pending.expected, answered: pending.acks },
+        'not every process reported its delivery count in time',
+      );
     }
     pending.done(pending.taken);
   }

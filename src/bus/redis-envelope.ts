@@ -38,7 +38,8 @@ export function readEnvelope(message: string, maxMessageBytes: number): Envelope
   const parsed = parseBounded(message, maxMessageBytes + ENVELOPE_BYTES);
   if (!isRecord(parsed)) return 'not a JSON envelope, or over the size limit';
   const { id, from, topic, data } = parsed;
-  if (typeof id !== 'string' || !HEX_ID.test(id) || typeof from !== 'string' || !HEX_ID.test(from)) return 'an envelope without a valid id and sender';
+  if (typeof id !== 'string' || !HEX_ID.test(id) || typeof from !== 'string' || !HEX_ID.test(from))
+    return 'an envelope without a valid id and sender';
   try {
     checkTopic(topic);
   } catch {
@@ -52,7 +53,14 @@ export function readDeliveryCount(message: string): DeliveryCount | string {
   const parsed = parseBounded(message, 256);
   if (!isRecord(parsed)) return 'not a delivery count';
   const { id, taken } = parsed;
-  if (typeof id !== 'string' || !HEX_ID.test(id) || typeof taken !== 'number' || !Number.isSafeInteger(taken) || taken < 0) return 'not a delivery count';
+  if (
+    typeof id !== 'string' ||
+    !HEX_ID.test(id) ||
+    typeof taken !== 'number' ||
+    !Number.isSafeInteger(taken) ||
+    taken < 0
+  )
+    return 'not a delivery count';
   return { id, taken };
 }
 

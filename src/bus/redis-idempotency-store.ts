@@ -30,7 +30,9 @@ export class RedisIdempotencyStore<T = unknown> implements IdempotencyStore<T> {
     const redisKey = this.redisKey(key);
     // Twice at most: a key may expire between a refused SET and the GET that reads it.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const set = await this.run(() => this.client.set(redisKey, PENDING, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }));
+      const set = await this.run(() =>
+        this.client.set(redisKey, PENDING, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
+      );
       if (set === 'OK') return { state: 'new' };
       const stored = await this.run(() => this.client.get(redisKey));
       if (stored === null) continue;
@@ -58,7 +60,11 @@ export class RedisIdempotencyStore<T = unknown> implements IdempotencyStore<T> {
     try {
       return await withRedisTimeout(command(), COMMAND_TIMEOUT_MS);
     } catch (error) {
-      throw new BusError(BusErrorCode.UNAVAILABLE, 'the idempotency store cannot reach Redis: try again shortly; it reconnects by itself', { cause: error });
+      throw new BusError(
+        BusErrorCode.UNAVAILABLE,
+        'the idempotency store cannot reach Redis: try again shortly; it reconnects by itself',
+        { cause: error },
+      );
     }
   }
 }

@@ -11,7 +11,11 @@ import type { WorkflowRegistry } from '../relay/workflow-registry';
  * `ws` server), unless this is the only listener: then it is refused with 404 rather than left
  * hanging. Returns the function that removes the listener.
  */
-export function attachUpgrades(server: Server | HttpsServer, host: WebSocketHost, registry: WorkflowRegistry): () => void {
+export function attachUpgrades(
+  server: Server | HttpsServer,
+  host: WebSocketHost,
+  registry: WorkflowRegistry,
+): () => void {
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const ours = registry.match(request.url ?? '/') !== undefined;
     if (ours || server.listenerCount('upgrade') === 1) host.handleUpgrade(request, socket, head);

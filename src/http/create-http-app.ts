@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from '../logger';
 import { requestIdOf } from '../relay/websocket-host';
 import { pathOf } from '../relay/workflow-path';
@@ -90,8 +96,12 @@ export function createHttpApp({ log, status, httpServer, bodyLimitBytes }: HttpA
  * never the error, which is logged once here with the request id, method and path.
  */
 function answerError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const code = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+  const code =
+    typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
   if (code < 500) return reply.code(code).send({ error: err.message.slice(0, 300), requestId: request.id });
-  request.log.error({ err, method: request.method, path: pathOf(request.url).slice(0, 200) }, `route failed; answered ${code}`);
+  request.log.error(
+    { err, method: request.method, path: pathOf(request.url).slice(0, 200) },
+    `route failed; answered ${code}`,
+  );
   return reply.code(code).send({ error: STATUS_CODES[code] ?? 'Server Error', requestId: request.id });
 }

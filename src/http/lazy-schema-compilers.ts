@@ -49,7 +49,9 @@ let serializerFactory: SerializerFactory | undefined;
 /** Fastify's default serializer factory, required from where Fastify itself finds it. */
 function fastifySerializerFactory(): SerializerFactory {
   if (serializerFactory !== undefined) return serializerFactory;
-  const path = require.resolve('@fastify/fast-json-stringify-compiler', { paths: [dirname(require.resolve('fastify'))] });
+  const path = require.resolve('@fastify/fast-json-stringify-compiler', {
+    paths: [dirname(require.resolve('fastify'))],
+  });
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
   const selector = require(path) as () => SerializerFactory;
   serializerFactory = selector();

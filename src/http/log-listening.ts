@@ -17,7 +17,8 @@ export function logListening(
   const tokenRequired = config.workflowToken !== undefined;
   const access = tokenRequired ? 'token' : 'open';
   const local = ['0.0.0.0', '::'].includes(address.address) ? 'localhost' : address.address;
-  const base = config.herokuAppDomain === undefined ? `ws://${local}:${address.port}` : `wss://${config.herokuAppDomain}`;
+  const base =
+    config.herokuAppDomain === undefined ? `ws://${local}:${address.port}` : `wss://${config.herokuAppDomain}`;
   const workflows = Object.fromEntries(names.map((name) => [name, workflowUrl(base, name, tokenRequired)]));
   if (config.herokuAppDomain !== undefined) {
     log.info({ address: address.address, port: address.port, workflows, access, public: true }, 'server listening');
@@ -25,5 +26,8 @@ export function logListening(
   }
   const hint =
     'these are local URLs; on Heroku, run "heroku labs:enable runtime-dyno-metadata" and deploy again to log the public wss:// ones, or open the app URL in a browser';
-  log.info({ address: address.address, port: address.port, workflows, access, public: false, hint }, 'server listening');
+  log.info(
+    { address: address.address, port: address.port, workflows, access, public: false, hint },
+    'server listening',
+  );
 }

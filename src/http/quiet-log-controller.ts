@@ -11,9 +11,15 @@ export class QuietLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { method: request.method, path: pathOf(request.url).slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    const line = {
+      method: request.method,
+      path: pathOf(request.url).slice(0, 200),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
     // An error here is the socket's (the client went away), not the route's: the error handler logged those.
-    if (error) reply.log.debug({ ...line, code: (error as NodeJS.ErrnoException).code }, 'request ended with a socket error');
+    if (error)
+      reply.log.debug({ ...line, code: (error as NodeJS.ErrnoException).code }, 'request ended with a socket error');
     else reply.log.debug(line, 'request answered');
   }
 }

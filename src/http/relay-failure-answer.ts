@@ -34,31 +34,49 @@ export function relayFailureAnswer(error: RelayApiError): RelayFailure {
   const { code, status, call } = error;
   if (code === RelayApiErrorCode.TIMEOUT) {
     return {
-      answer: { status: 504, body: { error: "Relay's API did not answer in time; the workflow may have started anyway" } },
+      answer: {
+        status: 504,
+        body: { error: "Relay's API did not answer in time; the workflow may have started anyway" },
+      },
       outcome: 'Relay timed out',
       log: { code, hint: 'check RELAY_API_URL, RELAY_ENV and the network' },
     };
   }
   if (code === RelayApiErrorCode.CONFIG) {
-    return { answer: { status: 503, body: { error: 'set RELAY_API_KEY and RELAY_SUBSCRIBER_ID' } }, outcome: 'not configured', log: { code, hint: error.message } };
+    return {
+      answer: { status: 503, body: { error: 'set RELAY_API_KEY and RELAY_SUBSCRIBER_ID' } },
+      outcome: 'not configured',
+      log: { code, hint: error.message },
+    };
   }
   if (code === RelayApiErrorCode.ARGUMENT) {
     // The route's schema should have refused it already; the message names the argument, not its value.
-    return { answer: { status: 400, body: { error: error.message } }, outcome: 'bad argument', log: { code, hint: 'tighten the route schema to match the API client' } };
+    return {
+      answer: { status: 400, body: { error: error.message } },
+      outcome: 'bad argument',
+      log: { code, hint: 'tighten the route schema to match the API client' },
+    };
   }
   if (status !== undefined) {
     // Relay said no (a 4xx) or that it was unavailable (429, 503): it did not act, so a retry with
     // the same Idempotency-Key may try again. A 500, 502 or 504 may follow a request it acted on.
     const didNotAct = status < 500 || status === 503;
     return {
-      answer: { status: 502, body: { error: `Relay answered HTTP ${status}${quoted(error.relayMessage)}`, relay_status: status }, keep: !didNotAct },
+      answer: {
+        status: 502,
+        body: { error: `Relay answered HTTP ${status}${quoted(error.relayMessage)}`, relay_status: status },
+        keep: !didNotAct,
+      },
       outcome: 'Relay refused',
       log: { code, relayStatus: status, hint: adviceFor(call, status) },
     };
   }
   const unusable = code === RelayApiErrorCode.RESPONSE;
   return {
-    answer: { status: 502, body: { error: unusable ? "Relay's answer could not be used" : "Relay's API could not be reached" } },
+    answer: {
+      status: 502,
+      body: { error: unusable ? "Relay's answer could not be used" : "Relay's API could not be reached" },
+    },
     outcome: 'Relay unreachable',
     log: { code, hint: unusable ? 'check RELAY_API_URL' : 'check RELAY_API_URL, RELAY_ENV and the network' },
   };

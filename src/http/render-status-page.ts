@@ -94,7 +94,8 @@ function renderCommand(command: string): string {
   const groups: string[] = [];
   for (const word of words) {
     const last = groups.length - 1;
-    if (last >= 0 && /^-/.test(groups[last]!) && !groups[last]!.includes(' ') && !word.startsWith('-')) groups[last] += ` ${word}`;
+    if (last >= 0 && /^-/.test(groups[last]!) && !groups[last]!.includes(' ') && !word.startsWith('-'))
+      groups[last] += ` ${word}`;
     else groups.push(word);
   }
   return groups.map((group) => `<span class="w">${escapeHtml(group)}</span>`).join(' ');

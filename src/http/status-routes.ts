@@ -5,7 +5,8 @@ import { buildStatusReport, type HttpStatus } from './status-report';
 
 /** The page has no scripts and loads nothing: inline styles only. */
 const PAGE_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   Vary: 'Accept',
@@ -27,7 +28,12 @@ export function addStatusRoutes(app: FastifyInstance, status: () => HttpStatus):
   app.get('/health', (_request, reply) => {
     const current = status();
     // Still 200 while Redis is down: sessions go on, only webhooks that publish fail (503); `bus` says so.
-    const body = { status: current.draining ? 'draining' : 'ok', uptime: current.uptimeSeconds, sessions: current.sessions, bus: current.bus };
+    const body = {
+      status: current.draining ? 'draining' : 'ok',
+      uptime: current.uptimeSeconds,
+      sessions: current.sessions,
+      bus: current.bus,
+    };
     return sendText(reply.code(current.draining ? 503 : 200), 'application/json', JSON.stringify(body));
   });
 }

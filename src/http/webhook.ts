@@ -30,7 +30,9 @@ export function requireWebhookSecret(secret: string | undefined): preHandlerAsyn
   const expected = secret === undefined ? undefined : digest(secret);
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (expected === undefined) {
-      return reply.code(503).send({ error: 'webhooks are off: set WEBHOOK_SECRET (heroku config:set WEBHOOK_SECRET=$(openssl rand -hex 32))' });
+      return reply.code(503).send({
+        error: 'webhooks are off: set WEBHOOK_SECRET (heroku config:set WEBHOOK_SECRET=$(openssl rand -hex 32))',
+      });
     }
     const header = request.headers.authorization;
     const given = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
@@ -62,12 +64,17 @@ export async function answerOnce(
   try {
     claim = await store.claim(key);
   } catch (error) {
-    if (error instanceof IdempotencyKeyError) return reply.code(400).send({ error: `Idempotency-Key: ${error.message}` });
-    if (isBusUnavailable(error)) return reply.code(503).send({ error: 'shared state (Redis) is unreachable; retry in a moment' });
+    if (error instanceof IdempotencyKeyError)
+      return reply.code(400).send({ error: `Idempotency-Key: ${error.message}` });
+    if (isBusUnavailable(error))
+      return reply.code(503).send({ error: 'shared state (Redis) is unreachable; retry in a moment' });
     throw error;
   }
   if (claim.state === 'done') return send(reply.header('Idempotent-Replayed', 'true'), claim.answer);
-  if (claim.state === 'pending') return reply.code(409).send({ error: 'a request with this Idempotency-Key is still being handled; retry in a moment' });
+  if (claim.state === 'pending')
+    return reply
+      .code(409)
+      .send({ error: 'a request with this Idempotency-Key is still being handled; retry in a moment' });
   let answer: WebhookAnswer;
   try {
     answer = await handle();
@@ -78,7 +85,10 @@ export async function answerOnce(
   // A 503 (a setting or Redis missing) or an answer marked not to keep lets a retry act afresh. A
   // timeout may follow a request Relay acted on, so it is kept: a retry with the same key must not act twice.
   if (answer.status === 503 || answer.keep === false) await store.release(key).catch(() => undefined);
-  else await store.complete(key, answer).catch((error: unknown) => request.log.warn({ err: error }, 'could not store an idempotent answer'));
+  else
+    await store
+      .complete(key, answer)
+      .catch((error: unknown) => request.log.warn({ err: error }, 'could not store an idempotent answer'));
   return send(reply, answer);
 }
 

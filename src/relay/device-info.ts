@@ -35,8 +35,17 @@ export type DeviceType = 'relay' | 'relay2' | 'relay_app' | 'roip' | 'dash';
  * when the response lacks it (2.4.0 threw a TypeError on an empty response). A refreshed answer
  * needs the device to report in, so it gets 45 s instead of 5 s, as in 2.4.0.
  */
-export async function readDeviceInfo<T>(session: Session, target: Target, query: DeviceInfoQuery, refresh = false): Promise<T | undefined> {
+export async function readDeviceInfo<T>(
+  session: Session,
+  target: Target,
+  query: DeviceInfoQuery,
+  refresh = false,
+): Promise<T | undefined> {
   const timeoutMs = refresh ? Timeouts.REFRESH_MS : Timeouts.RESPONSE_MS;
-  const body = await session.request('get_device_info', { query, refresh }, { target: makeTargetUris(target), timeoutMs });
+  const body = await session.request(
+    'get_device_info',
+    { query, refresh },
+    { target: makeTargetUris(target), timeoutMs },
+  );
   return body?.[query] as T | undefined;
 }

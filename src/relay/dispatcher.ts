@@ -142,7 +142,8 @@ export class Dispatcher {
     if (task !== undefined) return this.runTask(name, task);
     // The text was parsed once already when it arrived, so this parse cannot fail.
     const event = frame ?? (JSON.parse(text as string) as Frame);
-    const target = name === Event.INTERACTION_LIFECYCLE && !this.handlers.has(name) ? `interaction_${String(event.type)}` : name;
+    const target =
+      name === Event.INTERACTION_LIFECYCLE && !this.handlers.has(name) ? `interaction_${String(event.type)}` : name;
     const handler = this.handlers.get(target);
     if (handler === undefined) {
       if (!watched) this.onUnhandled(target);

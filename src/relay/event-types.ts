@@ -8,15 +8,7 @@ export interface TriggerArgs {
 }
 
 export type TriggerType =
-  | 'phrase'
-  | 'button'
-  | 'http'
-  | 'nfc'
-  | 'emergency'
-  | 'other'
-  | 'calendar'
-  | 'geofence'
-  | 'telephony';
+  'phrase' | 'button' | 'http' | 'nfc' | 'emergency' | 'other' | 'calendar' | 'geofence' | 'telephony';
 
 export interface StartEvent {
   trigger: { type: TriggerType | (string & {}); args: TriggerArgs };

@@ -34,7 +34,8 @@ export function parseFrame(text: string): Frame | FrameProblem {
   }
   const frame = value as Record<string, unknown>;
   if (typeof frame._type !== 'string') return { problem: 'frame has no string _type', closeCode: 1002 };
-  if (frame._id !== undefined && typeof frame._id !== 'string') return { problem: 'frame has a non-string _id', closeCode: 1002 };
+  if (frame._id !== undefined && typeof frame._id !== 'string')
+    return { problem: 'frame has a non-string _id', closeCode: 1002 };
   return frame as Frame;
 }
 
@@ -47,7 +48,10 @@ export function isFrameProblem(parsed: Frame | FrameProblem): parsed is FramePro
  * event is ignored with a warning. A Map, not an object literal: the event name comes from the
  * peer, and `constructor` or `__proto__` must find nothing rather than something inherited.
  */
-const REQUIRED_FIELDS: ReadonlyMap<string, ReadonlyArray<readonly [field: string, type: 'string' | 'object']>> = new Map([
+const REQUIRED_FIELDS: ReadonlyMap<
+  string,
+  ReadonlyArray<readonly [field: string, type: 'string' | 'object']>
+> = new Map([
   ['start', [['trigger', 'object']]],
   [
     'interaction_lifecycle',
@@ -72,7 +76,11 @@ const REQUIRED_FIELDS: ReadonlyMap<string, ReadonlyArray<readonly [field: string
 export function missingField(name: string, frame: Frame): string | undefined {
   for (const [field, type] of REQUIRED_FIELDS.get(name) ?? []) {
     const value = Object.hasOwn(frame, field) ? frame[field] : undefined;
-    if (type === 'string' ? typeof value !== 'string' : typeof value !== 'object' || value === null || Array.isArray(value)) {
+    if (
+      type === 'string'
+        ? typeof value !== 'string'
+        : typeof value !== 'object' || value === null || Array.isArray(value)
+    ) {
       return `a ${type} ${field}`;
     }
   }
@@ -101,7 +109,11 @@ export function hasTooManyValues(data: Buffer): boolean {
   let count = 0;
   for (let index = 0; index < data.length; index++) {
     const byte = data[index];
-    if ((byte === COMMA || byte === COLON || byte === OPEN_ARRAY || byte === OPEN_OBJECT) && ++count > MAX_FRAME_SEPARATORS) return true;
+    if (
+      (byte === COMMA || byte === COLON || byte === OPEN_ARRAY || byte === OPEN_OBJECT) &&
+      ++count > MAX_FRAME_SEPARATORS
+    )
+      return true;
   }
   return false;
 }

@@ -1,5 +1,23 @@
 /** An LED: `ring` for all of them, or one of the 16 by number (1 is at the top). */
-export type LedIndex = 'ring' | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16 | `${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16}`;
+export type LedIndex =
+  | 'ring'
+  | 1
+  | 2
+  | 3
+  | 4
+  | 5
+  | 6
+  | 7
+  | 8
+  | 9
+  | 10
+  | 11
+  | 12
+  | 13
+  | 14
+  | 15
+  | 16
+  | `${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16}`;
 
 /** The effects `wf_api_set_led_request` knows. */
 export type LedEffect = 'off' | 'breathe' | 'flash' | 'rotate' | 'rainbow' | 'static';

@@ -21,13 +21,22 @@ export type ListenResult = TranscriptionResult | AudioResult;
  * request's `_id`. Both the response and the speech get `timeout` seconds (2.4.0 gave speech 32 s
  * whatever the timeout), and the speech watch starts before the request is sent.
  */
-export async function listenFor(session: Session, target: Target, phrases: string[], options: ListenOptions): Promise<ListenResult> {
+export async function listenFor(
+  session: Session,
+  target: Target,
+  phrases: string[],
+  options: ListenOptions,
+): Promise<ListenResult> {
   const { transcribe = true, alt_lang = Language.ENGLISH, timeout = 60 } = options;
   const id = makeId();
   const targetUris = makeTargetUris(target);
   const speech = session.watch('wf_api_speech_event');
   try {
-    await session.request('listen', { transcribe, phrases, timeout, alt_lang }, { id, target: targetUris, timeoutMs: timeout * 1000 });
+    await session.request(
+      'listen',
+      { transcribe, phrases, timeout, alt_lang },
+      { id, target: targetUris, timeoutMs: timeout * 1000 },
+    );
   } catch (error) {
     speech.cancel();
     throw error;

@@ -23,7 +23,12 @@ export interface NotificationFields {
  * Sends `wf_api_notification_request`. The server answers once every target device has it, so
  * the wait is 60 s (2.4.0's NOTIFICATION_TIMEOUT). Undefined fields are left out of the frame.
  */
-export async function sendNotification(session: Session, target: Target, type: NotificationType, fields: NotificationFields): Promise<void> {
+export async function sendNotification(
+  session: Session,
+  target: Target,
+  type: NotificationType,
+  fields: NotificationFields,
+): Promise<void> {
   const { originator, name, text, pushOptions } = fields;
   await session.request(
     'notification',

@@ -69,7 +69,10 @@ export class EventWatch {
       this.buffer.push(frame);
       this.sizes.push(bytes);
       this.bufferedBytes += bytes;
-      while (this.buffer.length > WATCH_BUFFER_LIMIT || (this.bufferedBytes > WATCH_BUFFER_BYTES && this.buffer.length > 1)) {
+      while (
+        this.buffer.length > WATCH_BUFFER_LIMIT ||
+        (this.bufferedBytes > WATCH_BUFFER_BYTES && this.buffer.length > 1)
+      ) {
         this.buffer.shift();
         this.bufferedBytes -= this.sizes.shift() ?? 0;
       }
@@ -199,7 +202,10 @@ export class PendingWaits {
       if (wait === undefined) return;
       this.responses.delete(id);
       wait.reject(
-        new RelayError(RelayErrorCode.TIMEOUT, `${RelayErrorCode.TIMEOUT}: no wf_api_${action}_response within ${timeoutMs} ms`),
+        new RelayError(
+          RelayErrorCode.TIMEOUT,
+          `${RelayErrorCode.TIMEOUT}: no wf_api_${action}_response within ${timeoutMs} ms`,
+        ),
       );
     }, timeoutMs);
   }

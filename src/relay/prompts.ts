@@ -10,7 +10,12 @@ export type PromptAction = 'say' | 'play';
  * resolves with the request id, which is what the Relay server puts there (2.4.0 threw a
  * TypeError on such a response).
  */
-export async function sendPrompt(session: Session, target: Target, action: PromptAction, payload: object): Promise<string> {
+export async function sendPrompt(
+  session: Session,
+  target: Target,
+  action: PromptAction,
+  payload: object,
+): Promise<string> {
   const id = makeId();
   const body = await session.request(action, payload, { id, target: makeTargetUris(target) });
   return promptId(body, id);
@@ -21,7 +26,12 @@ export async function sendPrompt(session: Session, target: Target, action: Promp
  * watch starts before the request is sent, so a `stopped` arriving in the same read as the
  * response is not lost (2.4.0 lost it and failed after 32 s).
  */
-export async function sendPromptAndWait(session: Session, target: Target, action: PromptAction, payload: object): Promise<string> {
+export async function sendPromptAndWait(
+  session: Session,
+  target: Target,
+  action: PromptAction,
+  payload: object,
+): Promise<string> {
   const id = makeId();
   const targetUris = makeTargetUris(target);
   const prompts = session.watch('wf_api_prompt_event');

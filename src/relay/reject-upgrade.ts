@@ -5,7 +5,12 @@ import type { Duplex } from 'node:stream';
  * Answers an upgrade request with a plain HTTP error instead of a WebSocket, then closes the
  * connection. Used before the handshake, so no workflow code runs for a refused request.
  */
-export function rejectUpgrade(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
+export function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (!socket.writable) {
     socket.destroy();
     return;

@@ -6,7 +6,16 @@ import type { ByteBudget } from './byte-budget';
 import { Dispatcher } from './dispatcher';
 import { RelayError, RelayErrorCode } from './errors';
 import { Event } from './event';
-import { bufferOf, eventName, hasTooManyValues, isFrameProblem, MAX_FRAME_SEPARATORS, missingField, parseFrame, type Frame } from './frame';
+import {
+  bufferOf,
+  eventName,
+  hasTooManyValues,
+  isFrameProblem,
+  MAX_FRAME_SEPARATORS,
+  missingField,
+  parseFrame,
+  type Frame,
+} from './frame';
 import { RateLimit } from './rate-limit';
 import { PendingWaits, type EventWatch, type ResponseBody } from './pending-waits';
 import { Timeouts } from './timeouts';
@@ -86,7 +95,11 @@ const LOGGED_CHARS = 100;
  */
 function outline(frame: Frame): { _type: string; _id?: string; fields: string[] } {
   const { _type, _id, ...rest } = frame;
-  return { _type: _type.slice(0, LOGGED_CHARS), _id: _id?.slice(0, LOGGED_CHARS), fields: Object.keys(rest).slice(0, 20) };
+  return {
+    _type: _type.slice(0, LOGGED_CHARS),
+    _id: _id?.slice(0, LOGGED_CHARS),
+    fields: Object.keys(rest).slice(0, 20),
+  };
 }
 
 /** Bytes a client-to-server WebSocket frame adds to its payload: header, length and mask. */
@@ -185,7 +198,10 @@ export class Session {
     // Before the listener of `ws`, which may emit whole messages from this very chunk.
     connection?.prependListener('data', (chunk: Buffer) => this.arrived(chunk.length));
     if (startTimeoutMs !== undefined) {
-      this.startTimer = setTimeout(() => this.refuse(1008, `no start event within ${startTimeoutMs} ms`, 'start-timeout'), startTimeoutMs);
+      this.startTimer = setTimeout(
+        () => this.refuse(1008, `no start event within ${startTimeoutMs} ms`, 'start-timeout'),
+        startTimeoutMs,
+      );
       this.startTimer.unref();
     }
   }
@@ -254,15 +270,24 @@ export class Session {
     if (this.endedBy !== undefined || !this.isOpen) return false;
     const busy = this.dispatcher.busy;
     if (busy && this.dispatcher.backlogBytes + bytes > this.maxQueuedBytes) {
-      this.log.warn({ source: name.slice(0, LOGGED_CHARS), bytes }, 'dropped a bus message: too many bytes waiting for their handlers');
+      this.log.warn(
+        { source: name.slice(0, LOGGED_CHARS), bytes },
+        'dropped a bus message: too many bytes waiting for their handlers',
+      );
       return false;
     }
     if (busy && this.dispatcher.backlog >= MAX_QUEUED_EVENTS) {
-      this.log.warn({ source: name.slice(0, LOGGED_CHARS) }, 'dropped a bus message: too many events waiting for their handlers');
+      this.log.warn(
+        { source: name.slice(0, LOGGED_CHARS) },
+        'dropped a bus message: too many events waiting for their handlers',
+      );
       return false;
     }
     if (busy && this.budget !== undefined && this.budget.used + bytes > this.budget.limit) {
-      this.log.warn({ source: name.slice(0, LOGGED_CHARS), bytes }, 'dropped a bus message: the process is at MAX_BUFFERED_BYTES');
+      this.log.warn(
+        { source: name.slice(0, LOGGED_CHARS), bytes },
+        'dropped a bus message: the process is at MAX_BUFFERED_BYTES',
+      );
       return false;
     }
     this.dispatcher.enqueue(name, task, bytes);
@@ -301,7 +326,10 @@ export class Session {
    * holds the most; what it holds is given back at once, and the peer is read no further.
    */
   shed(): void {
-    this.log.warn({ heldBytes: this.heldBytes }, 'closing the session that holds the most bytes: the process is over MAX_BUFFERED_BYTES');
+    this.log.warn(
+      { heldBytes: this.heldBytes },
+      'closing the session that holds the most bytes: the process is over MAX_BUFFERED_BYTES',
+    );
     this.releaseBytes();
     this.socket.pause();
     this.end('over-memory', 1008, 'server memory limit');
@@ -315,13 +343,18 @@ export class Session {
 
   /** Writes one frame (`text` is its JSON); `done`, if given, is called once it is written, or with SEND_FAILED. */
   private write(frame: Frame, text: string, done?: (error?: RelayError) => void): void {
-    if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame sent');
+    if (this.log.isLevelEnabled('debug'))
+      this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame sent');
     if (done === undefined) {
       this.socket.send(text);
       return;
     }
     this.socket.send(text, (err) => {
-      done(err === undefined || err === null ? undefined : new RelayError(RelayErrorCode.SEND_FAILED, `${RelayErrorCode.SEND_FAILED}: ${err.message}`));
+      done(
+        err === undefined || err === null
+          ? undefined
+          : new RelayError(RelayErrorCode.SEND_FAILED, `${RelayErrorCode.SEND_FAILED}: ${err.message}`),
+      );
     });
   }
 
@@ -354,21 +387,25 @@ export class Session {
     const text = buffer.toString();
     const frame = parseFrame(text);
     if (isFrameProblem(frame)) return this.refuse(frame.closeCode, frame.problem);
-    if (this.log.isLevelEnabled('debug')) this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame received');
+    if (this.log.isLevelEnabled('debug'))
+      this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame received');
     if (frame._id !== undefined) {
-      if (!this.waits.deliverResponse(frame)) this.ignore(frame._type, 'ignored a response that answers no pending request');
+      if (!this.waits.deliverResponse(frame))
+        this.ignore(frame._type, 'ignored a response that answers no pending request');
       return;
     }
     const name = eventName(frame._type);
     if (name === undefined) return this.ignore(frame._type, 'ignored a frame of unknown _type');
     const missing = missingField(name, frame);
-    if (missing !== undefined) return this.ignore(frame._type, 'ignored an event without a field it needs', { missing });
+    if (missing !== undefined)
+      return this.ignore(frame._type, 'ignored an event without a field it needs', { missing });
     if (name === 'start' && this.started) return this.ignore(frame._type, 'ignored a second start event');
     if (name !== 'start' && !this.started) return this.ignore(frame._type, 'ignored an event before the start event');
     if (this.dispatcher.busy && this.dispatcher.backlogBytes + buffer.length > this.maxQueuedBytes) {
       return this.refuse(1008, 'too many event bytes waiting for their handlers');
     }
-    if (this.dispatcher.backlog >= MAX_QUEUED_EVENTS) return this.refuse(1008, 'too many events waiting for their handlers');
+    if (this.dispatcher.backlog >= MAX_QUEUED_EVENTS)
+      return this.refuse(1008, 'too many events waiting for their handlers');
     if (name === 'start') {
       this.started = true;
       clearTimeout(this.startTimer);
@@ -422,7 +459,8 @@ export class Session {
 
   /** Counts a frame nobody uses (the first few logged at warn); a peer that sends them faster than a Relay server would is closed. */
   private ignore(type: string, message: string, { missing }: { missing?: string } = {}): void {
-    if (++this.ignoredCount <= WARNED_IGNORED_FRAMES) this.log.warn({ type: type.slice(0, LOGGED_CHARS), missing }, message);
+    if (++this.ignoredCount <= WARNED_IGNORED_FRAMES)
+      this.log.warn({ type: type.slice(0, LOGGED_CHARS), missing }, message);
     if (!this.ignoredRate.spend()) this.refuse(1008, 'too many frames that are not part of this session');
   }
 
@@ -435,7 +473,8 @@ export class Session {
       this.ignore(name, 'ignored an event of a type Relay does not send');
       return;
     }
-    if (this.log.isLevelEnabled('debug')) this.log.debug({ event: name.slice(0, LOGGED_CHARS) }, 'no handler for event');
+    if (this.log.isLevelEnabled('debug'))
+      this.log.debug({ event: name.slice(0, LOGGED_CHARS) }, 'no handler for event');
     if (!this.unhandledRate.spend()) this.refuse(1008, 'too many events that no handler takes');
   }
 
@@ -478,7 +517,10 @@ export class Session {
         ),
     );
     if (this.dispatcher.handling !== undefined) {
-      this.log.warn({ event: this.dispatcher.handling }, 'session closed while a handler was still running; its later actions fail');
+      this.log.warn(
+        { event: this.dispatcher.handling },
+        'session closed while a handler was still running; its later actions fail',
+      );
     }
     this.log.info(
       {
@@ -493,7 +535,6 @@ export class Session {
     this.onClosed(this);
   }
 }
-
 
 export interface RequestOptions {
   /** The request `_id`; a fresh one when omitted. */

@@ -23,7 +23,10 @@ export function subscribeSession<T>(
   handler: (data: T) => unknown,
   { accept }: SubscribeOptions<T> = {},
 ): Unsubscribe {
-  if (typeof handler !== 'function') throw new TypeError(`workflow.subscribe(${JSON.stringify(String(topic).slice(0, 60))}, handler) needs a handler function`);
+  if (typeof handler !== 'function')
+    throw new TypeError(
+      `workflow.subscribe(${JSON.stringify(String(topic).slice(0, 60))}, handler) needs a handler function`,
+    );
   const name = `bus ${topic}`;
   // A closed session would never run its close cleanups again: subscribing it would leak.
   if (!session.isOpen) return () => undefined;

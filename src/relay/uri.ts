@@ -19,7 +19,8 @@ export const Uri = {
   groupName: (name: string): string => construct('group', 'name', name),
   groupId: (id: string): string => construct('group', 'id', id),
   /** The URN `isGroupMember` asks about: the group by name, with the device's name URN as `device`. */
-  groupMember: (group: string, device: string): string => construct('group', 'name', group, { device: Uri.deviceName(device) }),
+  groupMember: (group: string, device: string): string =>
+    construct('group', 'name', group, { device: Uri.deviceName(device) }),
   /** An interaction by name, as targets for `endInteraction` and friends (not in 2.4.0). */
   interactionName: (name: string): string => construct('interaction', 'name', name),
   allDevicesWithStatus(interactionName: string, status: string): string {
@@ -44,7 +45,8 @@ export const Uri = {
     typeof uri === 'string' && uri.startsWith('urn:relay-resource:name:interaction') && uri.split(':').length > 3,
   /** Throws `invalid-target-uris` unless every element is a relay URN; true otherwise. */
   assertTargets(targets: unknown): true {
-    if (!Array.isArray(targets)) throw new RelayError(RelayErrorCode.INVALID_TARGET, `${RelayErrorCode.INVALID_TARGET}: expected a list of URNs`);
+    if (!Array.isArray(targets))
+      throw new RelayError(RelayErrorCode.INVALID_TARGET, `${RelayErrorCode.INVALID_TARGET}: expected a list of URNs`);
     makeTargetUris(targets as string[]);
     return true;
   },

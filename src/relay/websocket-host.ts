@@ -77,7 +77,12 @@ export class WebSocketHost {
     this.log = log;
     this.maxSessions = maxSessions;
     this.token = token;
-    this.wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: maxPayloadBytes });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: maxPayloadBytes,
+    });
     // Unref'd: a server that never listens (or failed to) must not keep the process alive.
     this.heartbeat = setInterval(() => this.beat(), heartbeatMs).unref();
   }
@@ -115,7 +120,14 @@ export class WebSocketHost {
     const match = this.registry.match(url);
     if (match === undefined) {
       this.log.warn({ path, requestId: requestIdOf(request) }, 'upgrade refused: no workflow at this path');
-      rejectUpgrade(socket, 404, `no workflow here; this server serves: ${this.registry.names().map((n) => `/${n}`).join(', ')}`);
+      rejectUpgrade(
+        socket,
+        404,
+        `no workflow here; this server serves: ${this.registry
+          .names()
+          .map((n) => `/${n}`)
+          .join(', ')}`,
+      );
       return;
     }
     if (this.sessions.size >= this.maxSessions && !this.evictUnstarted()) {
@@ -147,7 +159,13 @@ export class WebSocketHost {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private open(ws: WebSocket, connection: Duplex, request: IncomingMessage, name: string, handler: (workflow: Workflow) => void): void {
+  private open(
+    ws: WebSocket,
+    connection: Duplex,
+    request: IncomingMessage,
+    name: string,
+    handler: (workflow: Workflow) => void,
+  ): void {
     const id = makeId().slice(0, 16);
     const log = this.log.child({ session: id, workflow: name, requestId: requestIdOf(request) });
     const session = new Session({

@@ -39,14 +39,17 @@ export class WorkflowRegistry {
     const handler = typeof workflow === 'function' ? workflow : workflow?.default;
     registration ??= typeof workflow === 'function' ? undefined : workflow?.registration;
     if (typeof name !== 'string' || trimSlashes(name) === '') {
-      throw new TypeError(`a workflow needs a non-empty name (its URL path, such as 'hello'), got ${JSON.stringify(name)}`);
+      throw new TypeError(
+        `a workflow needs a non-empty name (its URL path, such as 'hello'), got ${JSON.stringify(name)}`,
+      );
     }
     const path = trimSlashes(name);
     if (/[?#%]/.test(path)) {
       throw new TypeError(`workflow name ${JSON.stringify(name)} may not contain '?', '#' or '%': write it unencoded`);
     }
     if (typeof handler !== 'function') {
-      const got = typeof workflow === 'object' && workflow !== null ? 'a module without a default export' : typeof workflow;
+      const got =
+        typeof workflow === 'object' && workflow !== null ? 'a module without a default export' : typeof workflow;
       throw new TypeError(
         `workflow ${JSON.stringify(path)} needs a function (workflow) => { ... } or a module whose default export is one, got ${got}`,
       );
@@ -65,7 +68,8 @@ export class WorkflowRegistry {
     if (typeof handler !== 'function') {
       throw new TypeError(`the default workflow needs a function (workflow) => { ... }, got ${typeof handler}`);
     }
-    if (this.byName.has('')) throw new Error('a default workflow is registered twice: call workflow(fn) once, and name the others');
+    if (this.byName.has(''))
+      throw new Error('a default workflow is registered twice: call workflow(fn) once, and name the others');
     this.byName.set('', { name: '', handler });
   }
 

@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import type { Unsubscribe } from '../bus/session-bus';
-import { toCallIdRequest, type CallIdCarrier, type PlaceCall, type RegisterRequest, type UnregisterRequest } from './calls';
+import {
+  toCallIdRequest,
+  type CallIdCarrier,
+  type PlaceCall,
+  type RegisterRequest,
+  type UnregisterRequest,
+} from './calls';
 import { DeviceInfoField, DeviceInfoQuery, readDeviceInfo, type DeviceType } from './device-info';
 import { Event, Language } from './event';
 import type { EventHandler, EventPayloads } from './event-types';
@@ -102,7 +108,9 @@ export class Workflow {
    */
   subscribe<T = unknown>(topic: string, handler: (data: T) => unknown, options?: SubscribeOptions<T>): Unsubscribe {
     if (this.context.bus === undefined) {
-      throw new Error('this workflow has no session bus: workflows get one when a server built by createWorkflowServer runs them');
+      throw new Error(
+        'this workflow has no session bus: workflows get one when a server built by createWorkflowServer runs them',
+      );
     }
     return subscribeSession(this.session, this.context.bus, topic, handler, options);
   }
@@ -157,7 +165,11 @@ export class Workflow {
    * Listens for speech (or one of `phrases`) and resolves with what was heard: `{text, lang}`, or
    * `{audio}` with `transcribe: false`. Waits for speech up to `timeout` seconds (default 60).
    */
-  listen(target: Target, phrases?: string[], options?: ListenOptions & { transcribe?: true }): Promise<TranscriptionResult>;
+  listen(
+    target: Target,
+    phrases?: string[],
+    options?: ListenOptions & { transcribe?: true },
+  ): Promise<TranscriptionResult>;
   listen(target: Target, phrases: string[], options: ListenOptions & { transcribe: false }): Promise<AudioResult>;
   listen(target: Target, phrases?: string[], options?: ListenOptions): Promise<ListenResult>;
   async listen(target: Target, phrases: string[] = [], options: ListenOptions = {}): Promise<ListenResult> {
@@ -224,7 +236,13 @@ export class Workflow {
   }
 
   /** Speaks `text` on the targets as a broadcast named `name` (waits up to 60 s for the response). */
-  async broadcast(target: Target, originator: string, name: string, text: string, pushOptions?: NotificationOptions): Promise<void> {
+  async broadcast(
+    target: Target,
+    originator: string,
+    name: string,
+    text: string,
+    pushOptions?: NotificationOptions,
+  ): Promise<void> {
     await sendNotification(this.session, target, 'broadcast', { originator, name, text, pushOptions });
   }
 
@@ -234,7 +252,13 @@ export class Workflow {
   }
 
   /** Sends a notification (2.4.0 sends it; later SDKs removed it as not working on the server). */
-  async notify(target: Target, originator: string, name: string, text: string, pushOptions?: NotificationOptions): Promise<void> {
+  async notify(
+    target: Target,
+    originator: string,
+    name: string,
+    text: string,
+    pushOptions?: NotificationOptions,
+  ): Promise<void> {
     await sendNotification(this.session, target, 'notify', { originator, name, text, pushOptions });
   }
 
@@ -244,7 +268,13 @@ export class Workflow {
   }
 
   /** Sends an alert that repeats until acknowledged (`notification` events report on it). */
-  async alert(target: Target, originator: string, name: string, text: string, pushOptions?: NotificationOptions): Promise<void> {
+  async alert(
+    target: Target,
+    originator: string,
+    name: string,
+    text: string,
+    pushOptions?: NotificationOptions,
+  ): Promise<void> {
     await sendNotification(this.session, target, 'alert', { originator, name, text, pushOptions });
   }
 
@@ -352,8 +382,16 @@ export class Workflow {
   }
 
   /** Switches the device to a channel. */
-  async setChannel(target: string, name: string, { suppressTTS = false, disableHomeChannel = false } = {}): Promise<void> {
-    await this.targeted(target, 'set_channel', { channel_name: name, suppress_tts: suppressTTS, disable_home_channel: disableHomeChannel });
+  async setChannel(
+    target: string,
+    name: string,
+    { suppressTTS = false, disableHomeChannel = false } = {},
+  ): Promise<void> {
+    await this.targeted(target, 'set_channel', {
+      channel_name: name,
+      suppress_tts: suppressTTS,
+      disable_home_channel: disableHomeChannel,
+    });
   }
 
   // ---- calls and inbox ---------------------------------------------------------------------
@@ -397,7 +435,12 @@ export class Workflow {
   // ---- timers ------------------------------------------------------------------------------
 
   /** A named server-side timer; fires `timer_fired` with its `name`. `timeout_type` defaults to seconds on the server. */
-  async setTimer(type: 'timeout' | 'interval', name: string, timeout = 60, timeout_type?: 'ms' | 'secs' | 'mins' | 'hrs'): Promise<void> {
+  async setTimer(
+    type: 'timeout' | 'interval',
+    name: string,
+    timeout = 60,
+    timeout_type?: 'ms' | 'secs' | 'mins' | 'hrs',
+  ): Promise<void> {
     await this.session.request('set_timer', { type, name, timeout, timeout_type });
   }
 
@@ -419,7 +462,11 @@ export class Workflow {
   // ---- translation, groups, incidents --------------------------------------------------------
 
   /** Translates `text`; undefined when the response has no `text`. */
-  async translate(text: string, from: string = Language.ENGLISH, to: string = Language.SPANISH): Promise<string | undefined> {
+  async translate(
+    text: string,
+    from: string = Language.ENGLISH,
+    to: string = Language.SPANISH,
+  ): Promise<string | undefined> {
     const body = await this.session.request('translate', { text, from_lang: from, to_lang: to });
     return body?.text as string | undefined;
   }
@@ -463,7 +510,12 @@ export class Workflow {
 
   /** Logs a text analytics event about a device (its URN goes in `device_uri`). */
   async logUserMessage(message: string, target: string, category = 'default'): Promise<void> {
-    await this.session.request('log_analytics_event', { device_uri: target, category, content_type: 'text/plain', content: message });
+    await this.session.request('log_analytics_event', {
+      device_uri: target,
+      category,
+      content_type: 'text/plain',
+      content: message,
+    });
   }
 
   /** Logs an analytics event with parameters (sent as `content`, an object, as 2.4.0 does). */
@@ -475,7 +527,12 @@ export class Workflow {
   /** Logs an analytics event about a device (sent as `analytics_content`, as 2.4.0 does). */
   async trackUserEvent(category: string, target: string, parameters?: Record<string, unknown>): Promise<void> {
     const analytics_content = { ...this.defaultAnalyticEventParameters, ...parameters };
-    await this.session.request('log_analytics_event', { device_uri: target, category, content_type: EVENT_PARAMETERS, analytics_content });
+    await this.session.request('log_analytics_event', {
+      device_uri: target,
+      category,
+      content_type: EVENT_PARAMETERS,
+      analytics_content,
+    });
   }
 
   // ---- workflow variables ------------------------------------------------------------------

@@ -29,7 +29,13 @@ const bodySchema = {
     group: { type: 'string', minLength: 1, maxLength: 100 },
     message: { type: 'string', minLength: 1, maxLength: 1000 },
     timeout_secs: { type: 'integer', minimum: 1, maximum: 3600 },
-    device_ids: { type: 'array', minItems: 1, maxItems: 50, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 128 } },
+    device_ids: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 50,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 128 },
+    },
   },
 } as const;
 
@@ -65,7 +71,8 @@ export default defineRoutes((app, { config, api, idempotency }) => {
     '/hooks/broadcast',
     { onRequest, bodyLimit: 16 * 1024, schema: { body: bodySchema }, schemaErrorFormatter: formatError },
     async (request, reply) => {
-      if (api === undefined || workflowId === undefined) throw new Error('unreachable: answerUnconfigured answers first');
+      if (api === undefined || workflowId === undefined)
+        throw new Error('unreachable: answerUnconfigured answers first');
       let failure: Omit<RelayFailure, 'answer'> | undefined;
       let handled = false;
       await answerOnce(idempotency, 'broadcast', request, reply, async (): Promise<WebhookAnswer> => {
@@ -75,10 +82,20 @@ export default defineRoutes((app, { config, api, idempotency }) => {
         const args: Record<string, string> = { group, message };
         if (timeout_secs !== undefined) args.timeout_secs = String(timeout_secs);
         try {
-          await withTimeout(api.triggerWorkflow(workflowId, device_ids, args), ROUTER_LIMIT_MS, () => new RouterLimitError());
+          await withTimeout(
+            api.triggerWorkflow(workflowId, device_ids, args),
+            ROUTER_LIMIT_MS,
+            () => new RouterLimitError(),
+          );
         } catch (error) {
           if (error instanceof RouterLimitError) {
-            failure = { outcome: 'Relay timed out', log: { code: 'ROUTER_LIMIT', hint: 'Relay, its token service or their retries took longer than the router allows' } };
+            failure = {
+              outcome: 'Relay timed out',
+              log: {
+                code: 'ROUTER_LIMIT',
+                hint: 'Relay, its token service or their retries took longer than the router allows',
+              },
+            };
             return { status: 504, body: { error: error.message } };
           }
           if (!(error instanceof RelayApiError)) throw error;
@@ -89,7 +106,9 @@ export default defineRoutes((app, { config, api, idempotency }) => {
         return { status: 202, body: { workflow_id: workflowId } };
       });
       // Not handled: answerOnce answered itself (409 while the key's first call runs, a bad key, Redis down).
-      const outcome = failure?.outcome ?? (handled ? 'triggered' : reply.getHeader('idempotent-replayed') === 'true' ? 'replayed' : 'not triggered');
+      const outcome =
+        failure?.outcome ??
+        (handled ? 'triggered' : reply.getHeader('idempotent-replayed') === 'true' ? 'replayed' : 'not triggered');
       const line = { outcome, status: reply.statusCode, workflowId, ...failure?.log };
       if (failure === undefined) request.log.info(line, 'broadcast hook answered');
       else request.log.warn(line, 'broadcast hook answered');
@@ -106,16 +125,25 @@ const ROUTER_LIMIT_MS = 25_000;
 
 class RouterLimitError extends Error {
   constructor() {
-    super(`Relay did not accept the trigger within ${ROUTER_LIMIT_MS / 1000} s; the workflow may still start, so retry with the same Idempotency-Key only after checking`);
+    super(
+      `Relay did not accept the trigger within ${ROUTER_LIMIT_MS / 1000} s; the workflow may still start, so retry with the same Idempotency-Key only after checking`,
+    );
   }
 }
 
 /** What the hook needs and the server lacks, each with what it is. */
 function missingSettings(config: Config, api: RelayApi | undefined): string[] {
   const missing: string[] = [];
-  if (config.webhookSecret === undefined) missing.push('WEBHOOK_SECRET (the bearer token callers send; openssl rand -hex 32 makes one)');
-  if (api === undefined) missing.push('RELAY_API_KEY and RELAY_SUBSCRIBER_ID (a refresh token from relay token generate, and your subscriber id)');
-  if (config.broadcastWorkflowId === undefined) missing.push('BROADCAST_WORKFLOW_ID (the wf_... id relay workflow:create:http printed; relay workflow:list shows it)');
+  if (config.webhookSecret === undefined)
+    missing.push('WEBHOOK_SECRET (the bearer token callers send; openssl rand -hex 32 makes one)');
+  if (api === undefined)
+    missing.push(
+      'RELAY_API_KEY and RELAY_SUBSCRIBER_ID (a refresh token from relay token generate, and your subscriber id)',
+    );
+  if (config.broadcastWorkflowId === undefined)
+    missing.push(
+      'BROADCAST_WORKFLOW_ID (the wf_... id relay workflow:create:http printed; relay workflow:list shows it)',
+    );
   return missing;
 }
 

@@ -40,7 +40,8 @@ export default defineRoutes((app, { config, bus, idempotency }) => {
       const update: unknown = request.body;
       const answer = async (): Promise<WebhookAnswer> => {
         // The schema's pattern counts code points, the workflow's check UTF-16 units: the stricter wins.
-        if (!isTransportUpdate(update)) return { status: 400, body: { error: 'body/by must be 1 to 100 characters, not all spaces' } };
+        if (!isTransportUpdate(update))
+          return { status: 400, body: { error: 'body/by must be 1 to 100 characters, not all spaces' } };
         return deliver(requestId, update);
       };
       await answerOnce(idempotency, 'transport', request, reply, answer);
@@ -54,11 +55,14 @@ export default defineRoutes((app, { config, bus, idempotency }) => {
     try {
       delivered = await bus.publish(`transport:${requestId}`, update);
     } catch (error) {
-      if (isBusUnavailable(error)) return { status: 503, body: { error: 'the session bus (Redis) is unreachable; retry in a moment' } };
-      if (error instanceof BusError && error.code === BusErrorCode.CLOSED) return { status: 503, body: { error: 'this server is shutting down; retry in a moment' } };
+      if (isBusUnavailable(error))
+        return { status: 503, body: { error: 'the session bus (Redis) is unreachable; retry in a moment' } };
+      if (error instanceof BusError && error.code === BusErrorCode.CLOSED)
+        return { status: 503, body: { error: 'this server is shutting down; retry in a moment' } };
       throw error;
     }
-    if (delivered === 0) return { status: 404, body: { error: `no conversation is waiting for transport request ${requestId}` } };
+    if (delivered === 0)
+      return { status: 404, body: { error: `no conversation is waiting for transport request ${requestId}` } };
     return { status: 202, body: { delivered } };
   }
 });

@@ -1,7 +1,17 @@
 import type { Frame } from '../relay/frame';
 
 /** Trigger types a Relay server starts workflows with (protocol doc section 4.2). */
-export const TRIGGER_TYPES = ['phrase', 'button', 'http', 'nfc', 'emergency', 'other', 'calendar', 'geofence', 'telephony'] as const;
+export const TRIGGER_TYPES = [
+  'phrase',
+  'button',
+  'http',
+  'nfc',
+  'emergency',
+  'other',
+  'calendar',
+  'geofence',
+  'telephony',
+] as const;
 export type SimTriggerType = (typeof TRIGGER_TYPES)[number];
 
 /** What fired the workflow. Fields that do not apply to the type are ignored. */

@@ -57,7 +57,9 @@ export class CloudFaults {
 }
 
 function take<T>(rules: Array<Rule<T>>, path: string): T | undefined {
-  const index = rules.findIndex((rule) => (rule.path === undefined ? !path.startsWith('/oauth2/') : path.startsWith(rule.path)));
+  const index = rules.findIndex((rule) =>
+    rule.path === undefined ? !path.startsWith('/oauth2/') : path.startsWith(rule.path),
+  );
   const rule = rules[index];
   if (rule === undefined) return undefined;
   rule.left -= 1;

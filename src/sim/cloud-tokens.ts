@@ -23,9 +23,12 @@ export class CloudTokens {
 
   /** Answers a form-encoded `POST /oauth2/token` body. */
   grant(form: URLSearchParams): TokenAnswer {
-    if (form.get('grant_type') !== 'refresh_token') return refusal(400, 'unsupported_grant_type', 'grant_type must be refresh_token');
-    if (form.get('client_id') !== this.expected.clientId) return refusal(401, 'invalid_client', 'unknown client_id: check RELAY_ENV');
-    if (!sameSecret(form.get('refresh_token') ?? '', this.expected.apiKey)) return refusal(400, 'invalid_grant', 'the refresh token is invalid or revoked');
+    if (form.get('grant_type') !== 'refresh_token')
+      return refusal(400, 'unsupported_grant_type', 'grant_type must be refresh_token');
+    if (form.get('client_id') !== this.expected.clientId)
+      return refusal(401, 'invalid_client', 'unknown client_id: check RELAY_ENV');
+    if (!sameSecret(form.get('refresh_token') ?? '', this.expected.apiKey))
+      return refusal(400, 'invalid_grant', 'the refresh token is invalid or revoked');
     const now = Date.now();
     for (const [token, expiresAt] of this.issued) if (expiresAt <= now) this.issued.delete(token);
     const accessToken = `sim-access-${randomBytes(24).toString('base64url')}`;

@@ -5,7 +5,15 @@ import { SimulatorError, SimulatorErrorCode } from './sim-error';
 /** How long the WebSocket handshake may take before the connection counts as failed. */
 const HANDSHAKE_MS = 5_000;
 /** Network errors that mean "nothing is listening there". */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'ETIMEDOUT',
+]);
 
 /**
  * Opens a WebSocket to a workflow URL the way the Relay server does (a plain client, no
@@ -19,7 +27,9 @@ export function connectAsRelay(url: string): Promise<WebSocket> {
     try {
       socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_MS });
     } catch (error) {
-      reject(new SimulatorError(SimulatorErrorCode.CONNECT_FAILED, `cannot connect to ${url}: ${(error as Error).message}`));
+      reject(
+        new SimulatorError(SimulatorErrorCode.CONNECT_FAILED, `cannot connect to ${url}: ${(error as Error).message}`),
+      );
       return;
     }
     const fail = (error: SimulatorError) => {
@@ -32,7 +42,10 @@ export function connectAsRelay(url: string): Promise<WebSocket> {
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const where = hostOf(url);
-      const why = err.code !== undefined && UNREACHABLE.has(err.code) ? `nothing is listening at ${where} (${err.code}); is the server running?` : err.message;
+      const why =
+        err.code !== undefined && UNREACHABLE.has(err.code)
+          ? `nothing is listening at ${where} (${err.code}); is the server running?`
+          : err.message;
       fail(new SimulatorError(SimulatorErrorCode.CONNECT_FAILED, `cannot connect to ${url}: ${why}`));
     });
     socket.once('unexpected-response', (request, response: IncomingMessage) => {
@@ -41,9 +54,21 @@ export function connectAsRelay(url: string): Promise<WebSocket> {
         const status = response.statusCode ?? 0;
         const detail = body === '' ? '' : `: ${body}`;
         if (status === 404) {
-          fail(new SimulatorError(SimulatorErrorCode.NOT_FOUND, `no workflow at ${urlPathname(url)} (HTTP 404)${detail}`, status));
+          fail(
+            new SimulatorError(
+              SimulatorErrorCode.NOT_FOUND,
+              `no workflow at ${urlPathname(url)} (HTTP 404)${detail}`,
+              status,
+            ),
+          );
         } else {
-          fail(new SimulatorError(SimulatorErrorCode.UPGRADE_REFUSED, `the server refused ${url} with HTTP ${status}${detail}`, status));
+          fail(
+            new SimulatorError(
+              SimulatorErrorCode.UPGRADE_REFUSED,
+              `the server refused ${url} with HTTP ${status}${detail}`,
+              status,
+            ),
+          );
         }
       });
     });

@@ -25,9 +25,15 @@ export function colorName(hex: unknown): string {
  * describeLed('flash', { count: -1, colors: { ring: 'ff0000' } }) // 'LED ring flashing red'
  */
 export function describeLed(effect: unknown, args: unknown): string {
-  const colors = (typeof args === 'object' && args !== null ? (args as { colors?: Record<string, unknown> }).colors : undefined) ?? {};
-  const leds = Object.entries(colors).map(([led, color]) => ({ led: led === 'ring' ? 'LED ring' : `LED ${led}`, color: colorName(color) }));
-  const each = (verb: string) => (leds.length > 0 ? leds.map(({ led, color }) => `${led} ${verb} ${color}`).join(', ') : `LED ring ${verb}`);
+  const colors =
+    (typeof args === 'object' && args !== null ? (args as { colors?: Record<string, unknown> }).colors : undefined) ??
+    {};
+  const leds = Object.entries(colors).map(([led, color]) => ({
+    led: led === 'ring' ? 'LED ring' : `LED ${led}`,
+    color: colorName(color),
+  }));
+  const each = (verb: string) =>
+    leds.length > 0 ? leds.map(({ led, color }) => `${led} ${verb} ${color}`).join(', ') : `LED ring ${verb}`;
   switch (effect) {
     case 'off':
       return 'LEDs off';

@@ -15,7 +15,12 @@ export function deviceRecord(device: SimulatedDevice, connectedAt: number): Reco
     background_audio: false,
     device_details: {
       device_info: { battery_level: device.battery, battery_status: 'discharging', product_name: device.type },
-      location: { address: device.address, lat: device.latlong[0], long: device.latlong[1], indoor_location: device.indoorLocation },
+      location: {
+        address: device.address,
+        lat: device.latlong[0],
+        long: device.latlong[1],
+        indoor_location: device.indoorLocation,
+      },
       username: device.username,
     },
   };

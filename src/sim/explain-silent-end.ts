@@ -20,13 +20,20 @@ export function explainSilentEnd(result: Pick<SimulationResult, 'says' | 'plays'
   const refusals: string[] = [];
   for (const { from, frame } of result.transcript) {
     if (from === 'workflow') {
-      requests.set(frame._id, frame._type === 'wf_api_get_var_request' ? `get_var:${clip(frame.name)}` : clip(frame._type).replace(/^wf_api_|_request$/g, ''));
+      requests.set(
+        frame._id,
+        frame._type === 'wf_api_get_var_request'
+          ? `get_var:${clip(frame.name)}`
+          : clip(frame._type).replace(/^wf_api_|_request$/g, ''),
+      );
       continue;
     }
     const request = requests.get(frame._id);
     if (request === undefined) continue;
-    if (frame._type === 'wf_api_error_response') refusals.push(`${request.replace(/^get_var:.*/, 'get_var')} (${clip(frame.error)})`);
-    else if (request.startsWith('get_var:') && !Object.hasOwn(frame, 'value')) unsetVars.push(request.slice('get_var:'.length));
+    if (frame._type === 'wf_api_error_response')
+      refusals.push(`${request.replace(/^get_var:.*/, 'get_var')} (${clip(frame.error)})`);
+    else if (request.startsWith('get_var:') && !Object.hasOwn(frame, 'value'))
+      unsetVars.push(request.slice('get_var:'.length));
   }
   const reasons: string[] = [];
   if (unsetVars.length > 0) {

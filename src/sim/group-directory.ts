@@ -19,7 +19,9 @@ export class GroupDirectory {
 
   /** Devices a target list reaches: groups expanded, devices kept, duplicates dropped. */
   devicesOf(targets: readonly string[]): string[] {
-    const devices = targets.flatMap((target) => (nameInUrn(target, 'group') === undefined ? [deviceOfUrn(target) ?? target] : this.members(target)));
+    const devices = targets.flatMap((target) =>
+      nameInUrn(target, 'group') === undefined ? [deviceOfUrn(target) ?? target] : this.members(target),
+    );
     return [...new Set(devices)];
   }
 

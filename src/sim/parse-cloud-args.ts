@@ -15,7 +15,8 @@ export interface CloudCliOptions {
   groups: Record<string, string[]>;
 }
 
-export type ParsedCloudArgs = { kind: 'help' } | { kind: 'run'; options: CloudCliOptions } | { kind: 'error'; message: string };
+export type ParsedCloudArgs =
+  { kind: 'help' } | { kind: 'run'; options: CloudCliOptions } | { kind: 'error'; message: string };
 
 export const CLOUD_USAGE = `Usage: npm run sim -- cloud --register <workflow id>=<ws-url> [options]
 
@@ -59,15 +60,27 @@ export function parseCloudArgs(argv: readonly string[]): ParsedCloudArgs {
   const { values } = parsed;
   if (values.help) return { kind: 'help' };
   const port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
-  if (!(port >= 0 && port <= 65_535)) return { kind: 'error', message: `--port must be a port number (0 for a free one), got ${JSON.stringify(values.port)}` };
+  if (!(port >= 0 && port <= 65_535))
+    return {
+      kind: 'error',
+      message: `--port must be a port number (0 for a free one), got ${JSON.stringify(values.port)}`,
+    };
   const workflows = new Map<string, string>();
   for (const entry of values.register) {
     const at = entry.indexOf('=');
     const url = entry.slice(at + 1);
-    if (at < 1 || !/^wss?:\/\/./.test(url)) return { kind: 'error', message: `--register takes <workflow id>=<ws:// or wss:// URL>, got ${JSON.stringify(entry)}` };
+    if (at < 1 || !/^wss?:\/\/./.test(url))
+      return {
+        kind: 'error',
+        message: `--register takes <workflow id>=<ws:// or wss:// URL>, got ${JSON.stringify(entry)}`,
+      };
     workflows.set(entry.slice(0, at), url);
   }
-  if (workflows.size === 0) return { kind: 'error', message: 'register at least one workflow: --register wf_broadcast=ws://localhost:8080/broadcast' };
+  if (workflows.size === 0)
+    return {
+      kind: 'error',
+      message: 'register at least one workflow: --register wf_broadcast=ws://localhost:8080/broadcast',
+    };
   const groups = parseGroups(values.group);
   if (typeof groups === 'string') return { kind: 'error', message: groups };
   const options: CloudCliOptions = { port, host: values.host, workflows, answers: values.answer, groups };

@@ -20,7 +20,8 @@ export interface SimCliOptions {
   transcript: boolean;
 }
 
-export type ParsedSimArgs = { kind: 'help' } | { kind: 'run'; options: SimCliOptions } | { kind: 'error'; message: string };
+export type ParsedSimArgs =
+  { kind: 'help' } | { kind: 'run'; options: SimCliOptions } | { kind: 'error'; message: string };
 
 export const SIM_USAGE = `Usage: npm run sim -- <workflow> [options]
 
@@ -97,27 +98,48 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
   const [workflow, ...extra] = positionals;
-  if (extra.length > 0) return { kind: 'error', message: `unexpected argument ${JSON.stringify(extra[0])}: give one workflow name` };
-  if (workflow === undefined && values.url === undefined) return { kind: 'error', message: 'name the workflow to run, e.g. npm run sim -- hello' };
+  if (extra.length > 0)
+    return { kind: 'error', message: `unexpected argument ${JSON.stringify(extra[0])}: give one workflow name` };
+  if (workflow === undefined && values.url === undefined)
+    return { kind: 'error', message: 'name the workflow to run, e.g. npm run sim -- hello' };
 
   const port = values.port === undefined ? defaultPort : Number(values.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) return { kind: 'error', message: `--port must be a port number, got ${JSON.stringify(values.port)}` };
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    return { kind: 'error', message: `--port must be a port number, got ${JSON.stringify(values.port)}` };
   const trigger = values.trigger as SimTriggerType;
-  if (!TRIGGER_TYPES.includes(trigger)) return { kind: 'error', message: `--trigger must be one of ${TRIGGER_TYPES.join(', ')}, got ${JSON.stringify(values.trigger)}` };
+  if (!TRIGGER_TYPES.includes(trigger))
+    return {
+      kind: 'error',
+      message: `--trigger must be one of ${TRIGGER_TYPES.join(', ')}, got ${JSON.stringify(values.trigger)}`,
+    };
   const speedup = Number(values.speedup);
-  if (!(speedup > 0)) return { kind: 'error', message: `--speedup must be a positive number, got ${JSON.stringify(values.speedup)}` };
+  if (!(speedup > 0))
+    return { kind: 'error', message: `--speedup must be a positive number, got ${JSON.stringify(values.speedup)}` };
   const gap = values.gap === undefined ? undefined : Number(values.gap);
-  if (gap !== undefined && !(gap >= 0)) return { kind: 'error', message: `--gap must be a number of milliseconds, got ${JSON.stringify(values.gap)}` };
+  if (gap !== undefined && !(gap >= 0))
+    return { kind: 'error', message: `--gap must be a number of milliseconds, got ${JSON.stringify(values.gap)}` };
   const ackAfter = values['ack-after'] === undefined ? undefined : Number(values['ack-after']);
-  if (ackAfter !== undefined && !(ackAfter >= 0)) return { kind: 'error', message: `--ack-after must be a number of milliseconds, got ${JSON.stringify(values['ack-after'])}` };
+  if (ackAfter !== undefined && !(ackAfter >= 0))
+    return {
+      kind: 'error',
+      message: `--ack-after must be a number of milliseconds, got ${JSON.stringify(values['ack-after'])}`,
+    };
 
-  if (values.var.length > 0) return { kind: 'error', message: '--var is now --arg (a registration arg, as in relay workflow:create --arg); trigger args are --trigger-arg' };
+  if (values.var.length > 0)
+    return {
+      kind: 'error',
+      message:
+        '--var is now --arg (a registration arg, as in relay workflow:create --arg); trigger args are --trigger-arg',
+    };
   const vars = parsePairs('--arg', values.arg);
   const args = parsePairs('--trigger-arg', values['trigger-arg']);
   const groups = parseGroups(values.group);
   for (const result of [args, vars, groups]) if (typeof result === 'string') return { kind: 'error', message: result };
   if (Object.keys(args).length > 0 && trigger !== 'http' && trigger !== 'nfc') {
-    return { kind: 'error', message: `--trigger-arg needs --trigger http or nfc (a ${trigger} trigger carries no args); a registration arg is --arg` };
+    return {
+      kind: 'error',
+      message: `--trigger-arg needs --trigger http or nfc (a ${trigger} trigger carries no args); a registration arg is --arg`,
+    };
   }
 
   const triggerArgs = args as Record<string, string>;
@@ -137,7 +159,8 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
   };
   if (values.device !== undefined) options.deviceName = values.device;
   if (gap !== undefined) options.promptGapMs = gap;
-  if (values.ack !== undefined) options.acknowledgers = values.ack === 'none' ? 'none' : values.ack.split(',').filter(Boolean);
+  if (values.ack !== undefined)
+    options.acknowledgers = values.ack === 'none' ? 'none' : values.ack.split(',').filter(Boolean);
   if (ackAfter !== undefined) options.ackDelayMs = ackAfter;
   return { kind: 'run', options };
 }

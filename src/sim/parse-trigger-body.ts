@@ -30,8 +30,10 @@ export function parseTriggerBody(text: string): TriggerBody | string {
     actionArgs = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(entries));
   }
   if (targets !== undefined) {
-    if (!Array.isArray(targets) || targets.length === 0 || targets.length > MAX_TARGETS) return `target_device_ids must be an array of 1 to ${MAX_TARGETS} device ids`;
-    if (!targets.every((id) => typeof id === 'string' && id !== '' && id.length <= MAX_ID_CHARS)) return 'target_device_ids must hold non-empty strings';
+    if (!Array.isArray(targets) || targets.length === 0 || targets.length > MAX_TARGETS)
+      return `target_device_ids must be an array of 1 to ${MAX_TARGETS} device ids`;
+    if (!targets.every((id) => typeof id === 'string' && id !== '' && id.length <= MAX_ID_CHARS))
+      return 'target_device_ids must hold non-empty strings';
   }
   return { actionArgs, targetDeviceIds: targets as string[] | undefined };
 }

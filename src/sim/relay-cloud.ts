@@ -7,7 +7,13 @@ import { CloudFaults, type DelaySpec, type FailureSpec } from './cloud-faults';
 import { CloudTokens } from './cloud-tokens';
 import { deviceRecord } from './device-record';
 import { parseTriggerBody } from './parse-trigger-body';
-import type { CloudEndpoint, CloudRegistration, CloudRequest, CloudSession, RelayCloudOptions } from './relay-cloud-options';
+import type {
+  CloudEndpoint,
+  CloudRegistration,
+  CloudRequest,
+  CloudSession,
+  RelayCloudOptions,
+} from './relay-cloud-options';
 import { RelaySimulator } from './relay-simulator';
 import { SimulatorError, SimulatorErrorCode } from './sim-error';
 import { DEFAULT_DEVICE, type SimulatedDevice } from './simulated-device';
@@ -84,7 +90,9 @@ export class RelayCloud {
       this.devices.set(full.id, full);
     }
     this.defaultDeviceId = this.devices.keys().next().value ?? DEFAULT_DEVICE.id;
-    this.server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (request, response) => this.handle(request, response));
+    this.server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (request, response) =>
+      this.handle(request, response),
+    );
   }
 
   /** Starts a cloud listening on `options.port` (default: a free port on 127.0.0.1). */
@@ -104,24 +112,42 @@ export class RelayCloud {
 
   /** The base URL of both the API and the token service, e.g. `http://127.0.0.1:40123` (still known after close). */
   get url(): string {
-    if (this.boundUrl === undefined) throw new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the cloud is not listening: use RelayCloud.start()');
+    if (this.boundUrl === undefined)
+      throw new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the cloud is not listening: use RelayCloud.start()');
     return this.boundUrl;
   }
 
   /** The variables that point this app's RelayApi at the cloud (what `npm run sim -- cloud` prints). */
   get env(): Record<'RELAY_API_URL' | 'RELAY_AUTH_URL' | 'RELAY_API_KEY' | 'RELAY_SUBSCRIBER_ID', string> {
-    return { RELAY_API_URL: this.url, RELAY_AUTH_URL: this.url, RELAY_API_KEY: this.apiKey, RELAY_SUBSCRIBER_ID: this.subscriberId };
+    return {
+      RELAY_API_URL: this.url,
+      RELAY_AUTH_URL: this.url,
+      RELAY_API_KEY: this.apiKey,
+      RELAY_SUBSCRIBER_ID: this.subscriberId,
+    };
   }
 
   /** The RelayApi options that talk to this cloud. */
   get clientOptions(): { apiKey: string; subscriberId: string; apiUrl: string; authUrl: string; clientId: string } {
-    return { apiKey: this.apiKey, subscriberId: this.subscriberId, apiUrl: this.url, authUrl: this.url, clientId: this.clientId };
+    return {
+      apiKey: this.apiKey,
+      subscriberId: this.subscriberId,
+      apiUrl: this.url,
+      authUrl: this.url,
+      clientId: this.clientId,
+    };
   }
 
   /** Requests received so far, by endpoint (every attempt counts, failed or not). */
   get calls(): Readonly<Record<CloudEndpoint, number>> {
     const count = (endpoint: CloudEndpoint) => this.counts.get(endpoint) ?? 0;
-    return { token: count('token'), validate: count('validate'), trigger: count('trigger'), device: count('device'), other: count('other') };
+    return {
+      token: count('token'),
+      validate: count('validate'),
+      trigger: count('trigger'),
+      device: count('device'),
+      other: count('other'),
+    };
   }
 
   /**
@@ -129,16 +155,28 @@ export class RelayCloud {
    * `workflowId` opens a session to `url` (`ws://` or `wss://`). Registering an id again replaces it.
    */
   register(workflowId: string, url: string, registration: CloudRegistration = {}): this {
-    if (workflowId === '' || workflowId.length > MAX_ID_CHARS) throw new SimulatorError(SimulatorErrorCode.INVALID_STATE, `a workflow id must have 1 to ${MAX_ID_CHARS} characters`);
+    if (workflowId === '' || workflowId.length > MAX_ID_CHARS)
+      throw new SimulatorError(
+        SimulatorErrorCode.INVALID_STATE,
+        `a workflow id must have 1 to ${MAX_ID_CHARS} characters`,
+      );
     const protocol = URL.parse(url)?.protocol;
-    if (protocol !== 'ws:' && protocol !== 'wss:') throw new SimulatorError(SimulatorErrorCode.INVALID_STATE, `register ${workflowId} with a ws:// or wss:// URL, got ${JSON.stringify(url.slice(0, 200))}`);
+    if (protocol !== 'ws:' && protocol !== 'wss:')
+      throw new SimulatorError(
+        SimulatorErrorCode.INVALID_STATE,
+        `register ${workflowId} with a ws:// or wss:// URL, got ${JSON.stringify(url.slice(0, 200))}`,
+      );
     this.workflows.set(workflowId, { url, registration });
     return this;
   }
 
   /** The next session not yet handed out by an earlier call (opened already or later); rejects after `timeoutMs`. */
   nextSession(timeoutMs = 10_000): Promise<CloudSession> {
-    return this.opened.next(timeoutMs, () => `no session opened within ${timeoutMs} ms (was the workflow triggered? calls so far: ${JSON.stringify(this.calls)})`);
+    return this.opened.next(
+      timeoutMs,
+      () =>
+        `no session opened within ${timeoutMs} ms (was the workflow triggered? calls so far: ${JSON.stringify(this.calls)})`,
+    );
   }
 
   /** The next matching request(s) get `spec.status` instead of an answer. */
@@ -165,7 +203,9 @@ export class RelayCloud {
       const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.server.closeAllConnections();
       for (const release of [...this.delays]) release();
-      this.opened.rejectWaiting(new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the cloud closed before a session opened'));
+      this.opened.rejectWaiting(
+        new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the cloud closed before a session opened'),
+      );
       await Promise.allSettled([...this.opening]);
       await Promise.all(this.sessions.map((session) => session.simulator.close()));
       await stopped;
@@ -176,7 +216,13 @@ export class RelayCloud {
   private handle(request: IncomingMessage, response: ServerResponse): void {
     const url = URL.parse(request.url ?? '/', 'http://cloud.invalid');
     const path = url?.pathname ?? '/';
-    const exchange: Exchange = { request, response, endpoint: endpointOf(request.method, path), path, query: url?.searchParams ?? new URLSearchParams() };
+    const exchange: Exchange = {
+      request,
+      response,
+      endpoint: endpointOf(request.method, path),
+      path,
+      query: url?.searchParams ?? new URLSearchParams(),
+    };
     this.counts.set(exchange.endpoint, (this.counts.get(exchange.endpoint) ?? 0) + 1);
     this.route(exchange).catch((error: unknown) => {
       this.reply(exchange, 500, { message: `the simulated cloud failed: ${String(error).slice(0, 300)}` });
@@ -188,8 +234,14 @@ export class RelayCloud {
     if (delayMs > 0 && !(await this.wait(delayMs, exchange.response))) return;
     const failure = this.faults.takeFailure(exchange.path);
     if (failure !== undefined) {
-      const headers: Record<string, string> = failure.retryAfterSecs === undefined ? {} : { 'Retry-After': String(failure.retryAfterSecs) };
-      return this.reply(exchange, failure.status, { message: failure.message ?? STATUS_CODES[failure.status] ?? 'error' }, headers);
+      const headers: Record<string, string> =
+        failure.retryAfterSecs === undefined ? {} : { 'Retry-After': String(failure.retryAfterSecs) };
+      return this.reply(
+        exchange,
+        failure.status,
+        { message: failure.message ?? STATUS_CODES[failure.status] ?? 'error' },
+        headers,
+      );
     }
     switch (exchange.endpoint) {
       case 'token':
@@ -201,16 +253,22 @@ export class RelayCloud {
       case 'device':
         return this.device(exchange);
       default:
-        return this.reply(exchange, 404, { message: `no such endpoint: ${String(exchange.request.method)} ${exchange.path.slice(0, 200)}` });
+        return this.reply(exchange, 404, {
+          message: `no such endpoint: ${String(exchange.request.method)} ${exchange.path.slice(0, 200)}`,
+        });
     }
   }
 
   /** `POST /oauth2/token` with the refresh-token grant. */
   private async grantToken(exchange: Exchange): Promise<void> {
     const text = await readBody(exchange.request, this.maxBodyBytes);
-    if (text === undefined) return this.reply(exchange, 413, { error: 'invalid_request', error_description: 'the body is too large' });
+    if (text === undefined)
+      return this.reply(exchange, 413, { error: 'invalid_request', error_description: 'the body is too large' });
     if (!/^application\/x-www-form-urlencoded\b/i.test(exchange.request.headers['content-type'] ?? '')) {
-      return this.reply(exchange, 400, { error: 'invalid_request', error_description: 'the body must be application/x-www-form-urlencoded' });
+      return this.reply(exchange, 400, {
+        error: 'invalid_request',
+        error_description: 'the body must be application/x-www-form-urlencoded',
+      });
     }
     const { status, body } = this.tokens.grant(new URLSearchParams(text));
     this.reply(exchange, status, body);
@@ -218,7 +276,11 @@ export class RelayCloud {
 
   /** `GET /oauth2/validate`: the user id of a bearer token. */
   private validateToken(exchange: Exchange): void {
-    if (!this.tokens.isValid(bearerOf(exchange.request))) return this.reply(exchange, 401, { error: 'invalid_token', error_description: 'the access token is missing, invalid or expired' });
+    if (!this.tokens.isValid(bearerOf(exchange.request)))
+      return this.reply(exchange, 401, {
+        error: 'invalid_token',
+        error_description: 'the access token is missing, invalid or expired',
+      });
     this.reply(exchange, 200, { userid: this.userId, client_id: this.clientId });
   }
 
@@ -226,22 +288,31 @@ export class RelayCloud {
   private async trigger(exchange: Exchange): Promise<void> {
     if (!this.mayCallApi(exchange)) return;
     const workflowId = decodeSegment(TRIGGER_PATH.exec(exchange.path)?.[1]);
-    if (workflowId === undefined) return this.reply(exchange, 400, { message: 'the workflow id in the path is not valid' });
-    if (!/^application\/json\b/i.test(exchange.request.headers['content-type'] ?? '')) return this.reply(exchange, 400, { message: 'Content-Type must be application/json' });
+    if (workflowId === undefined)
+      return this.reply(exchange, 400, { message: 'the workflow id in the path is not valid' });
+    if (!/^application\/json\b/i.test(exchange.request.headers['content-type'] ?? ''))
+      return this.reply(exchange, 400, { message: 'Content-Type must be application/json' });
     const text = await readBody(exchange.request, this.maxBodyBytes);
-    if (text === undefined) return this.reply(exchange, 413, { message: `the body is larger than ${this.maxBodyBytes} bytes` });
+    if (text === undefined)
+      return this.reply(exchange, 413, { message: `the body is larger than ${this.maxBodyBytes} bytes` });
     const body = parseTriggerBody(text);
     if (typeof body === 'string') return this.reply(exchange, 400, { message: body });
     const workflow = this.workflows.get(workflowId);
-    if (workflow === undefined) return this.reply(exchange, 404, { message: `no workflow ${workflowId.slice(0, 100)} on this account` });
+    if (workflow === undefined)
+      return this.reply(exchange, 404, { message: `no workflow ${workflowId.slice(0, 100)} on this account` });
     const targets = body.targetDeviceIds ?? workflow.registration.devices ?? [this.defaultDeviceId];
     const unknown = targets.find((id) => !this.devices.has(id));
-    if (unknown !== undefined) return this.reply(exchange, 404, { message: `no device ${unknown.slice(0, 100)} on this account` });
+    if (unknown !== undefined)
+      return this.reply(exchange, 404, { message: `no device ${unknown.slice(0, 100)} on this account` });
     const actionArgs = { ...body.actionArgs };
-    const opened = await Promise.allSettled(targets.map((deviceId) => this.openSession(workflowId, deviceId, actionArgs)));
+    const opened = await Promise.allSettled(
+      targets.map((deviceId) => this.openSession(workflowId, deviceId, actionArgs)),
+    );
     const failed = opened.find((result) => result.status === 'rejected');
     if (failed !== undefined) {
-      return this.reply(exchange, 502, { message: `could not open a session to ${workflow.url}: ${String((failed.reason as Error).message ?? failed.reason).slice(0, 300)}` });
+      return this.reply(exchange, 502, {
+        message: `could not open a session to ${workflow.url}: ${String((failed.reason as Error).message ?? failed.reason).slice(0, 300)}`,
+      });
     }
     this.reply(exchange, 200, { status: 'ok', workflow_id: workflowId, target_device_ids: targets });
   }
@@ -251,7 +322,8 @@ export class RelayCloud {
     if (!this.mayCallApi(exchange)) return;
     const deviceId = decodeSegment(DEVICE_PATH.exec(exchange.path)?.[1]);
     const device = deviceId === undefined ? undefined : this.devices.get(deviceId);
-    if (device === undefined) return this.reply(exchange, 404, { message: `no device ${String(deviceId).slice(0, 100)} on this account` });
+    if (device === undefined)
+      return this.reply(exchange, 404, { message: `no device ${String(deviceId).slice(0, 100)} on this account` });
     this.reply(exchange, 200, deviceRecord(device, Date.now()));
   }
 
@@ -268,7 +340,13 @@ export class RelayCloud {
     });
     this.opening.add(connecting);
     const simulator = await connecting.finally(() => this.opening.delete(connecting));
-    const session: CloudSession = { workflowId, deviceId, actionArgs, simulator, finished: simulator.finished.then(() => simulator.result()) };
+    const session: CloudSession = {
+      workflowId,
+      deviceId,
+      actionArgs,
+      simulator,
+      finished: simulator.finished.then(() => simulator.result()),
+    };
     this.sessions.push(session);
     if (this.closing !== undefined) await simulator.close();
     this.opened.push(session);

@@ -57,7 +57,11 @@ export class RelaySimulator {
   private readonly vars: Record<string, string>;
   private readonly groups: GroupDirectory;
   private readonly timers = new SimTimers();
-  private readonly watchers: Array<{ accept: (frame: Frame) => boolean; resolve: (frame: Frame) => void; reject: (error: Error) => void }> = [];
+  private readonly watchers: Array<{
+    accept: (frame: Frame) => boolean;
+    resolve: (frame: Frame) => void;
+    reject: (error: Error) => void;
+  }> = [];
   private readonly records = {
     says: [] as string[],
     plays: [] as string[],
@@ -87,7 +91,11 @@ export class RelaySimulator {
     // Null prototype: the workflow names the variables it reads, so `constructor` must find nothing.
     this.vars = Object.assign(Object.create(null) as Record<string, string>, options.vars);
     this.groups = new GroupDirectory(options.groups);
-    this.wire = new SimWire(socket, { gapMs: options.promptGapMs ?? 5, together: options.together === true, onFrame: options.onFrame });
+    this.wire = new SimWire(socket, {
+      gapMs: options.promptGapMs ?? 5,
+      together: options.together === true,
+      onFrame: options.onFrame,
+    });
     socket.on('message', (data: Buffer, isBinary) => this.receive(data, isBinary));
     socket.on('error', (err) => this.note(`connection error: ${err.message}`));
     this.finished = new Promise((resolve) => {
@@ -130,7 +138,10 @@ export class RelaySimulator {
   pressButton(taps: ButtonPress['taps'] = 'single', button: ButtonPress['button'] = 'action'): void {
     const interaction = this.interaction;
     if (interaction === undefined) {
-      throw new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the device has no open interaction: a button press reaches the workflow only during one');
+      throw new SimulatorError(
+        SimulatorErrorCode.INVALID_STATE,
+        'the device has no open interaction: a button press reaches the workflow only during one',
+      );
     }
     this.records.buttons.push({ button, taps, interaction });
     this.note(`${taps} press on the ${button} button`);
@@ -193,7 +204,9 @@ export class RelaySimulator {
     const action = REQUEST_TYPE.exec(parsed._type)?.[1];
     if (action === undefined) return;
     this.records.requests.push(parsed);
-    this.answer(action, parsed).catch((err: unknown) => this.note(`simulator failed to answer ${action}: ${String(err)}`));
+    this.answer(action, parsed).catch((err: unknown) =>
+      this.note(`simulator failed to answer ${action}: ${String(err)}`),
+    );
   }
 
   /** Answers one request the way the Relay server does. */
@@ -215,11 +228,17 @@ export class RelaySimulator {
       case 'say':
         this.records.says.push(String(frame.text));
         this.note(`says: ${String(frame.text)}`);
-        return this.wire.respond(frame, { id: frame._id }, [promptEvent('started', frame, source), promptEvent('stopped', frame, source)]);
+        return this.wire.respond(frame, { id: frame._id }, [
+          promptEvent('started', frame, source),
+          promptEvent('stopped', frame, source),
+        ]);
       case 'play':
         this.records.plays.push(String(frame.filename));
         this.note(`plays ${String(frame.filename)}`);
-        return this.wire.respond(frame, { id: frame._id }, [promptEvent('started', frame, source), promptEvent('stopped', frame, source)]);
+        return this.wire.respond(frame, { id: frame._id }, [
+          promptEvent('started', frame, source),
+          promptEvent('stopped', frame, source),
+        ]);
       case 'listen':
         return this.listen(frame, source);
       case 'get_var': {
@@ -286,7 +305,10 @@ export class RelaySimulator {
   private async startInteraction(frame: Frame, targets: string[]): Promise<void> {
     const name = String(frame.name);
     const uris = targets.map((target) => interactionUrn(name, deviceOfUrn(target) ?? target));
-    const events = [...uris.map((uri) => lifecycleEvent('started', uri)), ...uris.map((uri) => lifecycleEvent('resumed', uri))];
+    const events = [
+      ...uris.map((uri) => lifecycleEvent('started', uri)),
+      ...uris.map((uri) => lifecycleEvent('resumed', uri)),
+    ];
     await this.wire.respond(frame, {}, events, (event) => {
       if (event.type !== 'started') return;
       this.records.interactions.push({ name, uri: String(event.source_uri), ended: false });
@@ -297,7 +319,9 @@ export class RelaySimulator {
   /** The target is an interaction URN, or (2.4.0 style) a device URN plus the interaction name. */
   private async endInteraction(frame: Frame, targets: string[]): Promise<void> {
     const uris = targets.map((target) =>
-      nameInUrn(target, 'interaction') !== undefined ? target : interactionUrn(String(frame.name), deviceOfUrn(target) ?? target),
+      nameInUrn(target, 'interaction') !== undefined
+        ? target
+        : interactionUrn(String(frame.name), deviceOfUrn(target) ?? target),
     );
     for (const interaction of this.records.interactions) {
       if (uris.includes(interaction.uri) && !interaction.ended) {
@@ -305,7 +329,11 @@ export class RelaySimulator {
         this.note(`interaction "${interaction.name}" ended`);
       }
     }
-    await this.wire.respond(frame, {}, uris.map((uri) => lifecycleEvent('ended', uri)));
+    await this.wire.respond(
+      frame,
+      {},
+      uris.map((uri) => lifecycleEvent('ended', uri)),
+    );
   }
 
   private async listen(frame: Frame, interaction: string): Promise<void> {
@@ -446,7 +474,9 @@ export class RelaySimulator {
   }
 
   private closedError(): SimulatorError {
-    return new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the session closed before the workflow sent the frame waited for');
+    return new SimulatorError(
+      SimulatorErrorCode.INVALID_STATE,
+      'the session closed before the workflow sent the frame waited for',
+    );
   }
 }
-

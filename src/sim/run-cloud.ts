@@ -25,7 +25,13 @@ export async function runCloud({ options, output, signal }: RunCloudOptions): Pr
     onLog: (line) => print(`[cloud] ${line}`),
   });
   for (const [workflowId, url] of options.workflows) {
-    cloud.register(workflowId, url, { simulator: { answers: options.answers, groups: options.groups, onLog: (line) => print(`[${workflowId}] ${line}`) } });
+    cloud.register(workflowId, url, {
+      simulator: {
+        answers: options.answers,
+        groups: options.groups,
+        onLog: (line) => print(`[${workflowId}] ${line}`),
+      },
+    });
   }
   print(`Relay cloud simulator listening on ${cloud.url}`);
   for (const [workflowId, url] of options.workflows) print(`Registered ${workflowId} -> ${url}`);
@@ -35,10 +41,16 @@ export async function runCloud({ options, output, signal }: RunCloudOptions): Pr
     for (;;) {
       const next = await cloud.nextSession(2 ** 31 - 1).catch(() => undefined);
       if (next === undefined) return;
-      void next.finished.then((run) => print(`[${next.workflowId}] session on ${next.deviceId} ended: ${run.terminated ? 'terminated' : `closed (${run.code})`}`));
+      void next.finished.then((run) =>
+        print(
+          `[${next.workflowId}] session on ${next.deviceId} ended: ${run.terminated ? 'terminated' : `closed (${run.code})`}`,
+        ),
+      );
     }
   })();
-  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  await new Promise<void>((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   await cloud.close();
   await watching;
   print('Relay cloud simulator stopped');

@@ -25,8 +25,14 @@ export interface TerminalDeviceOptions {
   idleHintMs?: number;
 }
 
-const BUTTONS: Record<string, ButtonPress['taps']> = { '/tap': 'single', '/double': 'double', '/triple': 'triple', '/long': 'long' };
-const COMMANDS_HELP = 'commands: /tap /double /triple /long (press the button), /help, /quit; any other line is what you say';
+const BUTTONS: Record<string, ButtonPress['taps']> = {
+  '/tap': 'single',
+  '/double': 'double',
+  '/triple': 'triple',
+  '/long': 'long',
+};
+const COMMANDS_HELP =
+  'commands: /tap /double /triple /long (press the button), /help, /quit; any other line is what you say';
 
 /**
  * The interactive device of `npm run sim`: connects to a workflow as the Relay server, shows what
@@ -37,7 +43,15 @@ const COMMANDS_HELP = 'commands: /tap /double /triple /long (press the button), 
  * @example
  * const status = await runTerminalDevice({ options, input: process.stdin, output: process.stdout, errorOutput: process.stderr, interactive: true })
  */
-export async function runTerminalDevice({ options, input, output, errorOutput, interactive, signal, idleHintMs = 10_000 }: TerminalDeviceOptions): Promise<number> {
+export async function runTerminalDevice({
+  options,
+  input,
+  output,
+  errorOutput,
+  interactive,
+  signal,
+  idleHintMs = 10_000,
+}: TerminalDeviceOptions): Promise<number> {
   const print = (line: string) => output.write(`${line}\n`);
   const fail = (line: string) => errorOutput.write(`sim: ${line}\n`);
   const lines = createInterface({ input, terminal: false });
@@ -50,7 +64,10 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
   const stillWaiting = () => {
     clearTimeout(idle);
     idle = setTimeout(() => {
-      if (answer === undefined) print(`(nothing from the workflow for ${Math.round(idleHintMs / 1000)} s: if it failed, the server's log says why; /quit hangs up)`);
+      if (answer === undefined)
+        print(
+          `(nothing from the workflow for ${Math.round(idleHintMs / 1000)} s: if it failed, the server's log says why; /quit hangs up)`,
+        );
     }, idleHintMs);
   };
 
@@ -84,7 +101,8 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
       answer(line);
       answer = undefined;
     }
-    if (answer !== undefined && inputEnded) hangUp('the workflow is listening but the input has ended (give one answer per line)');
+    if (answer !== undefined && inputEnded)
+      hangUp('the workflow is listening but the input has ended (give one answer per line)');
   };
 
   lines.on('line', (line) => {
@@ -127,7 +145,10 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
       },
       onFrame: ({ from, elapsedMs, frame }) => {
         stillWaiting();
-        if (options.transcript) print(`  ${from === 'relay' ? 'relay → workflow' : 'workflow → relay'} +${elapsedMs}ms ${JSON.stringify(frame)}`);
+        if (options.transcript)
+          print(
+            `  ${from === 'relay' ? 'relay → workflow' : 'workflow → relay'} +${elapsedMs}ms ${JSON.stringify(frame)}`,
+          );
       },
     });
   } catch (error) {
@@ -135,7 +156,9 @@ export async function runTerminalDevice({ options, input, output, errorOutput, i
     fail(error instanceof SimulatorError ? error.message : String(error));
     return 1;
   }
-  print(`connected to ${options.url} as device "${device}" (${options.trigger.type} trigger); ${interactive ? COMMANDS_HELP : 'reading answers from stdin'}`);
+  print(
+    `connected to ${options.url} as device "${device}" (${options.trigger.type} trigger); ${interactive ? COMMANDS_HELP : 'reading answers from stdin'}`,
+  );
   pump();
   const end = await sim.finished;
   clearTimeout(idle);

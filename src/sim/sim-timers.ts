@@ -28,7 +28,8 @@ export class SimTimers {
       if (timer.type === 'timeout') this.live.delete(key);
       fire(timer);
     };
-    const handle = timer.type === 'interval' ? setInterval(onFire, Math.max(1, timer.delayMs)) : setTimeout(onFire, timer.delayMs);
+    const handle =
+      timer.type === 'interval' ? setInterval(onFire, Math.max(1, timer.delayMs)) : setTimeout(onFire, timer.delayMs);
     this.live.set(key, { record: timer, handle });
     return timer;
   }
@@ -55,7 +56,9 @@ export class SimTimers {
       const name = String(request.name);
       const type = request.type === 'interval' ? 'interval' : 'timeout';
       const delayMs = timerDelayMs(request.timeout, request.timeout_type, speedup);
-      this.start(`named:${name}`, { name, type, delayMs }, () => emit({ _type: 'wf_api_timer_fired_event', name }, `timer "${name}" fires`));
+      this.start(`named:${name}`, { name, type, delayMs }, () =>
+        emit({ _type: 'wf_api_timer_fired_event', name }, `timer "${name}" fires`),
+      );
     } else if (action === 'clear_timer') {
       this.clear(`named:${String(request.name)}`);
     } else if (action === 'start_timer') {

@@ -50,7 +50,12 @@ export class SimWire {
    * Sends the response to `request` with `body`, then each event after a gap (all in one write
    * in together mode). `onEvent` runs as each event goes out.
    */
-  async respond(request: Frame, body: Record<string, unknown> = {}, events: Frame[] = [], onEvent?: (event: Frame) => void): Promise<void> {
+  async respond(
+    request: Frame,
+    body: Record<string, unknown> = {},
+    events: Frame[] = [],
+    onEvent?: (event: Frame) => void,
+  ): Promise<void> {
     const response = { ...responseTo(request), ...body };
     if (this.options.together) {
       if (!this.open) return;

@@ -49,7 +49,10 @@ export async function simulate(target: SimulateTarget, options: SimulateOptions 
   if (typeof target === 'string' || isWorkflowServer(target)) return runOnce(urlOf(target, options.workflow), options);
   const name = options.workflow ?? 'workflow';
   const { config, ...serverOptions } = options.server ?? {};
-  const server = createWorkflowServer({ ...serverOptions, config: { logLevel: 'error', ...config } }).workflow(name, target);
+  const server = createWorkflowServer({ ...serverOptions, config: { logLevel: 'error', ...config } }).workflow(
+    name,
+    target,
+  );
   try {
     await server.listen(0, '127.0.0.1');
     return await runOnce(urlOf(server, name), options);
@@ -66,7 +69,12 @@ async function runOnce(url: string, options: SimulateOptions): Promise<Simulatio
   const timedOut = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       const tail = sim.log.slice(-8).join(' | ') || '(nothing happened)';
-      reject(new SimulatorError(SimulatorErrorCode.TIMEOUT, `the workflow did not finish within ${timeoutMs} ms; device log: ${tail}`));
+      reject(
+        new SimulatorError(
+          SimulatorErrorCode.TIMEOUT,
+          `the workflow did not finish within ${timeoutMs} ms; device log: ${tail}`,
+        ),
+      );
     }, timeoutMs);
   });
   try {
@@ -85,14 +93,25 @@ function isWorkflowServer(target: Exclude<SimulateTarget, string>): target is Wo
 
 /** The URL to connect to: given, or built from a listening server's address and a workflow name. */
 function urlOf(target: string | WorkflowServer, workflow: string | undefined): string {
-  if (typeof target === 'string') return workflow === undefined ? target : `${target.replace(/\/+$/, '')}/${encodeURIComponent(workflow)}`;
+  if (typeof target === 'string')
+    return workflow === undefined ? target : `${target.replace(/\/+$/, '')}/${encodeURIComponent(workflow)}`;
   const address = target.httpServer.address();
   if (address === null || typeof address === 'string') {
-    throw new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'simulate(server) needs a listening server: await server.listen(0) first');
+    throw new SimulatorError(
+      SimulatorErrorCode.INVALID_STATE,
+      'simulate(server) needs a listening server: await server.listen(0) first',
+    );
   }
   if (workflow === undefined) {
-    throw new SimulatorError(SimulatorErrorCode.INVALID_STATE, "simulate(server) needs the workflow's name: simulate(server, { workflow: 'hello' })");
+    throw new SimulatorError(
+      SimulatorErrorCode.INVALID_STATE,
+      "simulate(server) needs the workflow's name: simulate(server, { workflow: 'hello' })",
+    );
   }
-  const host = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const host = ['0.0.0.0', '::'].includes(address.address)
+    ? '127.0.0.1'
+    : address.family === 'IPv6'
+      ? `[${address.address}]`
+      : address.address;
   return `ws://${host}:${address.port}/${encodeURIComponent(workflow)}`;
 }

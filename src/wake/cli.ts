@@ -4,7 +4,8 @@
  */
 import { appOrigin, WakeError, wakeDyno } from './wake-dyno';
 
-const USAGE = 'usage: npm run wake -- <app url> [--timeout <seconds>]   e.g. npm run wake -- https://my-app-1a2b3c4d5e6f.herokuapp.com';
+const USAGE =
+  'usage: npm run wake -- <app url> [--timeout <seconds>]   e.g. npm run wake -- https://my-app-1a2b3c4d5e6f.herokuapp.com';
 
 function parseArgs(argv: string[]): { url: string; timeoutMs: number } {
   const rest = [...argv];
@@ -12,7 +13,11 @@ function parseArgs(argv: string[]): { url: string; timeoutMs: number } {
   const at = rest.indexOf('--timeout');
   if (at !== -1) {
     const seconds = Number(rest[at + 1]);
-    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) throw new WakeError('ERR_WAKE_URL', `--timeout takes seconds from 1 to 600, got ${JSON.stringify(rest[at + 1] ?? '')}`);
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600)
+      throw new WakeError(
+        'ERR_WAKE_URL',
+        `--timeout takes seconds from 1 to 600, got ${JSON.stringify(rest[at + 1] ?? '')}`,
+      );
     timeoutMs = seconds * 1000;
     rest.splice(at, 2);
   }

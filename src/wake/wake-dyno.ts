@@ -37,10 +37,16 @@ export function appOrigin(input: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new WakeError('ERR_WAKE_URL', `"${input}" is not a URL: pass the app's URL, such as https://my-app-1a2b3c4d5e6f.herokuapp.com (see heroku apps:info)`);
+    throw new WakeError(
+      'ERR_WAKE_URL',
+      `"${input}" is not a URL: pass the app's URL, such as https://my-app-1a2b3c4d5e6f.herokuapp.com (see heroku apps:info)`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new WakeError('ERR_WAKE_URL', `"${input}" must be an http:// or https:// URL (the app's web URL, not its wss:// workflow URL)`);
+    throw new WakeError(
+      'ERR_WAKE_URL',
+      `"${input}" must be an http:// or https:// URL (the app's web URL, not its wss:// workflow URL)`,
+    );
   }
   return url.origin;
 }
@@ -53,13 +59,20 @@ export function appOrigin(input: string): string {
  * @example
  * const { elapsedMs } = await wakeDyno({ url: 'https://my-app-1a2b3c4d5e6f.herokuapp.com' })
  */
-export async function wakeDyno({ url, timeoutMs = 90_000, intervalMs = 1_000, onRetry = () => undefined, now = performance.now.bind(performance) }: WakeOptions): Promise<Awake> {
+export async function wakeDyno({
+  url,
+  timeoutMs = 90_000,
+  intervalMs = 1_000,
+  onRetry = () => undefined,
+  now = performance.now.bind(performance),
+}: WakeOptions): Promise<Awake> {
   const healthUrl = `${appOrigin(url)}/health`;
   const started = now();
   for (let attempt = 1; ; attempt++) {
     const left = timeoutMs - (now() - started);
     const result = await tryOnce(healthUrl, Math.max(1, Math.ceil(left)));
-    if (result.health !== undefined) return { healthUrl, elapsedMs: now() - started, attempts: attempt, health: result.health };
+    if (result.health !== undefined)
+      return { healthUrl, elapsedMs: now() - started, attempts: attempt, health: result.health };
     if (!result.retry) {
       throw new WakeError('ERR_WAKE_FAILED', `${healthUrl} cannot answer: ${result.reason}. ${hint(result.reason)}`);
     }
@@ -75,16 +88,30 @@ export async function wakeDyno({ url, timeoutMs = 90_000, intervalMs = 1_000, on
 }
 
 /** Errors a dyno that is asleep, booting or restarting gives; anything else will not change by waiting. */
-const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const TRANSIENT = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
-type Attempt = { health: Record<string, unknown>; retry?: undefined; reason?: undefined } | { health?: undefined; retry: boolean; reason: string };
+type Attempt =
+  | { health: Record<string, unknown>; retry?: undefined; reason?: undefined }
+  | { health?: undefined; retry: boolean; reason: string };
 
 async function tryOnce(healthUrl: string, timeoutMs: number): Promise<Attempt> {
   try {
-    const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    const response = await fetch(healthUrl, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json' },
+    });
     const body = await response.text();
     // 503 while a dyno boots or drains (H10/H14 also give 503: the hint covers them); 502/504 from proxies.
-    if (response.status !== 200) return { retry: [502, 503, 504].includes(response.status), reason: `HTTP ${response.status}` };
+    if (response.status !== 200)
+      return { retry: [502, 503, 504].includes(response.status), reason: `HTTP ${response.status}` };
     try {
       return { health: JSON.parse(body) as Record<string, unknown> };
     } catch {
@@ -101,8 +128,10 @@ async function tryOnce(healthUrl: string, timeoutMs: number): Promise<Attempt> {
 
 function hint(reason: string): string {
   if (reason.includes('ENOTFOUND')) return 'Check the host name: heroku apps:info shows the web URL.';
-  if (reason.includes('SSL') || reason.includes('TLS')) return 'Is the server plain http? Then write http:// in front of the host.';
+  if (reason.includes('SSL') || reason.includes('TLS'))
+    return 'Is the server plain http? Then write http:// in front of the host.';
   if (/HTTP (404|200)/.test(reason)) return 'Is this the app URL? heroku apps:info shows it.';
-  if (reason === 'HTTP 503') return 'Look at heroku logs --tail: H10 means the app crashed, H14 that no web dyno runs (heroku ps:scale web=1).';
+  if (reason === 'HTTP 503')
+    return 'Look at heroku logs --tail: H10 means the app crashed, H14 that no web dyno runs (heroku ps:scale web=1).';
   return 'Look at heroku ps and heroku logs --tail.';
 }

@@ -44,9 +44,12 @@ export default createWorkflow((workflow) => {
 
   workflow.on(Event.START, async ({ trigger }) => {
     const fromTrigger = httpArgs(trigger);
-    const [group, message, seconds] = await Promise.all(['group', 'message', 'timeout_secs'].map((name) => readArg(workflow, fromTrigger, name)));
+    const [group, message, seconds] = await Promise.all(
+      ['group', 'message', 'timeout_secs'].map((name) => readArg(workflow, fromTrigger, name)),
+    );
     const missing = Object.entries({ group, message }).flatMap(([name, value]) => (value === undefined ? [name] : []));
-    if (group === undefined || message === undefined) return giveUp({ missing }, `missing arg ${missing.join(' and ')}`);
+    if (group === undefined || message === undefined)
+      return giveUp({ missing }, `missing arg ${missing.join(' and ')}`);
     const groupUri = Uri.groupName(group);
     let uris: string[] | undefined;
     try {
@@ -87,7 +90,11 @@ function httpArgs(trigger: StartEvent['trigger']): Record<string, unknown> {
 }
 
 /** The trigger's value for `name`, else the registration arg; undefined when neither is a non-empty value. */
-async function readArg(workflow: Workflow, fromTrigger: Record<string, unknown>, name: string): Promise<string | undefined> {
+async function readArg(
+  workflow: Workflow,
+  fromTrigger: Record<string, unknown>,
+  name: string,
+): Promise<string | undefined> {
   const given = fromTrigger[name];
   if ((typeof given === 'string' && given.trim() !== '') || typeof given === 'number') return String(given).trim();
   const value = await workflow.getVar(name).catch(() => undefined);

@@ -5,7 +5,8 @@ import { createWorkflow, Event, Uri, type Registration, type Workflow } from '..
  * the button's double tap works too (see docs/samples.md). Group names are Relay group names.
  */
 export const registration: Registration = {
-  description: 'Panic alarm: alerts a responders group with who and where the wearer is, escalates when nobody acknowledges.',
+  description:
+    'Panic alarm: alerts a responders group with who and where the wearer is, escalates when nobody acknowledges.',
   trigger: { type: 'phrase', phrase: 'help' },
   args: { responders: 'Security', escalation: 'Escalation', escalate_after_secs: 60 },
 };
@@ -55,7 +56,9 @@ export default createWorkflow((workflow) => {
     workflow.log.info({ outcome }, 'panic alarm ended');
     if (interaction !== '') {
       // Best effort: whatever fails here, the session still terminates.
-      await workflow.sayAndWait(interaction, line).catch((err: unknown) => workflow.log.warn({ err }, 'could not tell the wearer'));
+      await workflow
+        .sayAndWait(interaction, line)
+        .catch((err: unknown) => workflow.log.warn({ err }, 'could not tell the wearer'));
       await workflow.endInteraction(interaction, 'panic').catch(() => undefined);
     }
     await workflow.terminate();
@@ -91,7 +94,12 @@ export default createWorkflow((workflow) => {
     const members = await workflow.getGroupMembers(group).catch(() => undefined);
     if (members?.length === 0) {
       // Nobody would get the alert: a security team wants the next tier called now, not in a minute.
-      return escalate(current, 'escalated: no responders', `The ${current.responders} group has no members.`, `No one is on the ${current.responders} list.`);
+      return escalate(
+        current,
+        'escalated: no responders',
+        `The ${current.responders} group has no members.`,
+        `No one is on the ${current.responders} list.`,
+      );
     }
     await workflow.setTimer('timeout', TIMER, current.escalateAfterSecs, 'secs');
     timerSet = true;
@@ -99,7 +107,12 @@ export default createWorkflow((workflow) => {
       await workflow.alert(group, device, ALERT, current.text);
     } catch (err) {
       workflow.log.warn({ err }, 'panic alert failed; escalating');
-      return escalate(current, 'escalated: alert failed', `The alert to ${current.responders} failed.`, `I could not reach ${current.responders}.`);
+      return escalate(
+        current,
+        'escalated: alert failed',
+        `The alert to ${current.responders} failed.`,
+        `I could not reach ${current.responders}.`,
+      );
     }
     phase = 'waiting';
   });
@@ -108,7 +121,9 @@ export default createWorkflow((workflow) => {
     if (phase !== 'waiting' || alarm === undefined || name !== ALERT || event !== 'ack_event') return;
     phase = 'done';
     // Cancel first, so the other responders stop being alerted; a failed cancel must not keep the wearer waiting.
-    await workflow.cancelAlert(Uri.groupName(alarm.responders), ALERT).catch((err: unknown) => workflow.log.warn({ err }, 'cancelling the panic alert failed'));
+    await workflow
+      .cancelAlert(Uri.groupName(alarm.responders), ALERT)
+      .catch((err: unknown) => workflow.log.warn({ err }, 'cancelling the panic alert failed'));
     return finish('acknowledged', `${responderName(source_uri)} is on the way.`);
   });
 
@@ -116,13 +131,20 @@ export default createWorkflow((workflow) => {
     if (name !== TIMER || phase !== 'waiting' || alarm === undefined) return;
     timerSet = false;
     // The alert to the responders stays up: escalating adds people, it does not call anyone off.
-    return escalate(alarm, 'escalated: no acknowledgement', `No one in ${alarm.responders} acknowledged within ${alarm.escalateAfterSecs} seconds.`, 'No one has answered yet.');
+    return escalate(
+      alarm,
+      'escalated: no acknowledgement',
+      `No one in ${alarm.responders} acknowledged within ${alarm.escalateAfterSecs} seconds.`,
+      'No one has answered yet.',
+    );
   });
 
   workflow.on(Event.BUTTON, async ({ taps }) => {
     if (phase !== 'waiting' || alarm === undefined || taps !== 'double') return;
     phase = 'done';
-    await workflow.cancelAlert(Uri.groupName(alarm.responders), ALERT).catch((err: unknown) => workflow.log.warn({ err }, 'cancelling the panic alert failed'));
+    await workflow
+      .cancelAlert(Uri.groupName(alarm.responders), ALERT)
+      .catch((err: unknown) => workflow.log.warn({ err }, 'cancelling the panic alert failed'));
     return finish('cancelled by the wearer', 'Alarm cancelled.');
   });
 

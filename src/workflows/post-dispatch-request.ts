@@ -22,7 +22,11 @@ export type PostOutcome = { ok: true; attempts: number } | { ok: false; attempts
  * POSTs `request` as JSON to `url`, retrying on network errors, timeouts, 429 and 5xx; a 2xx is
  * success, another 4xx fails at once (retrying would not change it). Never throws.
  */
-export async function postDispatchRequest(url: string, request: DispatchRequest, options: PostOptions = {}): Promise<PostOutcome> {
+export async function postDispatchRequest(
+  url: string,
+  request: DispatchRequest,
+  options: PostOptions = {},
+): Promise<PostOutcome> {
   const { timeoutMs = 5_000, attempts = 3, retryDelayMs = 250 } = options;
   let reason = 'not attempted';
   for (let attempt = 1; attempt <= attempts; attempt++) {

@@ -17,14 +17,17 @@ export function isTransportUpdate(data: unknown): data is TransportUpdate {
   const eta = Object.hasOwn(data, 'eta_minutes') ? (data as { eta_minutes: unknown }).eta_minutes : undefined;
   if (eta !== undefined && !(Number.isInteger(eta) && (eta as number) >= 0 && (eta as number) <= 1440)) return false;
   const by = Object.hasOwn(data, 'by') ? (data as { by: unknown }).by : undefined;
-  return by === undefined || (typeof by === 'string' && by.trim().length > 0 && by.length <= 100 && !/\p{Cc}/u.test(by));
+  return (
+    by === undefined || (typeof by === 'string' && by.trim().length > 0 && by.length <= 100 && !/\p{Cc}/u.test(by))
+  );
 }
 
 /** The line the wearer hears: "Transport assigned: Bob, about 5 minutes." */
 export function spokenUpdate({ status, eta_minutes: eta, by }: TransportUpdate): string {
   const who = by?.trim();
   const when = eta === undefined ? '' : eta === 0 ? 'now' : `about ${eta} ${eta === 1 ? 'minute' : 'minutes'}`;
-  if (status === 'assigned') return `Transport assigned${[who, when].some(Boolean) ? `: ${[who, when].filter(Boolean).join(', ')}` : ''}.`;
+  if (status === 'assigned')
+    return `Transport assigned${[who, when].some(Boolean) ? `: ${[who, when].filter(Boolean).join(', ')}` : ''}.`;
   if (status === 'arriving') return `Your transport is arriving${who === undefined ? '' : `: ${who}`}.`;
   return 'The dispatch system cancelled your transport request.';
 }

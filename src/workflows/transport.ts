@@ -5,7 +5,8 @@ import { isTransportUpdate, spokenUpdate, type TransportUpdate } from './transpo
 
 /** Registered on the phrase "request transport"; `give_up_after_secs` bounds the wait for dispatch. */
 export const registration: Registration = {
-  description: 'Transport request: asks which room, sends the request to the dispatch system, and speaks its updates until the transport arrives.',
+  description:
+    'Transport request: asks which room, sends the request to the dispatch system, and speaks its updates until the transport arrives.',
   trigger: { type: 'phrase', phrase: 'request transport' },
   args: { give_up_after_secs: 600 },
 };
@@ -44,7 +45,9 @@ export default createWorkflow((workflow) => {
     timerSet = false;
     workflow.log.info({ requestId: requestId || undefined, outcome }, 'transport request ended');
     if (interaction !== '') {
-      await workflow.sayAndWait(interaction, line).catch((err: unknown) => workflow.log.warn({ err }, 'could not tell the wearer'));
+      await workflow
+        .sayAndWait(interaction, line)
+        .catch((err: unknown) => workflow.log.warn({ err }, 'could not tell the wearer'));
       await workflow.endInteraction(interaction, 'transport').catch(() => undefined);
     }
     await workflow.terminate();
@@ -81,19 +84,28 @@ export default createWorkflow((workflow) => {
     timerSet = true;
     const url = workflow.settings.dispatchWebhookUrl;
     if (url === undefined) {
-      workflow.log.warn({ requestId }, 'DISPATCH_WEBHOOK_URL is not set: the transport request goes nowhere; post updates to /hooks/transport/<request id> by hand');
+      workflow.log.warn(
+        { requestId },
+        'DISPATCH_WEBHOOK_URL is not set: the transport request goes nowhere; post updates to /hooks/transport/<request id> by hand',
+      );
       phase = 'waiting';
       await workflow.say(interaction, `No dispatch system is set up. Your request number is ${spell(requestId)}.`);
       return;
     }
     const sent = await postDispatchRequest(url, { request_id: requestId, room, device });
     if (!sent.ok) {
-      workflow.log.warn({ requestId, attempts: sent.attempts, reason: sent.reason }, 'the dispatch system could not be reached');
+      workflow.log.warn(
+        { requestId, attempts: sent.attempts, reason: sent.reason },
+        'the dispatch system could not be reached',
+      );
       return finish('dispatch unreachable', 'I could not reach the dispatch system. Please call for transport.');
     }
     workflow.log.info({ requestId, attempts: sent.attempts }, 'transport request sent');
     phase = 'waiting';
-    await workflow.say(interaction, `Transport requested for room ${room}. I will tell you when it is assigned. Double tap to cancel.`);
+    await workflow.say(
+      interaction,
+      `Transport requested for room ${room}. I will tell you when it is assigned. Double tap to cancel.`,
+    );
   });
 
   workflow.on(Event.TIMER_FIRED, async ({ name }) => {
@@ -110,12 +122,16 @@ export default createWorkflow((workflow) => {
   // Anything unexpected (a failed say, a lost response): the wearer must not be left in silence.
   workflow.on(Event.ERROR, async () => {
     if (phase === 'done') return;
-    await finish('failed', 'Something went wrong with the transport request. Please call dispatch.').catch(() => undefined);
+    await finish('failed', 'Something went wrong with the transport request. Please call dispatch.').catch(
+      () => undefined,
+    );
   });
 
   /** `give_up_after_secs`, or the default when it is unset, unreadable or not a positive number. */
   async function readGiveUpSecs(): Promise<number> {
-    const value = Number(await workflow.getVar('give_up_after_secs', String(DEFAULT_GIVE_UP_SECS)).catch(() => undefined));
+    const value = Number(
+      await workflow.getVar('give_up_after_secs', String(DEFAULT_GIVE_UP_SECS)).catch(() => undefined),
+    );
     return Number.isFinite(value) && value > 0 ? Math.min(value, 86_400) : DEFAULT_GIVE_UP_SECS;
   }
 });

@@ -13,7 +13,10 @@ export interface CloudClient {
   client(options?: Partial<RelayApiOptions>): RelayApi;
 }
 
-export async function startCloudClient(cloudOptions: RelayCloudOptions = {}, apiOptions: Partial<RelayApiOptions> = {}): Promise<CloudClient> {
+export async function startCloudClient(
+  cloudOptions: RelayCloudOptions = {},
+  apiOptions: Partial<RelayApiOptions> = {},
+): Promise<CloudClient> {
   const cloud = await RelayCloud.start(cloudOptions);
   const delays: number[] = [];
   const logs = memoryLogger('debug');

@@ -35,7 +35,14 @@ describe('RelayApi keeps the refresh token and access tokens out of errors and l
     expect(error).toBeInstanceOf(RelayApiError);
     const err = error as RelayApiError;
     setup.logs.logger.error({ err }, 'the call failed'); // as an app would log it
-    const places = [err.message, String(err.stack), JSON.stringify(err), inspect(err, { depth: 10 }), String(err.relayMessage), setup.logs.text()];
+    const places = [
+      err.message,
+      String(err.stack),
+      JSON.stringify(err),
+      inspect(err, { depth: 10 }),
+      String(err.relayMessage),
+      setup.logs.text(),
+    ];
     for (const secret of [API_KEY, ...accessTokens]) {
       for (const place of places) expect(place).not.toContain(secret);
     }
@@ -71,7 +78,9 @@ describe('RelayApi keeps the refresh token and access tokens out of errors and l
     expect(expectNoSecrets(await rejectionOf(slow.fetchDevice('990007560012345'))).code).toBe('ERR_RELAY_API_TIMEOUT');
     const url = setup.cloud.url;
     await setup.cloud.close();
-    expect(expectNoSecrets(await rejectionOf(setup.client({ apiUrl: url, authUrl: url }).triggerWorkflow('wf_x'))).code).toBe('ERR_RELAY_API_NETWORK');
+    expect(
+      expectNoSecrets(await rejectionOf(setup.client({ apiUrl: url, authUrl: url }).triggerWorkflow('wf_x'))).code,
+    ).toBe('ERR_RELAY_API_NETWORK');
     expect(setup.logs.lines().some((line) => line.msg === 'Relay API call failed; retrying')).toBe(true);
   });
 

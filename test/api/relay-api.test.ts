@@ -33,7 +33,9 @@ describe('RelayApi against the simulated Relay cloud', () => {
 
   beforeEach(async () => {
     setup = await startCloudClient({ simulator: { answers: ['Ana'] } });
-    setup.cloud.register('wf_announce', `${base}/announce`).register('wf_hello', `${base}/hello`, { args: { greeting: 'Welcome' } });
+    setup.cloud
+      .register('wf_announce', `${base}/announce`)
+      .register('wf_hello', `${base}/hello`, { args: { greeting: 'Welcome' } });
   });
 
   afterEach(() => setup.cloud.close());
@@ -49,9 +51,16 @@ describe('RelayApi against the simulated Relay cloud', () => {
     const start = run.transcript[0]?.frame;
     expect(start).toEqual({
       _type: 'wf_api_start_event',
-      trigger: { type: 'http', args: { args: { text: 'Lunch is ready' }, source_uri: 'urn:relay-resource:name:device:Sim' } },
+      trigger: {
+        type: 'http',
+        args: { args: { text: 'Lunch is ready' }, source_uri: 'urn:relay-resource:name:device:Sim' },
+      },
     });
-    expect(session).toMatchObject({ workflowId: 'wf_announce', deviceId: '990007560012345', actionArgs: { text: 'Lunch is ready' } });
+    expect(session).toMatchObject({
+      workflowId: 'wf_announce',
+      deviceId: '990007560012345',
+      actionArgs: { text: 'Lunch is ready' },
+    });
   });
 
   it('runs hello from an HTTP trigger, with its registration args served to getVar', async () => {
@@ -73,7 +82,11 @@ describe('RelayApi against the simulated Relay cloud', () => {
 
   it('fetches a device record', async () => {
     const device = await setup.api.fetchDevice('990007560012345');
-    expect(device).toMatchObject({ device_id: '990007560012345', device_label: 'Sim', device_details: { device_info: { battery_level: 87 } } });
+    expect(device).toMatchObject({
+      device_id: '990007560012345',
+      device_label: 'Sim',
+      device_details: { device_info: { battery_level: 87 } },
+    });
   });
 
   it('caches the access token: one grant (and one validate) for five calls', async () => {
@@ -118,7 +131,9 @@ describe('RelayApi against the simulated Relay cloud', () => {
     const error = await rejectionOf(setup.api.triggerWorkflow('wf_announce'));
     expect(error).toBeInstanceOf(RelayApiError);
     expect(error).toMatchObject({ call: 'triggerWorkflow', status: 401, code: 'ERR_RELAY_API_AUTH' });
-    expect((error as Error).message).toMatch(/^triggerWorkflow failed: Relay answered HTTP 401 "Unauthorized"; .*RELAY_API_KEY/);
+    expect((error as Error).message).toMatch(
+      /^triggerWorkflow failed: Relay answered HTTP 401 "Unauthorized"; .*RELAY_API_KEY/,
+    );
     expect(setup.cloud.calls).toMatchObject({ trigger: 2, token: 2 });
     expect(setup.cloud.sessions).toHaveLength(0);
   });
@@ -173,7 +188,11 @@ describe('RelayApi against the simulated Relay cloud', () => {
   it('does not retry a 400, and says what to check', async () => {
     setup.cloud.failNext({ status: 400, message: 'action_args values must be strings' });
     const error = await rejectionOf(setup.api.triggerWorkflow('wf_announce'));
-    expect(error).toMatchObject({ status: 400, relayMessage: 'action_args values must be strings', code: 'ERR_RELAY_API_HTTP' });
+    expect(error).toMatchObject({
+      status: 400,
+      relayMessage: 'action_args values must be strings',
+      code: 'ERR_RELAY_API_HTTP',
+    });
     expect((error as Error).message).toBe(
       'triggerWorkflow failed: Relay answered HTTP 400 "action_args values must be strings"; check the arguments: action_args values must be strings and target ids Relay device ids',
     );
@@ -191,7 +210,9 @@ describe('RelayApi against the simulated Relay cloud', () => {
   it('encodes the workflow id into the path', async () => {
     setup.cloud.register('wf a/b', `${base}/announce`);
     await setup.api.triggerWorkflow('wf a/b', undefined, { text: 'encoded' });
-    expect(setup.cloud.requests.find((request) => request.endpoint === 'trigger')?.path).toBe('/ibot/workflow/wf%20a%2Fb');
+    expect(setup.cloud.requests.find((request) => request.endpoint === 'trigger')?.path).toBe(
+      '/ibot/workflow/wf%20a%2Fb',
+    );
     expect((await (await setup.cloud.nextSession()).finished).says).toEqual(['encoded']);
   });
 
@@ -229,7 +250,9 @@ describe('RelayApi against the simulated Relay cloud', () => {
     const api = setup.client({ apiUrl: url, authUrl: url });
     const error = await rejectionOf(api.triggerWorkflow('wf_announce'));
     expect(error).toMatchObject({ call: 'triggerWorkflow', code: 'ERR_RELAY_API_NETWORK', status: undefined });
-    expect((error as Error).message).toMatch(/could not get an access token: the token service at 127\.0\.0\.1:\d+: the request failed with ECONNREFUSED after 3 attempts/);
+    expect((error as Error).message).toMatch(
+      /could not get an access token: the token service at 127\.0\.0\.1:\d+: the request failed with ECONNREFUSED after 3 attempts/,
+    );
     expect(setup.delays).toHaveLength(2);
   });
 
@@ -239,14 +262,20 @@ describe('RelayApi against the simulated Relay cloud', () => {
     await closed.close();
     const error = await rejectionOf(setup.client({ apiUrl: url }).triggerWorkflow('wf_announce'));
     expect(error).toMatchObject({ call: 'triggerWorkflow', code: 'ERR_RELAY_API_NETWORK' });
-    expect((error as Error).message).toMatch(/^triggerWorkflow failed: Relay's API at 127\.0\.0\.1:\d+: the request failed with ECONNREFUSED after 3 attempts; check RELAY_API_URL/);
+    expect((error as Error).message).toMatch(
+      /^triggerWorkflow failed: Relay's API at 127\.0\.0\.1:\d+: the request failed with ECONNREFUSED after 3 attempts; check RELAY_API_URL/,
+    );
     expect(setup.cloud.calls).toMatchObject({ token: 1, trigger: 0 });
   });
 
   it('a refused refresh token is ERR_RELAY_API_AUTH with advice, and no API call is made', async () => {
     const api = setup.client({ apiKey: 'not-the-right-refresh-token' });
     const error = await rejectionOf(api.triggerWorkflow('wf_announce'));
-    expect(error).toMatchObject({ code: 'ERR_RELAY_API_AUTH', status: 400, relayMessage: 'the refresh token is invalid or revoked' });
+    expect(error).toMatchObject({
+      code: 'ERR_RELAY_API_AUTH',
+      status: 400,
+      relayMessage: 'the refresh token is invalid or revoked',
+    });
     expect((error as Error).message).toContain('relay token generate');
     expect(setup.cloud.calls).toMatchObject({ token: 1, validate: 0, trigger: 0 });
   });
@@ -266,11 +295,16 @@ describe('RelayApi against the simulated Relay cloud', () => {
   it('refuses bad arguments before sending anything', async () => {
     const api = setup.api;
     await expect(api.triggerWorkflow('')).rejects.toMatchObject({ code: 'ERR_RELAY_API_ARGUMENT' });
-    await expect(api.triggerWorkflow('wf_announce', ['ok', ''])).rejects.toMatchObject({ code: 'ERR_RELAY_API_ARGUMENT' });
-    await expect(api.triggerWorkflow('wf_announce', undefined, { n: 5 } as unknown as Record<string, string>)).rejects.toThrow(
-      'triggerWorkflow: args.n must be a string',
-    );
-    await expect(api.fetchDevice(undefined as unknown as string)).rejects.toMatchObject({ code: 'ERR_RELAY_API_ARGUMENT', call: 'fetchDevice' });
+    await expect(api.triggerWorkflow('wf_announce', ['ok', ''])).rejects.toMatchObject({
+      code: 'ERR_RELAY_API_ARGUMENT',
+    });
+    await expect(
+      api.triggerWorkflow('wf_announce', undefined, { n: 5 } as unknown as Record<string, string>),
+    ).rejects.toThrow('triggerWorkflow: args.n must be a string');
+    await expect(api.fetchDevice(undefined as unknown as string)).rejects.toMatchObject({
+      code: 'ERR_RELAY_API_ARGUMENT',
+      call: 'fetchDevice',
+    });
     expect(setup.cloud.requests).toEqual([]);
   });
 

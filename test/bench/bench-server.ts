@@ -41,13 +41,25 @@ export interface BenchServer {
  * Starts one server as on Heroku: `node [options] <entry>` with PORT, NODE_ENV=production, default logging,
  * stdout to a pipe. Only loopback is ever used to reach it.
  */
-export async function startBenchServer({ kind, entry, nodeArgs, cwd, maxSessions, env: extra = {}, workflow = 'hello' }: BenchServerOptions): Promise<BenchServer> {
+export async function startBenchServer({
+  kind,
+  entry,
+  nodeArgs,
+  cwd,
+  maxSessions,
+  env: extra = {},
+  workflow = 'hello',
+}: BenchServerOptions): Promise<BenchServer> {
   const port = await freePort();
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port) };
   // Set explicitly, so that a developer's .env cannot change what is measured.
   if (kind === 'project') Object.assign(env, { LOG_LEVEL: 'info', MAX_SESSIONS: String(maxSessions) }, extra);
   const spawnedAt = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = { bytes: 0, lines: 0 };
   const count = (chunk: Buffer) => {
     output.bytes += chunk.length;
@@ -70,7 +82,9 @@ export async function startBenchServer({ kind, entry, nodeArgs, cwd, maxSessions
     output,
     assertRunning: () => {
       if (child.exitCode === null && child.signalCode === null) return;
-      throw new Error(`the ${kind} server exited (${child.exitCode ?? child.signalCode}); its stderr ended with:\n${stderrTail}`);
+      throw new Error(
+        `the ${kind} server exited (${child.exitCode ?? child.signalCode}); its stderr ended with:\n${stderrTail}`,
+      );
     },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

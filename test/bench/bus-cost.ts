@@ -42,14 +42,19 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function latency(url: string, topics: number, publishes: number): Promise<{ deliverP50: number; deliverP99: number; countedP50: number; countedP99: number }> {
+async function latency(
+  url: string,
+  topics: number,
+  publishes: number,
+): Promise<{ deliverP50: number; deliverP99: number; countedP50: number; countedP99: number }> {
   const publisher = new RedisBus({ url, log });
   const holder = new RedisBus({ url, log });
   await Promise.all([publisher.whenReady(), holder.whenReady()]);
   let sentAt = 0n;
   const delivered: number[] = [];
   const counted: number[] = [];
-  for (let i = 0; i < topics; i++) holder.subscribe(`transport:${i}`, () => void delivered.push(Number(process.hrtime.bigint() - sentAt) / 1e6));
+  for (let i = 0; i < topics; i++)
+    holder.subscribe(`transport:${i}`, () => void delivered.push(Number(process.hrtime.bigint() - sentAt) / 1e6));
   for (let i = 0; i < publishes; i++) {
     sentAt = process.hrtime.bigint();
     const taken = await publisher.publish(`transport:${i % topics}`, { status: 'assigned', by: 'Bob', eta_minutes: 5 });
@@ -59,7 +64,12 @@ async function latency(url: string, topics: number, publishes: number): Promise<
   await Promise.all([publisher.close(), holder.close()]);
   const d = delivered.slice(100).sort((a, b) => a - b);
   const c = counted.slice(100).sort((a, b) => a - b);
-  return { deliverP50: percentile(d, 50), deliverP99: percentile(d, 99), countedP50: percentile(c, 50), countedP99: percentile(c, 99) };
+  return {
+    deliverP50: percentile(d, 50),
+    deliverP99: percentile(d, 99),
+    countedP50: percentile(c, 50),
+    countedP99: percentile(c, 99),
+  };
 }
 
 async function privateRedis(): Promise<{ url: string; stop: () => void }> {
@@ -69,7 +79,11 @@ async function privateRedis(): Promise<{ url: string; stop: () => void }> {
       probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
     });
   });
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('Ready to accept connections')) resolve();
@@ -82,10 +96,15 @@ async function privateRedis(): Promise<{ url: string; stop: () => void }> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'redis-url': { type: 'string' }, subscriptions: { type: 'string', default: '10000' }, publishes: { type: 'string', default: '2000' } },
+    options: {
+      'redis-url': { type: 'string' },
+      subscriptions: { type: 'string', default: '10000' },
+      publishes: { type: 'string', default: '2000' },
+    },
   });
   const count = Number(values.subscriptions);
-  const redis = values['redis-url'] === undefined ? await privateRedis() : { url: values['redis-url'], stop: () => undefined };
+  const redis =
+    values['redis-url'] === undefined ? await privateRedis() : { url: values['redis-url'], stop: () => undefined };
   try {
     const inProcess = new InProcessBus({ log });
     bytesPerSubscription(inProcess, 1000); // warm-up: the first Map growth and JIT
@@ -96,7 +115,11 @@ async function main(): Promise<void> {
     const redisBytes = bytesPerSubscription(redisBus, count);
     await redisBus.close();
     const times = await latency(redis.url, 1000, Number(values.publishes));
-    const result = { subscriptions: count, bytesPerSubscription: { inProcess: Math.round(inProcessBytes), redis: Math.round(redisBytes) }, redisLatencyMs: times };
+    const result = {
+      subscriptions: count,
+      bytesPerSubscription: { inProcess: Math.round(inProcessBytes), redis: Math.round(redisBytes) },
+      redisLatencyMs: times,
+    };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     redis.stop();

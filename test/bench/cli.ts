@@ -33,7 +33,9 @@ const USAGE = `usage: npm run bench -- [options]
   --server PATH        the project's compiled entry (default dist/server.js)
   --out PATH           where to write the JSON (default bench-results/latest.json)`;
 
-function parseOptions(argv: string[]): { options: BenchOptions; bus: BusBenchOptions; onlyBus: boolean; out: string } | string {
+function parseOptions(
+  argv: string[],
+): { options: BenchOptions; bus: BusBenchOptions; onlyBus: boolean; out: string } | string {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -121,8 +123,21 @@ async function main(): Promise<void> {
   }
   const result = await runBench(parsed.options);
   const bus = await runBusBench(parsed.bus);
-  const report = { ...buildReport(result, parsed.options, { date, durationMs: performance.now() - started, cpus: availableParallelism() }), bus };
-  write(parsed.out, JSON.stringify(report), `${formatTable(report)}\n\n${formatBusTable(bus)}`, date, report.durationSeconds);
+  const report = {
+    ...buildReport(result, parsed.options, {
+      date,
+      durationMs: performance.now() - started,
+      cpus: availableParallelism(),
+    }),
+    bus,
+  };
+  write(
+    parsed.out,
+    JSON.stringify(report),
+    `${formatTable(report)}\n\n${formatBusTable(bus)}`,
+    date,
+    report.durationSeconds,
+  );
 }
 
 function write(out: string, json: string, table: string, date: Date, durationSeconds: number): void {

@@ -1,5 +1,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { BootReply, BusLatencyReply, Envelope, HoldReply, LoadCommand, LoadReply, ReleaseReply, RunReply, TransportReply } from './load-protocol';
+import type {
+  BootReply,
+  BusLatencyReply,
+  Envelope,
+  HoldReply,
+  LoadCommand,
+  LoadReply,
+  ReleaseReply,
+  RunReply,
+  TransportReply,
+} from './load-protocol';
 
 type ReplyOf<C extends LoadCommand['cmd']> = C extends 'run'
   ? RunReply
@@ -24,12 +34,14 @@ export class LoadClient {
       const waiting = this.pending.get(message.id);
       if (waiting === undefined) return;
       this.pending.delete(message.id);
-      if (message.error !== undefined || message.body === undefined) waiting.reject(new Error(`load process: ${message.error ?? 'no reply'}`));
+      if (message.error !== undefined || message.body === undefined)
+        waiting.reject(new Error(`load process: ${message.error ?? 'no reply'}`));
       else waiting.resolve(message.body);
     });
     this.exited = new Promise((resolve) =>
       child.once('exit', (code) => {
-        for (const waiting of this.pending.values()) waiting.reject(new Error(`the load process exited (code ${code})`));
+        for (const waiting of this.pending.values())
+          waiting.reject(new Error(`the load process exited (code ${code})`));
         this.pending.clear();
         resolve();
       }),

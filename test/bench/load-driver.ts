@@ -7,7 +7,16 @@ import { performance } from 'node:perf_hooks';
 import { simulate } from '../../src/sim/simulate';
 import type { Answers } from '../../src/sim/relay-simulator-options';
 import { awaitTransport, busLatency, endTransport, openTransport } from './load-transport';
-import type { BootReply, Envelope, HoldReply, LoadCommand, LoadReply, Pacing, ReleaseReply, RunReply } from './load-protocol';
+import type {
+  BootReply,
+  Envelope,
+  HoldReply,
+  LoadCommand,
+  LoadReply,
+  Pacing,
+  ReleaseReply,
+  RunReply,
+} from './load-protocol';
 
 const NAME = 'Ana';
 /** What the device must hear for a session to count as completed. */
@@ -29,7 +38,12 @@ interface Outcome {
 async function session(url: string, pacing: Pacing, answers: Answers = [NAME]): Promise<Outcome> {
   const started = performance.now();
   try {
-    const run = await simulate(url, { answers, promptGapMs: pacing.gapMs, together: pacing.together, timeoutMs: pacing.timeoutMs });
+    const run = await simulate(url, {
+      answers,
+      promptGapMs: pacing.gapMs,
+      together: pacing.together,
+      timeoutMs: pacing.timeoutMs,
+    });
     return { ok: run.says.includes(GREETING), ms: performance.now() - started };
   } catch {
     return { ok: false, ms: performance.now() - started };

@@ -63,7 +63,9 @@ function open(url: string, gapMs: number, timeoutMs: number): Conversation {
     timeoutMs,
     script: async (sim) => {
       conversation.sim = sim;
-      const said = await sim.waitFor((frame) => frame._type === 'wf_api_say_request' && String(frame.text).includes('request number is'));
+      const said = await sim.waitFor(
+        (frame) => frame._type === 'wf_api_say_request' && String(frame.text).includes('request number is'),
+      );
       conversation.requestId = /request number is ([0-9a-f ]+)\.$/.exec(String(said.text))?.[1]?.replaceAll(' ', '');
       waiting(conversation.requestId);
       await ended;
@@ -95,7 +97,12 @@ async function inBatches<T>(items: readonly T[], step: (item: T) => Promise<unkn
 }
 
 /** Opens `count` transport conversations and replies once each listens for its room. */
-export async function openTransport(url: string, count: number, gapMs: number, timeoutMs: number): Promise<TransportReply> {
+export async function openTransport(
+  url: string,
+  count: number,
+  gapMs: number,
+  timeoutMs: number,
+): Promise<TransportReply> {
   const opened = Array.from({ length: count }, () => null);
   const ok = await inBatches(opened, async () => {
     const conversation = open(url, gapMs, timeoutMs);
@@ -119,17 +126,21 @@ export async function awaitTransport(): Promise<TransportReply> {
  * conversation in turn, and times from just before the POST to its say frame (and to the 202).
  */
 export async function busLatency(hookBase: string, secret: string, publishes: number): Promise<BusLatencyReply> {
-  const waiting = conversations.filter((conversation) => conversation.sim !== undefined && conversation.requestId !== undefined);
+  const waiting = conversations.filter(
+    (conversation) => conversation.sim !== undefined && conversation.requestId !== undefined,
+  );
   const spokenMs: number[] = [];
   const answeredMs: number[] = [];
   let failed = 0;
   for (let i = 0; i < publishes && waiting.length > 0; i++) {
     const { sim, requestId } = waiting[i % waiting.length] as Required<Pick<Conversation, 'sim' | 'requestId'>>;
     const line = `Transport assigned: Unit ${i}.`;
-    const spoken = sim.waitFor((frame) => frame._type === 'wf_api_say_request' && frame.text === line).then(
-      () => performance.now(),
-      () => undefined,
-    );
+    const spoken = sim
+      .waitFor((frame) => frame._type === 'wf_api_say_request' && frame.text === line)
+      .then(
+        () => performance.now(),
+        () => undefined,
+      );
     const started = performance.now();
     const answer = await fetch(`${hookBase}/hooks/transport/${requestId}`, {
       method: 'POST',

@@ -36,10 +36,17 @@ export function buildReport(
     memoryPerSession: ratio(project.memory.kbPerSession, sdk.memory.kbPerSession),
     boot: ratio(project.bootMs, sdk.bootMs),
     sessionsPerSecond: Object.fromEntries(
-      project.concurrency.map((level, i) => [`c${level.concurrency}`, ratio(level.sessionsPerSecond, sdk.concurrency[i]?.sessionsPerSecond ?? NaN)]),
+      project.concurrency.map((level, i) => [
+        `c${level.concurrency}`,
+        ratio(level.sessionsPerSecond, sdk.concurrency[i]?.sessionsPerSecond ?? NaN),
+      ]),
     ),
   };
-  const check = (key: keyof typeof TARGETS): TargetCheck => ({ ratio: ratios[key], limit: TARGETS[key], met: ratios[key] <= TARGETS[key] });
+  const check = (key: keyof typeof TARGETS): TargetCheck => ({
+    ratio: ratios[key],
+    limit: TARGETS[key],
+    met: ratios[key] <= TARGETS[key],
+  });
   const failed = project.failed + project.memory.heldFailed + project.memory.releaseFailed;
   const { progress: _progress, serverEntry: _s, sdkScript: _k, loadDriver: _l, cwd: _c, ...shown } = options;
   return {
@@ -72,7 +79,8 @@ export function formatTable(report: BenchReport): string {
     fmt(targets.cpuPerSession.ratio, 2),
     target(targets.cpuPerSession.met, targets.cpuPerSession.limit),
   ]);
-  const headline = (server: ServerResult) => server.concurrency.find((level) => level.concurrency === report.options.cpuConcurrency);
+  const headline = (server: ServerResult) =>
+    server.concurrency.find((level) => level.concurrency === report.options.cpuConcurrency);
   const projectRounds = headline(project)?.cpuMsPerSessionByRound ?? [];
   const sdkRounds = headline(sdk)?.cpuMsPerSessionByRound ?? [];
   rows.push([
@@ -89,24 +97,66 @@ export function formatTable(report: BenchReport): string {
     fmt(targets.memoryPerSession.ratio, 2),
     target(targets.memoryPerSession.met, targets.memoryPerSession.limit),
   ]);
-  rows.push(['boot to first session, ms (median)', fmt(project.bootMs, 0), fmt(sdk.bootMs, 0), fmt(targets.boot.ratio, 2), target(targets.boot.met, targets.boot.limit)]);
+  rows.push([
+    'boot to first session, ms (median)',
+    fmt(project.bootMs, 0),
+    fmt(sdk.bootMs, 0),
+    fmt(targets.boot.ratio, 2),
+    target(targets.boot.met, targets.boot.limit),
+  ]);
   project.concurrency.forEach((level, i) => {
     const other = sdk.concurrency[i];
     if (other === undefined) return;
     const c = `c=${level.concurrency}`;
-    rows.push([`sessions/s, ${c}`, fmt(level.sessionsPerSecond, 0), fmt(other.sessionsPerSecond, 0), fmt(level.sessionsPerSecond / other.sessionsPerSecond, 2), '']);
-    rows.push([`p50 / p99 session, ms, ${c}`, `${fmt(level.p50Ms, 0)} / ${fmt(level.p99Ms, 0)}`, `${fmt(other.p50Ms, 0)} / ${fmt(other.p99Ms, 0)}`, '', '']);
-    rows.push([`CPU per session, ms, ${c}`, fmt(level.cpuMsPerSession, 3), fmt(other.cpuMsPerSession, 3), fmt(level.cpuMsPerSession / other.cpuMsPerSession, 2), '']);
-    rows.push([`failed sessions, ${c}`, `${level.failed} of ${level.sessions}`, `${other.failed} of ${other.sessions}`, '', level.failed === 0 ? '0: met' : 'MISSED']);
+    rows.push([
+      `sessions/s, ${c}`,
+      fmt(level.sessionsPerSecond, 0),
+      fmt(other.sessionsPerSecond, 0),
+      fmt(level.sessionsPerSecond / other.sessionsPerSecond, 2),
+      '',
+    ]);
+    rows.push([
+      `p50 / p99 session, ms, ${c}`,
+      `${fmt(level.p50Ms, 0)} / ${fmt(level.p99Ms, 0)}`,
+      `${fmt(other.p50Ms, 0)} / ${fmt(other.p99Ms, 0)}`,
+      '',
+      '',
+    ]);
+    rows.push([
+      `CPU per session, ms, ${c}`,
+      fmt(level.cpuMsPerSession, 3),
+      fmt(other.cpuMsPerSession, 3),
+      fmt(level.cpuMsPerSession / other.cpuMsPerSession, 2),
+      '',
+    ]);
+    rows.push([
+      `failed sessions, ${c}`,
+      `${level.failed} of ${level.sessions}`,
+      `${other.failed} of ${other.sessions}`,
+      '',
+      level.failed === 0 ? '0: met' : 'MISSED',
+    ]);
   });
   for (const level of project.memory.levels) {
     const other = sdk.memory.levels.find((l) => l.open === level.open);
-    rows.push([`RSS growth, ${level.open} open, KiB (per session)`, growth(level), other === undefined ? '' : growth(other), '', '']);
+    rows.push([
+      `RSS growth, ${level.open} open, KiB (per session)`,
+      growth(level),
+      other === undefined ? '' : growth(other),
+      '',
+      '',
+    ]);
   }
   rows.push(['log output per session, bytes (lines)', logs(project), logs(sdk), '', '']);
   for (const [i, entry] of report.finding.project.entries()) {
     const other = report.finding.sdk[i];
-    rows.push([`finding: failed, ${entry.pacing}`, `${entry.failed} of ${entry.sessions}`, other === undefined ? '' : `${other.failed} of ${other.sessions}`, '', '']);
+    rows.push([
+      `finding: failed, ${entry.pacing}`,
+      `${entry.failed} of ${entry.sessions}`,
+      other === undefined ? '' : `${other.failed} of ${other.sessions}`,
+      '',
+      '',
+    ]);
   }
   return markdownTable(rows);
 }
@@ -117,13 +167,19 @@ export function formatBusTable(bus: BusBenchResult): string {
   const { memory } = bus;
   return markdownTable([
     ['session bus, two servers through Redis', 'project'],
-    [`update posted to A until spoken by B, ms p50 / p99 (${bus.conversations} waiting)`, `${fmt(bus.spokenMs.p50, 2)} / ${fmt(bus.spokenMs.p99, 2)}`],
+    [
+      `update posted to A until spoken by B, ms p50 / p99 (${bus.conversations} waiting)`,
+      `${fmt(bus.spokenMs.p50, 2)} / ${fmt(bus.spokenMs.p99, 2)}`,
+    ],
     ['update posted to A until its 202, ms p50 / p99', `${fmt(bus.answeredMs.p50, 2)} / ${fmt(bus.answeredMs.p99, 2)}`],
     ['failed updates', `${bus.failedPublishes} of ${bus.publishes}`],
     ['RSS per conversation listening (no subscription), KiB', fmt(memory.listeningKbPerConversation, 2)],
     ['RSS per conversation waiting (subscribed), KiB', fmt(memory.waitingKbPerConversation, 2)],
     ['  difference: a subscription and its wait, KiB', fmt(memory.subscriptionKb, 2)],
-    ['heap per subscription alone, bytes (in-process / Redis bus)', `${bus.heapBytesPerSubscription.inProcess} / ${bus.heapBytesPerSubscription.redis}`],
+    [
+      'heap per subscription alone, bytes (in-process / Redis bus)',
+      `${bus.heapBytesPerSubscription.inProcess} / ${bus.heapBytesPerSubscription.redis}`,
+    ],
     ['conversations failed (to wait / to end)', `${bus.failedToWait} / ${bus.failedToEnd}`],
   ]);
 }

@@ -73,7 +73,13 @@ export interface ServerResult {
   concurrency: ConcurrencyResult[];
   /** Failed sessions over every throughput round and concurrency. */
   failed: number;
-  memory: { baselineKb: number; levels: MemoryLevel[]; kbPerSession: number; heldFailed: number; releaseFailed: number };
+  memory: {
+    baselineKb: number;
+    levels: MemoryLevel[];
+    kbPerSession: number;
+    heldFailed: number;
+    releaseFailed: number;
+  };
   /** What the server wrote to stdout + stderr, per session, over the whole run. */
   logBytesPerSession: number;
   logLinesPerSession: number;
@@ -112,7 +118,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 function start(options: BenchOptions, kind: ServerKind): Promise<BenchServer> {
   const entry = kind === 'project' ? options.serverEntry : options.sdkScript;
   const nodeArgs = kind === 'project' ? options.serverNodeArgs : [];
-  return startBenchServer({ kind, entry, nodeArgs, cwd: options.cwd, maxSessions: Math.max(...options.memoryLevels, 1000) + 1000 });
+  return startBenchServer({
+    kind,
+    entry,
+    nodeArgs,
+    cwd: options.cwd,
+    maxSessions: Math.max(...options.memoryLevels, 1000) + 1000,
+  });
 }
 
 function pacing(options: BenchOptions): Pacing {
@@ -131,9 +143,18 @@ async function measureBoot(options: BenchOptions, load: LoadClient): Promise<Rec
     for (const kind of order(pass)) {
       const server = await start(options, kind);
       try {
-        const reply = await load.send({ cmd: 'boot', url: server.url, retryMs: 2, deadlineMs: 20_000, ...pacing(options) });
+        const reply = await load.send({
+          cmd: 'boot',
+          url: server.url,
+          retryMs: 2,
+          deadlineMs: 20_000,
+          ...pacing(options),
+        });
         const ms = performance.now() - server.spawnedAt;
-        if (!reply.ok) throw new Error(`the ${kind} server never completed a session after ${pass} boots (${reply.attempts} attempts)`);
+        if (!reply.ok)
+          throw new Error(
+            `the ${kind} server never completed a session after ${pass} boots (${reply.attempts} attempts)`,
+          );
         samples[kind].push(ms);
       } finally {
         await server.stop();
@@ -160,7 +181,13 @@ class ServerPair {
   async run(boot: Record<ServerKind, number[]>): Promise<BenchResult> {
     for (const kind of SERVER_KINDS) {
       const server = this.servers[kind];
-      const reply = await this.load.send({ cmd: 'boot', url: server.url, retryMs: 2, deadlineMs: 20_000, ...pacing(this.options) });
+      const reply = await this.load.send({
+        cmd: 'boot',
+        url: server.url,
+        retryMs: 2,
+        deadlineMs: 20_000,
+        ...pacing(this.options),
+      });
       if (!reply.ok) throw new Error(`the ${kind} server never completed a session`);
       await this.runSessions(kind, this.options.warmupSessions, 50, pacing(this.options));
     }
@@ -168,7 +195,8 @@ class ServerPair {
     // Warmed up again, so that the first throughput round pays less for collecting the thousands
     // of sessions the memory phase held. It does not remove that: round 1 still reads among the
     // highest for both servers (docs/performance.md).
-    for (const kind of SERVER_KINDS) await this.runSessions(kind, this.options.warmupSessions, 50, pacing(this.options));
+    for (const kind of SERVER_KINDS)
+      await this.runSessions(kind, this.options.warmupSessions, 50, pacing(this.options));
     const throughput = await this.measureThroughput();
     const finding = await this.measureFinding();
     const result = (kind: ServerKind): ServerResult => {
@@ -216,25 +244,44 @@ class ServerPair {
       this.servers[kind].assertRunning();
       await sleep(this.options.settleMs);
       const rssKb = readRssKb(pid);
-      levels.push({ open: level, rssKb, growthKb: rssKb - baselineKb, kbPerSession: round((rssKb - baselineKb) / level, 2) });
+      levels.push({
+        open: level,
+        rssKb,
+        growthKb: rssKb - baselineKb,
+        kbPerSession: round((rssKb - baselineKb) / level, 2),
+      });
     }
     const released = await this.load.send({ cmd: 'release' });
     this.servers[kind].assertRunning();
     this.sessionsRun[kind] += open;
     const last = levels[levels.length - 1];
-    this.options.progress(`memory ${kind}: baseline ${baselineKb} KiB, ${levels.map((l) => `${l.open} open +${l.growthKb} KiB`).join(', ')}`);
+    this.options.progress(
+      `memory ${kind}: baseline ${baselineKb} KiB, ${levels.map((l) => `${l.open} open +${l.growthKb} KiB`).join(', ')}`,
+    );
     return { baselineKb, levels, kbPerSession: last?.kbPerSession ?? NaN, heldFailed, releaseFailed: released.failed };
   }
 
   private async measureThroughput(): Promise<Record<ServerKind, ConcurrencyResult[]>> {
-    type Totals = { completed: number; failed: number; wallMs: number; cpuMs: number; durations: number[]; byRound: number[] };
+    type Totals = {
+      completed: number;
+      failed: number;
+      wallMs: number;
+      cpuMs: number;
+      durations: number[];
+      byRound: number[];
+    };
     const totals = new Map<string, Totals>();
     for (let pass = 0; pass < this.options.rounds; pass++) {
       for (const concurrency of this.options.concurrencies) {
         for (const kind of order(pass)) {
           const { pid } = this.servers[kind];
           const cpuBefore = readCpuMs(pid);
-          const reply = await this.runSessions(kind, Math.min(this.options.sessions, 50 * concurrency), concurrency, pacing(this.options));
+          const reply = await this.runSessions(
+            kind,
+            Math.min(this.options.sessions, 50 * concurrency),
+            concurrency,
+            pacing(this.options),
+          );
           const cpuMs = readCpuMs(pid) - cpuBefore;
           const key = `${kind}:${concurrency}`;
           const total = totals.get(key) ?? { completed: 0, failed: 0, wallMs: 0, cpuMs: 0, durations: [], byRound: [] };
@@ -282,7 +329,12 @@ class ServerPair {
     for (const [name, pace] of variants) {
       for (const kind of SERVER_KINDS) {
         const reply = await this.runSessions(kind, this.options.findingSessions, 50, pace);
-        finding[kind].push({ pacing: name, sessions: this.options.findingSessions, completed: reply.completed, failed: reply.failed });
+        finding[kind].push({
+          pacing: name,
+          sessions: this.options.findingSessions,
+          completed: reply.completed,
+          failed: reply.failed,
+        });
         this.options.progress(`finding (${name}) ${kind}: ${reply.completed} ok, ${reply.failed} failed`);
       }
     }

@@ -42,7 +42,12 @@ export type BusBenchResult =
        * its room (no subscription yet), then while each waits for dispatch (subscribed, with its
        * give-up timer and request id). The difference bounds what a subscription costs.
        */
-      memory: { baselineKb: number; listeningKbPerConversation: number; waitingKbPerConversation: number; subscriptionKb: number };
+      memory: {
+        baselineKb: number;
+        listeningKbPerConversation: number;
+        waitingKbPerConversation: number;
+        subscriptionKb: number;
+      };
       /**
        * Heap bytes one subscription itself costs (its handler and the bus's bookkeeping), measured
        * with forced collections by bus-cost.ts on an in-process and a Redis bus: the precise figure
@@ -54,7 +59,8 @@ export type BusBenchResult =
     };
 
 /** What `npm run bench` prints when it cannot measure the bus. */
-export const NO_REDIS = 'bus: skipped, no redis-server here (sudo apt-get install redis-server, or brew install redis, then run npm run bench -- --only bus)';
+export const NO_REDIS =
+  'bus: skipped, no redis-server here (sudo apt-get install redis-server, or brew install redis, then run npm run bench -- --only bus)';
 
 /**
  * The session bus across two dynos through Redis: a private redis-server and two project servers
@@ -108,7 +114,9 @@ async function measureBus(options: BusBenchOptions, load: LoadClient): Promise<B
     const waiting = await load.send({ cmd: 'transport-wait' });
     await sleep(options.settleMs);
     const waitingKb = readRssKb(b.pid) - baselineKb;
-    options.progress(`bus: ${waiting.ok} conversations waiting on B; RSS +${listeningKb} KiB listening, +${waitingKb} KiB subscribed`);
+    options.progress(
+      `bus: ${waiting.ok} conversations waiting on B; RSS +${listeningKb} KiB listening, +${waitingKb} KiB subscribed`,
+    );
     const times = await load.send({ cmd: 'bus-latency', hookBase: a.base, secret, publishes: options.publishes });
     const ended = await load.send({ cmd: 'transport-end' });
     for (const server of servers) server.assertRunning();
@@ -129,7 +137,9 @@ async function measureBus(options: BusBenchOptions, load: LoadClient): Promise<B
       failedToEnd: ended.failed,
       heapBytesPerSubscription: await heapPerSubscription(options, redis.url),
     };
-    options.progress(`bus: spoken p50 ${result.spokenMs.p50} ms, p99 ${result.spokenMs.p99} ms over ${times.spokenMs.length} updates, ${times.failed} failed`);
+    options.progress(
+      `bus: spoken p50 ${result.spokenMs.p50} ms, p99 ${result.spokenMs.p99} ms over ${times.spokenMs.length} updates, ${times.failed} failed`,
+    );
     return result;
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
@@ -138,14 +148,29 @@ async function measureBus(options: BusBenchOptions, load: LoadClient): Promise<B
 }
 
 /** Runs bus-cost.js (with --expose-gc) on the same Redis for the heap a subscription costs. */
-function heapPerSubscription(options: BusBenchOptions, redisUrl: string): Promise<{ inProcess: number; redis: number }> {
+function heapPerSubscription(
+  options: BusBenchOptions,
+  redisUrl: string,
+): Promise<{ inProcess: number; redis: number }> {
   const script = join(dirname(options.loadDriver), 'bus-cost.js');
-  const args = ['--expose-gc', script, '--redis-url', redisUrl, '--subscriptions', String(Math.max(1000, options.conversations)), '--publishes', '200'];
+  const args = [
+    '--expose-gc',
+    script,
+    '--redis-url',
+    redisUrl,
+    '--subscriptions',
+    String(Math.max(1000, options.conversations)),
+    '--publishes',
+    '200',
+  ];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { timeout: 60_000 }, (error, stdout, stderr) => {
       if (error !== null) return reject(new Error(`bus-cost.js failed: ${error.message}\n${stderr}`));
-      const figures = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { bytesPerSubscription?: { inProcess: number; redis: number } };
-      if (figures.bytesPerSubscription === undefined) return reject(new Error(`bus-cost.js printed no figures: ${stdout.slice(0, 300)}`));
+      const figures = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+        bytesPerSubscription?: { inProcess: number; redis: number };
+      };
+      if (figures.bytesPerSubscription === undefined)
+        return reject(new Error(`bus-cost.js printed no figures: ${stdout.slice(0, 300)}`));
       resolve(figures.bytesPerSubscription);
     });
   });
@@ -160,7 +185,8 @@ async function busReady(server: BenchServer): Promise<void> {
       .catch(() => undefined);
     if (health?.bus?.state === 'ready') return;
     server.assertRunning();
-    if (performance.now() > deadline) throw new Error(`the bus of ${server.base} was not ready after 10 s (state ${health?.bus?.state ?? 'unknown'})`);
+    if (performance.now() > deadline)
+      throw new Error(`the bus of ${server.base} was not ready after 10 s (state ${health?.bus?.state ?? 'unknown'})`);
     await sleep(25);
   }
 }

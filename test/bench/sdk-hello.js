@@ -10,7 +10,11 @@ const { relay, Event, createWorkflow } = require('@relaypro/sdk');
 
 const hello = createWorkflow((workflow) => {
   workflow.on(Event.START, async (event) => {
-    const { trigger: { args: { source_uri } } } = event;
+    const {
+      trigger: {
+        args: { source_uri },
+      },
+    } = event;
     await workflow.startInteraction([source_uri], 'hello');
   });
 

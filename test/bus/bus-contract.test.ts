@@ -18,7 +18,11 @@ const withRedis = redisTestsRun();
 const opened: SessionBus[] = [];
 
 const implementations: Implementation[] = [
-  { name: 'InProcessBus', ready: 'embedded', make: () => Promise.resolve(new InProcessBus({ log: memoryLogger().logger })) },
+  {
+    name: 'InProcessBus',
+    ready: 'embedded',
+    make: () => Promise.resolve(new InProcessBus({ log: memoryLogger().logger })),
+  },
 ];
 if (withRedis) {
   implementations.push({
@@ -54,7 +58,11 @@ function thrownBy(action: () => unknown): unknown {
   return undefined;
 }
 
-const rejection = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as BusError);
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error as BusError,
+  );
 
 describe.each(implementations)('the session bus contract: $name', (implementation) => {
   it('delivers a message to every handler of its topic, each with its own copy, and counts them', async () => {
@@ -122,7 +130,10 @@ describe.each(implementations)('the session bus contract: $name', (implementatio
     await expect(bus.publish('t', fill(MAX_MESSAGE_BYTES))).resolves.toBe(1);
     const error = await rejection(bus.publish('t', fill(MAX_MESSAGE_BYTES + 1)));
     expect(error).toBeInstanceOf(BusError);
-    expect(error).toMatchObject({ code: BusErrorCode.TOO_LARGE, message: expect.stringContaining(`at most ${MAX_MESSAGE_BYTES} bytes`) });
+    expect(error).toMatchObject({
+      code: BusErrorCode.TOO_LARGE,
+      message: expect.stringContaining(`at most ${MAX_MESSAGE_BYTES} bytes`),
+    });
   });
 
   it.each([
@@ -141,11 +152,17 @@ describe.each(implementations)('the session bus contract: $name', (implementatio
     await expect(bus.publish('t', cycle)).rejects.toMatchObject({ code: BusErrorCode.NOT_JSON });
   });
 
-  it.each(['', 'a b', 'x'.repeat(201), 'émoji', 'new\nline', '*'])('refuses the topic %j on subscribe and publish', async (topic) => {
-    const bus = await open(implementation);
-    expect(thrownBy(() => bus.subscribe(topic, () => undefined))).toMatchObject({ code: BusErrorCode.BAD_TOPIC });
-    await expect(bus.publish(topic, 1)).rejects.toMatchObject({ code: BusErrorCode.BAD_TOPIC, message: expect.stringContaining('A-Z a-z 0-9 : . _ -') });
-  });
+  it.each(['', 'a b', 'x'.repeat(201), 'émoji', 'new\nline', '*'])(
+    'refuses the topic %j on subscribe and publish',
+    async (topic) => {
+      const bus = await open(implementation);
+      expect(thrownBy(() => bus.subscribe(topic, () => undefined))).toMatchObject({ code: BusErrorCode.BAD_TOPIC });
+      await expect(bus.publish(topic, 1)).rejects.toMatchObject({
+        code: BusErrorCode.BAD_TOPIC,
+        message: expect.stringContaining('A-Z a-z 0-9 : . _ -'),
+      });
+    },
+  );
 
   it('refuses a topic that is not a string', async () => {
     const bus = await open(implementation);

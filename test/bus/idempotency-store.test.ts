@@ -31,7 +31,10 @@ afterAll(async () => {
 });
 
 const kinds: Array<{ name: string; make: () => Promise<IdempotencyStore<Answer>> }> = [
-  { name: 'in memory', make: () => Promise.resolve(createIdempotencyStore<Answer>(new InProcessBus({ log: memoryLogger().logger }))) },
+  {
+    name: 'in memory',
+    make: () => Promise.resolve(createIdempotencyStore<Answer>(new InProcessBus({ log: memoryLogger().logger }))),
+  },
 ];
 if (withRedis) kinds.push({ name: 'in Redis', make: async () => createIdempotencyStore<Answer>(await redisBus()) });
 
@@ -70,7 +73,9 @@ describe.each(kinds)('the idempotency store, $name', ({ make }) => {
     const store = await make();
     const key = freshKey();
     await store.claim(key);
-    await expect(store.complete(key, { status: 200, body: { delivered: 1, pad: 'x'.repeat(20_000) } as Answer['body'] })).rejects.toThrow(/at most 16384 bytes/);
+    await expect(
+      store.complete(key, { status: 200, body: { delivered: 1, pad: 'x'.repeat(20_000) } as Answer['body'] }),
+    ).rejects.toThrow(/at most 16384 bytes/);
   });
 });
 
@@ -127,7 +132,10 @@ describe('the in-memory idempotency store', () => {
     try {
       await other.whenReady();
       const key = freshKey();
-      const claims = await Promise.all([createIdempotencyStore((await redisBus())).claim(key), createIdempotencyStore(other).claim(key)]);
+      const claims = await Promise.all([
+        createIdempotencyStore(await redisBus()).claim(key),
+        createIdempotencyStore(other).claim(key),
+      ]);
       expect(claims.map((claim) => claim.state).sort()).toEqual(['new', 'pending']);
     } finally {
       await other.close();
@@ -141,7 +149,9 @@ describe('the in-memory idempotency store', () => {
       await deadBus.whenReady();
       await dead.kill();
       await deadBus.whenState('reconnecting');
-      await expect(createIdempotencyStore(deadBus).claim('k')).rejects.toMatchObject({ code: BusErrorCode.UNAVAILABLE });
+      await expect(createIdempotencyStore(deadBus).claim('k')).rejects.toMatchObject({
+        code: BusErrorCode.UNAVAILABLE,
+      });
     } finally {
       await deadBus.close();
     }

@@ -18,7 +18,10 @@ describeRedis('the Redis bus', () => {
   });
   afterAll(() => redis.stop());
 
-  function open(log = memoryLogger().logger, options: Partial<ConstructorParameters<typeof RedisBus>[0]> = {}): RedisBus {
+  function open(
+    log = memoryLogger().logger,
+    options: Partial<ConstructorParameters<typeof RedisBus>[0]> = {},
+  ): RedisBus {
     const bus = new RedisBus({ url: redis.url, log, maxReconnectDelayMs: 100, ...options });
     buses.push(bus);
     return bus;
@@ -43,7 +46,9 @@ describeRedis('the Redis bus', () => {
     await bus.close();
     expect(logs.text()).toContain(`127.0.0.1:${redis.port}`);
     expect(logs.text()).not.toContain('p4ssw0rd');
-    expect(logs.lines().map((line) => line.msg)).toEqual(expect.arrayContaining(['session bus connected to Redis', 'session bus closed']));
+    expect(logs.lines().map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['session bus connected to Redis', 'session bus closed']),
+    );
   });
 
   it('drops, logs and survives messages on its channel that it did not send, then delivers the next good one', async () => {
@@ -71,7 +76,9 @@ describeRedis('the Redis bus', () => {
       await raw.close();
     }
     expect(got).toEqual([{ ok: true }]);
-    const drops = logs.lines().filter((line) => line.msg === 'dropped a bus message from Redis that this bus did not send');
+    const drops = logs
+      .lines()
+      .filter((line) => line.msg === 'dropped a bus message from Redis that this bus did not send');
     expect(drops.length).toBeGreaterThanOrEqual(7);
     expect(logs.text()).not.toContain('xxxxxxxxxx');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -91,14 +98,20 @@ describeRedis('the Redis bus', () => {
     const error = await bus.publish('transport:r9', 'during').catch((err: unknown) => err);
     expect(Date.now() - startedAt).toBeLessThan(500);
     expect(isBusUnavailable(error)).toBe(true);
-    expect(error).toMatchObject({ code: BusErrorCode.UNAVAILABLE, message: expect.stringContaining(`127.0.0.1:${redis.port}`) });
+    expect(error).toMatchObject({
+      code: BusErrorCode.UNAVAILABLE,
+      message: expect.stringContaining(`127.0.0.1:${redis.port}`),
+    });
     expect((error as Error).message).not.toContain('p4ssw0rd');
 
     await redis.restart();
     await bus.whenReady();
     await expect(bus.publish('transport:r9', 'after')).resolves.toBe(1);
     expect(got).toEqual(['before', 'after']);
-    const changes = logs.lines().filter((line) => typeof line.state === 'string').map((line) => line.state);
+    const changes = logs
+      .lines()
+      .filter((line) => typeof line.state === 'string')
+      .map((line) => line.state);
     // Each change of state logged once: however many reconnection attempts failed in between.
     expect(changes).toEqual(['ready', 'reconnecting', 'ready']);
   }, 30_000);

@@ -13,6 +13,8 @@ describe('whether the Redis tests run', () => {
   });
 
   it('fails the run under CI=true when redis-server is missing', () => {
-    expect(() => redisTestsRun({ server: undefined, ci: 'true', print: () => undefined })).toThrow(/^CI=true but Redis tests skipped/);
+    expect(() => redisTestsRun({ server: undefined, ci: 'true', print: () => undefined })).toThrow(
+      /^CI=true but Redis tests skipped/,
+    );
   });
 });

@@ -59,13 +59,20 @@ describe('the bus of a workflow server', () => {
         answers: ['4'],
         script: async (sim) => {
           const { request_id: id } = await dispatch.nextRequest();
-          await sim.waitFor((frame) => frame._type === 'wf_api_say_request' && String(frame.text).startsWith('Transport requested'));
-          counts.push(await publisher.bus.publish(`transport:${String(id)}`, { status: 'assigned', by: 'Bob', eta_minutes: 5 }));
+          await sim.waitFor(
+            (frame) => frame._type === 'wf_api_say_request' && String(frame.text).startsWith('Transport requested'),
+          );
+          counts.push(
+            await publisher.bus.publish(`transport:${String(id)}`, { status: 'assigned', by: 'Bob', eta_minutes: 5 }),
+          );
           counts.push(await publisher.bus.publish(`transport:${String(id)}`, { status: 'arriving' }));
         },
       });
       expect(counts).toEqual([1, 1]);
-      expect(result.says.slice(2)).toEqual(['Transport assigned: Bob, about 5 minutes.', 'Your transport is arriving.']);
+      expect(result.says.slice(2)).toEqual([
+        'Transport assigned: Bob, about 5 minutes.',
+        'Your transport is arriving.',
+      ]);
       expect(holder.bus.subscriptions).toBe(0);
     } finally {
       await dispatch.close();

@@ -31,7 +31,8 @@ async function busBecomes(dyno: Dyno, state: string, withinMs = 8_000): Promise<
   for (;;) {
     const current = (await health(dyno)).bus.state;
     if (current === state) return;
-    if (performance.now() > deadline) throw new Error(`the bus of ${dyno.base} stayed ${current}, not ${state}, for ${withinMs} ms`);
+    if (performance.now() > deadline)
+      throw new Error(`the bus of ${dyno.base} stayed ${current}, not ${state}, for ${withinMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -63,13 +64,16 @@ function postUpdate(dyno: Dyno, requestId: string, body: unknown): Promise<Respo
 
 /** The request id the workflow speaks when no dispatch system is set ("3 f 9 a 1 c"). */
 async function spokenRequestId(sim: RelaySimulator): Promise<string> {
-  const said = await sim.waitFor((frame) => frame._type === 'wf_api_say_request' && String(frame.text).includes('request number is'));
+  const said = await sim.waitFor(
+    (frame) => frame._type === 'wf_api_say_request' && String(frame.text).includes('request number is'),
+  );
   const match = /request number is ([0-9a-f ]+)\.$/.exec(String(said.text));
   if (match?.[1] === undefined) throw new Error(`no request id in ${String(said.text)}`);
   return match[1].replaceAll(' ', '');
 }
 
-const spoken = (sim: RelaySimulator, start: string) => sim.waitFor((frame) => frame._type === 'wf_api_say_request' && String(frame.text).startsWith(start));
+const spoken = (sim: RelaySimulator, start: string) =>
+  sim.waitFor((frame) => frame._type === 'wf_api_say_request' && String(frame.text).startsWith(start));
 
 (withRedis ? describe : describe.skip)('two dynos sharing a Redis (two server processes)', () => {
   let redis: PrivateRedis;
@@ -101,7 +105,11 @@ const spoken = (sim: RelaySimulator, start: string) => sim.waitFor((frame) => fr
         await redis.kill();
         const started = performance.now();
         const refused = await postUpdate(a, id, { status: 'arriving' });
-        outage = { ms: performance.now() - started, sessionsOnB: (await health(b)).sessions, stateOnA: (await health(a)).bus.state };
+        outage = {
+          ms: performance.now() - started,
+          sessionsOnB: (await health(b)).sessions,
+          stateOnA: (await health(a)).bus.state,
+        };
         answers.push(refused.status);
 
         await redis.restart();
@@ -121,8 +129,14 @@ const spoken = (sim: RelaySimulator, start: string) => sim.waitFor((frame) => fr
     for (const dyno of [a, b]) {
       expect(dyno.process.child.exitCode).toBeNull();
       await linesWith(dyno, 'session bus connected to Redis', 2);
-      const bus = dyno.process.lines.filter((line) => String(line.msg).startsWith('session bus')).map((line) => line.msg);
-      expect(bus).toEqual(['session bus connected to Redis', 'session bus lost Redis: publishing fails with 503 until it reconnects', 'session bus connected to Redis']);
+      const bus = dyno.process.lines
+        .filter((line) => String(line.msg).startsWith('session bus'))
+        .map((line) => line.msg);
+      expect(bus).toEqual([
+        'session bus connected to Redis',
+        'session bus lost Redis: publishing fails with 503 until it reconnects',
+        'session bus connected to Redis',
+      ]);
       expect(dyno.process.stderr()).toBe('');
     }
     // The webhook's log lines name the request id and the outcome only.

@@ -33,7 +33,7 @@ export const ALLOW_LIST: Deviation[] = [
   },
   {
     id: 'arrays-kept',
-    reason: "2.4.0's JSON reviver turns [] into \"\" and arrays of small integers into strings; we leave arrays alone",
+    reason: '2.4.0\'s JSON reviver turns [] into "" and arrays of small integers into strings; we leave arrays alone',
     results: [
       { step: 'getGroupMembers:empty', sdk: '', ours: [] },
       { step: 'getDeviceLatLong:integers', sdk: '#P', ours: [35, 80] },
@@ -63,7 +63,11 @@ export const ALLOW_LIST: Deviation[] = [
       {
         step: 'badTarget',
         sdk: { error: 'invalid-target-uris' },
-        ours: { error: expect.stringMatching(/^invalid-target-uris: a target must be a urn:relay-resource: URN .*"not-a-urn"/) },
+        ours: {
+          error: expect.stringMatching(
+            /^invalid-target-uris: a target must be a urn:relay-resource: URN .*"not-a-urn"/,
+          ),
+        },
       },
     ],
   },
@@ -75,7 +79,10 @@ const PLACEHOLDER = (id: string) => `<deviation ${id}>`;
  * Checks every allow-listed place holds exactly the value the list names for `side`, then puts
  * a placeholder there, so that the two sides can be compared whole.
  */
-export function applyAllowList(side: 'sdk' | 'ours', run: { transcript: Frame[]; results: Record<string, unknown>; events: unknown[] }): void {
+export function applyAllowList(
+  side: 'sdk' | 'ours',
+  run: { transcript: Frame[]; results: Record<string, unknown>; events: unknown[] },
+): void {
   for (const deviation of ALLOW_LIST) {
     for (const entry of deviation.results ?? []) {
       expect({ [entry.step]: run.results[entry.step] }).toEqual({ [entry.step]: entry[side] });
@@ -96,7 +103,10 @@ export function applyEventAllowList(side: 'sdk' | 'ours', events: unknown[]): vo
     for (const entry of deviation.events ?? []) {
       const parent = entry.path
         .slice(0, -1)
-        .reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, events[entry.index] as Record<string, unknown>);
+        .reduce<Record<string, unknown>>(
+          (node, key) => node[key] as Record<string, unknown>,
+          events[entry.index] as Record<string, unknown>,
+        );
       const key = entry.path.at(-1) as string;
       expect({ [key]: parent[key] }).toEqual({ [key]: entry[side] });
       parent[key] = PLACEHOLDER(deviation.id);

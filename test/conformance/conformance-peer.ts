@@ -44,7 +44,10 @@ const DEVICE_INFO: Record<string, unknown> = {
 export async function runApiSession(url: string): Promise<ApiRun> {
   const peer = await RelayPeer.connect(url);
   const transcript: Frame[] = [];
-  peer.send({ _type: 'wf_api_start_event', trigger: { type: 'phrase', args: { phrase: 'conformance', source_uri: DEVICE } } });
+  peer.send({
+    _type: 'wf_api_start_event',
+    trigger: { type: 'phrase', args: { phrase: 'conformance', source_uri: DEVICE } },
+  });
   for (;;) {
     const frame = await nextOrFail(peer, transcript);
     if (frame._type === 'wf_api_log_analytics_event_request' && frame.category === RESULTS_CATEGORY) {
@@ -75,7 +78,9 @@ const CALL = {
 
 /** Every event of protocol section 4, as the Relay server sends it. */
 export const EVENT_STEPS: EventStep[] = [
-  ...['started', 'resumed', 'suspended', 'ended', 'failed'].map((type) => event('interaction_lifecycle', { type, source_uri: INTERACTION })),
+  ...['started', 'resumed', 'suspended', 'ended', 'failed'].map((type) =>
+    event('interaction_lifecycle', { type, source_uri: INTERACTION }),
+  ),
   event('button', { button: 'action', taps: 'single', source_uri: INTERACTION }),
   // The script's button handler throws on a long press: one report from it, one from `error`.
   { ...event('button', { button: 'action', taps: 'long', source_uri: INTERACTION }), reports: 2 },
@@ -160,13 +165,23 @@ async function answer(peer: RelayPeer, frame: Frame): Promise<void> {
     case 'wf_api_play_request': {
       // A say/play response's `id` is the request `_id`; one scripted say gets none at all.
       respond(peer, frame, frame.text === 'reply without id' ? {} : { id: frame._id });
-      const prompt = (type: string): Frame => ({ _type: 'wf_api_prompt_event', type, id: frame._id, source_uri: INTERACTION });
+      const prompt = (type: string): Frame => ({
+        _type: 'wf_api_prompt_event',
+        type,
+        id: frame._id,
+        source_uri: INTERACTION,
+      });
       return thenEvents(peer, prompt('started'), prompt('stopped'));
     }
     case 'wf_api_listen_request': {
       respond(peer, frame, {});
       const heard = frame.transcribe === false ? { audio: 'UklGRg==' } : { text: 'yes', lang: 'en-US' };
-      return thenEvents(peer, { _type: 'wf_api_speech_event', request_id: frame._id, ...heard, source_uri: INTERACTION });
+      return thenEvents(peer, {
+        _type: 'wf_api_speech_event',
+        request_id: frame._id,
+        ...heard,
+        source_uri: INTERACTION,
+      });
     }
     case 'wf_api_get_device_info_request': {
       if (target === SILENT_DEVICE) return respond(peer, frame, {});
@@ -186,7 +201,8 @@ async function answer(peer: RelayPeer, frame: Frame): Promise<void> {
       if (frame.query === 'is_member') return respond(peer, frame, { is_member: true });
       return respond(peer, frame, { member_uris: frame.group_uri === EMPTY_GROUP ? [] : [DEVICE] });
     case 'wf_api_get_var_request': {
-      if (frame.name === 'forbidden') return peer.send({ _id: frame._id, _type: 'wf_api_error_response', error: 'var_not_found' });
+      if (frame.name === 'forbidden')
+        return peer.send({ _id: frame._id, _type: 'wf_api_error_response', error: 'var_not_found' });
       const value = VARS[String(frame.name)];
       return respond(peer, frame, value === undefined ? {} : { value });
     }

@@ -67,7 +67,9 @@ function readyOrExit(child: ChildProcess): Promise<void> {
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`the @relaypro/sdk child exited (${code}) before listening:\n${stderr}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`the @relaypro/sdk child exited (${code}) before listening:\n${stderr}`)),
+    );
   });
 }
 
@@ -128,7 +130,9 @@ function expectedEventReports(): unknown[] {
     const name = _type.replace(/^wf_api_(\w+)_event$/, '$1');
     const event = name === 'interaction_lifecycle' ? `interaction_${String(payload.type)}` : name;
     const report = { event, payload };
-    return payload.taps === 'long' ? [report, { event: 'error', payload: { message: 'handler failed on purpose' } }] : [report];
+    return payload.taps === 'long'
+      ? [report, { event: 'error', payload: { message: 'handler failed on purpose' } }]
+      : [report];
   });
 }
 
@@ -165,7 +169,9 @@ describe('conformance with @relaypro/sdk 2.4.0', () => {
   });
 
   it('returns what the peer answered', () => {
-    const placeholders = Object.entries(oursNormal.results).filter(([, value]) => String(value).startsWith('<deviation '));
+    const placeholders = Object.entries(oursNormal.results).filter(([, value]) =>
+      String(value).startsWith('<deviation '),
+    );
     const expected = Object.fromEntries(
       Object.keys(oursNormal.results).map((step) => [step, RETURNS[step] ?? '<undefined>']),
     );

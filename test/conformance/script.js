@@ -12,7 +12,8 @@
 const DEVICE = 'urn:relay-resource:name:device:Alice';
 /** A device the peer answers with empty responses. */
 const SILENT_DEVICE = 'urn:relay-resource:name:device:Silent';
-const INTERACTION = 'urn:relay-resource:name:interaction:hello%20world?device=urn%3Arelay-resource%3Aname%3Adevice%3AAlice';
+const INTERACTION =
+  'urn:relay-resource:name:interaction:hello%20world?device=urn%3Arelay-resource%3Aname%3Adevice%3AAlice';
 const GROUP = 'urn:relay-resource:name:group:Security';
 /** A group the peer reports as having no members. */
 const EMPTY_GROUP = 'urn:relay-resource:name:group:Empty';
@@ -21,10 +22,28 @@ const EVENT_CATEGORY = 'conformance-event';
 
 /** Events recorded in an events session: every name of protocol section 4, lifecycle narrowed by type. */
 const RECORDED_EVENTS = [
-  'interaction_started', 'interaction_resumed', 'interaction_suspended', 'interaction_ended', 'interaction_failed',
-  'button', 'timer', 'timer_fired', 'notification', 'incident', 'prompt', 'speech', 'progress',
-  'call_start_request', 'call_received', 'call_ringing', 'call_progressing', 'call_connected',
-  'call_disconnected', 'call_failed', 'sms', 'stop',
+  'interaction_started',
+  'interaction_resumed',
+  'interaction_suspended',
+  'interaction_ended',
+  'interaction_failed',
+  'button',
+  'timer',
+  'timer_fired',
+  'notification',
+  'incident',
+  'prompt',
+  'speech',
+  'progress',
+  'call_start_request',
+  'call_received',
+  'call_ringing',
+  'call_progressing',
+  'call_connected',
+  'call_disconnected',
+  'call_failed',
+  'sms',
+  'stop',
 ];
 
 /** JSON cannot carry undefined or NaN; results name them instead. */
@@ -49,14 +68,24 @@ function recordCalls(workflow, called) {
 
 function methodNames(workflow) {
   const proto = Object.getPrototypeOf(workflow);
-  return Object.getOwnPropertyNames(proto).filter((name) => name !== 'constructor' && typeof proto[name] === 'function');
+  return Object.getOwnPropertyNames(proto).filter(
+    (name) => name !== 'constructor' && typeof proto[name] === 'function',
+  );
 }
 
 /** Every call, in order. Labels are `method` or `method:variant`. */
 function steps(wf) {
   const T = INTERACTION;
   return [
-    ['startInteraction', () => wf.startInteraction(DEVICE, 'hello world', { color: '0000ff', input_types: ['action_button_single_tap'], home_channel: 'suspend' })],
+    [
+      'startInteraction',
+      () =>
+        wf.startInteraction(DEVICE, 'hello world', {
+          color: '0000ff',
+          input_types: ['action_button_single_tap'],
+          home_channel: 'suspend',
+        }),
+    ],
     ['startInteraction:no-options', () => wf.startInteraction([DEVICE], 'hello world')],
     ['say', () => wf.say(T, 'hello')],
     ['say:lang', () => wf.say(T, 'hola', 'es-ES')],
@@ -80,7 +109,16 @@ function steps(wf) {
     ['ledAction', () => wf.ledAction(T, 'static', { colors: { ring: 'ff00ff' }, duration: 500 })],
     ['enableHomeChannel', () => wf.enableHomeChannel(T)],
     ['disableHomeChannel', () => wf.disableHomeChannel(T)],
-    ['broadcast', () => wf.broadcast(GROUP, DEVICE, 'bname', 'broadcast text', { priority: 'high', title: 'T', body: 'B', sound: 'default' })],
+    [
+      'broadcast',
+      () =>
+        wf.broadcast(GROUP, DEVICE, 'bname', 'broadcast text', {
+          priority: 'high',
+          title: 'T',
+          body: 'B',
+          sound: 'default',
+        }),
+    ],
     ['cancelBroadcast', () => wf.cancelBroadcast(GROUP, 'bname')],
     ['notify', () => wf.notify([DEVICE, GROUP], DEVICE, 'nname', 'notify text')],
     ['cancelNotify', () => wf.cancelNotify([DEVICE, GROUP], 'nname')],
@@ -114,7 +152,10 @@ function steps(wf) {
     ['answerCall', () => wf.answerCall(T, 'call-1')],
     ['answerCall:event', () => wf.answerCall(T, { call_id: 'call-1', uri: 'urn:relay-resource:name:device:Bob' })],
     ['hangupCall', () => wf.hangupCall(T, { call_id: 'call-2' })],
-    ['registerForCalls', () => wf.registerForCalls(T, { uri: 'sip:alice@example.invalid', password: 'pw', expires: 3600 })],
+    [
+      'registerForCalls',
+      () => wf.registerForCalls(T, { uri: 'sip:alice@example.invalid', password: 'pw', expires: 3600 }),
+    ],
     ['unregisterForCalls', () => wf.unregisterForCalls(T, { uri: 'sip:alice@example.invalid', password: 'pw' })],
     ['getUnreadInboxSize', () => wf.getUnreadInboxSize(T)],
     ['getUnreadInboxSize:empty', () => wf.getUnreadInboxSize(SILENT_DEVICE)],
@@ -131,7 +172,11 @@ function steps(wf) {
     ['getGroupMembers', () => wf.getGroupMembers(GROUP)],
     ['getGroupMembers:empty', () => wf.getGroupMembers(EMPTY_GROUP)],
     ['isGroupMember', () => wf.isGroupMember(GROUP, DEVICE)],
-    ['isGroupMember:spaces', () => wf.isGroupMember('urn:relay-resource:name:group:Security%20One', 'urn:relay-resource:name:device:Jim%20Bob')],
+    [
+      'isGroupMember:spaces',
+      () =>
+        wf.isGroupMember('urn:relay-resource:name:group:Security%20One', 'urn:relay-resource:name:device:Jim%20Bob'),
+    ],
     ['setDefaultAnalyticEventParameters', () => wf.setDefaultAnalyticEventParameters({ site: 'x' })],
     ['logMessage', () => wf.logMessage('log text')],
     ['logMessage:category', () => wf.logMessage('log text', 'cat')],

@@ -83,9 +83,13 @@ describe('Heroku build rehearsal (what the Node.js buildpack does, then the Proc
   it('runs under the real Heroku CLI: `heroku local web` serves /hello to the end', async () => {
     const heroku = join(HEROKU_CLI_DIR, 'node_modules', '.bin', 'heroku');
     if (!existsSync(heroku)) {
-      await run('npm', ['install', '--prefix', HEROKU_CLI_DIR, '--no-audit', '--no-fund', `heroku@${HEROKU_CLI_VERSION}`], {
-        env: { ...process.env, PATH },
-      });
+      await run(
+        'npm',
+        ['install', '--prefix', HEROKU_CLI_DIR, '--no-audit', '--no-fund', `heroku@${HEROKU_CLI_VERSION}`],
+        {
+          env: { ...process.env, PATH },
+        },
+      );
     }
     const port = await freePort();
     // A throwaway HOME: the CLI keeps its state there, and no login is needed for `local`.

@@ -15,7 +15,11 @@ function installedVersions(name: string): string[] {
   // npm ls exits 1 on problems it also reports in the JSON; the tree is what counts here.
   let output: string;
   try {
-    output = execFileSync('npm', ['ls', name, '--all', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    output = execFileSync('npm', ['ls', name, '--all', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch (error) {
     const stdout = (error as { stdout?: unknown }).stdout;
     output = typeof stdout === 'string' && stdout !== '' ? stdout : '{}';

@@ -80,13 +80,23 @@ describe('hostile and broken input', () => {
   it('ignores, with a warning, unknown types, stray responses, events before start and a second start', async () => {
     await alongsideHealthy(async () => {
       const peer = await RelayPeer.connect(url('/recorder'));
-      peer.send({ _type: 'wf_api_button_event', button: 'action', taps: 'single', source_uri: 'urn:relay-resource:name:device:x' });
+      peer.send({
+        _type: 'wf_api_button_event',
+        button: 'action',
+        taps: 'single',
+        source_uri: 'urn:relay-resource:name:device:x',
+      });
       peer.send({ _type: 'wf_api_mystery_thing' });
       peer.send({ _type: 'wf_api_say_response', _id: 'nobody-asked' });
       peer.send({ _type: 'wf_api_start_event' });
       peer.send(startEvent());
       peer.send(startEvent());
-      peer.send({ _type: 'wf_api_button_event', button: 'action', taps: 'single', source_uri: 'urn:relay-resource:name:device:x' });
+      peer.send({
+        _type: 'wf_api_button_event',
+        button: 'action',
+        taps: 'single',
+        source_uri: 'urn:relay-resource:name:device:x',
+      });
       // The button after the start is handled: its setVar is the proof the session still works.
       const setVar = await peer.nextOfType('wf_api_set_var_request');
       expect(setVar.value).toBe('yes');
@@ -94,7 +104,10 @@ describe('hostile and broken input', () => {
       await peer.close();
     });
     expect(starts).toHaveBeenCalledTimes(1);
-    const warnings = logs.lines().filter((line) => line.level === 'warn').map((line) => line.msg);
+    const warnings = logs
+      .lines()
+      .filter((line) => line.level === 'warn')
+      .map((line) => line.msg);
     expect(warnings).toEqual(
       expect.arrayContaining([
         'ignored an event before the start event',
@@ -115,7 +128,12 @@ describe('hostile and broken input', () => {
   it('closes a session that piles up events behind a busy handler, with 1008', async () => {
     const peer = await RelayPeer.connect(url('/busy'));
     peer.send(startEvent());
-    const button = { _type: 'wf_api_button_event', button: 'action', taps: 'single', source_uri: 'urn:relay-resource:name:device:x' };
+    const button = {
+      _type: 'wf_api_button_event',
+      button: 'action',
+      taps: 'single',
+      source_uri: 'urn:relay-resource:name:device:x',
+    };
     for (let i = 0; i < 2_100; i++) peer.send(button);
     expect((await peer.closed).code).toBe(1008);
   });
@@ -125,7 +143,13 @@ describe('hostile and broken input', () => {
     expect(statusOf(malformed)).toBe(400);
     const huge = await rawExchange(port, upgradeRequest('/hello', [`X-Big: ${'a'.repeat(20_000)}`]));
     expect(statusOf(huge)).toBe(431);
-    const many = await rawExchange(port, upgradeRequest('/hello', Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`)));
+    const many = await rawExchange(
+      port,
+      upgradeRequest(
+        '/hello',
+        Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`),
+      ),
+    );
     expect(statusOf(many)).toBe(431);
     const noKey = await rawExchange(port, upgradeRequest('/hello').replace(/Sec-WebSocket-Key: .*\r\n/, ''));
     expect(statusOf(noKey)).toBe(400);
@@ -202,7 +226,9 @@ describe('WORKFLOW_TOKEN and MAX_SESSIONS', () => {
     first.send(startEvent());
     second.send(startEvent());
     await Promise.all([first.nextOfType('wf_api_set_var_request'), second.nextOfType('wf_api_set_var_request')]);
-    await expect(RelayPeer.connect(`ws://127.0.0.1:${port}/counted?token=${TOKEN}`)).rejects.toMatchObject({ status: 503 });
+    await expect(RelayPeer.connect(`ws://127.0.0.1:${port}/counted?token=${TOKEN}`)).rejects.toMatchObject({
+      status: 503,
+    });
     expect(opened).toHaveBeenCalledTimes(2);
     await first.close();
     await second.close();

@@ -31,10 +31,13 @@ describe('the server process, against a hostile peer', () => {
     const frame = '{"_type":"wf_api_constructor_event"}';
     expect(Buffer.byteLength(frame)).toBe(36);
     attacker.send(frame);
-    for (const name of ['__proto__', 'toString', 'valueOf', 'hasOwnProperty']) attacker.send(`{"_type":"wf_api_${name}_event"}`);
+    for (const name of ['__proto__', 'toString', 'valueOf', 'hasOwnProperty'])
+      attacker.send(`{"_type":"wf_api_${name}_event"}`);
     attacker.close();
     // The frames were read and ignored: the process logged it, and went on.
-    expect(await server.line('ignored an event before the start event')).toMatchObject({ type: 'wf_api_constructor_event' });
+    expect(await server.line('ignored an event before the start event')).toMatchObject({
+      type: 'wf_api_constructor_event',
+    });
 
     held.forEach((answer, i) => answer.speak(`Guest${i}`));
     const says = (await Promise.all(runs)).map((run) => run.says);
@@ -51,7 +54,11 @@ describe('the server process, against a hostile peer', () => {
     server.child.kill('SIGTERM');
     await server.line('waiting for open sessions to finish');
     server.child.kill('SIGTERM');
-    expect(await server.line('already shutting down; ignoring the signal')).toMatchObject({ level: 'warn', signal: 'SIGTERM', sessions: 1 });
+    expect(await server.line('already shutting down; ignoring the signal')).toMatchObject({
+      level: 'warn',
+      signal: 'SIGTERM',
+      sessions: 1,
+    });
     held.speak('Zoe');
     expect((await run).says).toEqual(['What is your name?', 'Hello Zoe!']);
     expect(await server.exited).toEqual({ code: 0, signal: null });
@@ -61,7 +68,10 @@ describe('the server process, against a hostile peer', () => {
 describe('the server process, with a broken route module', () => {
   it('listens at once (the HTTP side is built after), then logs the route error at fatal and exits 1', async () => {
     const port = await freePort();
-    const server = spawnServer({ PORT: String(port) }, { entry: join(__dirname, '..', 'fixtures', 'broken-route-server.js') });
+    const server = spawnServer(
+      { PORT: String(port) },
+      { entry: join(__dirname, '..', 'fixtures', 'broken-route-server.js') },
+    );
     running.push(server);
     await server.line('server listening');
     const fatal = await server.line('an HTTP route module failed to load (see err); fix it and deploy again. Exiting');

@@ -111,7 +111,9 @@ describe('a hostile peer', () => {
     expect(small.socket.readyState).toBe(WebSocket.OPEN);
     expect(large.filter((peer) => peer.socket.readyState === WebSocket.OPEN)).toHaveLength(2);
     expect(server.heldBytes).toBeLessThanOrEqual(1024 * KIB);
-    expect(logs.lines().some((line) => String(line.msg).startsWith('closing the session that holds the most bytes'))).toBe(true);
+    expect(
+      logs.lines().some((line) => String(line.msg).startsWith('closing the session that holds the most bytes')),
+    ).toBe(true);
     await Promise.all([small, ...large].map((peer) => peer.close()));
     await until(() => server.sessions === 0);
     expect(server.heldBytes).toBe(0);
@@ -121,7 +123,9 @@ describe('a hostile peer', () => {
     const peer = await RelayPeer.connect(url('/recorder'));
     expect(await peer.closed).toEqual({ code: 1008, reason: 'no start event within 300 ms' });
     await until(() => server.sessions === 0);
-    expect(logs.lines().find((line) => line.msg === 'session closed' && line.endedBy === 'start-timeout')).toBeDefined();
+    expect(
+      logs.lines().find((line) => line.msg === 'session closed' && line.endedBy === 'start-timeout'),
+    ).toBeDefined();
   });
 
   it('closes a peer that floods made-up event types with 1008, counting them even after a start', async () => {
@@ -168,7 +172,9 @@ describe('a hostile peer', () => {
     peer.send(button());
     expect((await peer.nextOfType('wf_api_set_var_request')).value).toBe('yes');
     expect(handled).toHaveBeenCalledTimes(1);
-    expect(logs.lines().find((line) => line.msg === 'ignored an event without a field it needs')).toMatchObject({ missing: 'a string type' });
+    expect(logs.lines().find((line) => line.msg === 'ignored an event without a field it needs')).toMatchObject({
+      missing: 'a string type',
+    });
     await peer.close();
   });
 
@@ -177,7 +183,12 @@ describe('a hostile peer', () => {
     const peer = await started('/echo');
     peer.send({ ...button(), source_uri: `urn:${'u'.repeat(200 * KIB)}` });
     peer.send({ _type: 'x'.repeat(200 * KIB) });
-    await until(() => logs.lines().slice(before).some((line) => line.msg === 'workflow handler failed'));
+    await until(() =>
+      logs
+        .lines()
+        .slice(before)
+        .some((line) => line.msg === 'workflow handler failed'),
+    );
     await peer.close();
     await until(() => server.sessions === 0);
     const lines = logs.text().split('\n').slice(before);
@@ -209,10 +220,17 @@ describe('sessions that never start, at MAX_SESSIONS', () => {
   it('are cut off to make room for a new session, so they cannot lock Relay out', async () => {
     const logs = memoryLogger('info');
     // Sessions without a start event become evictable after a tenth of the deadline: 500 ms here.
-    const server = createWorkflowServer({ logger: logs.logger, workflows: { hello }, config: { maxSessions: 2, startTimeoutMs: 5_000 } });
+    const server = createWorkflowServer({
+      logger: logs.logger,
+      workflows: { hello },
+      config: { maxSessions: 2, startTimeoutMs: 5_000 },
+    });
     const { port } = await server.listen(0, '127.0.0.1');
     try {
-      const idle = [await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`), await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`)];
+      const idle = [
+        await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`),
+        await RelayPeer.connect(`ws://127.0.0.1:${port}/hello`),
+      ];
       // A younger idle session may be Relay's with its start on the way: it is not cut off.
       await expect(RelayPeer.connect(`ws://127.0.0.1:${port}/hello`)).rejects.toMatchObject({ status: 503 });
       // Time itself is what makes them evictable: nothing to await but the clock.
@@ -234,7 +252,12 @@ describe('messages still arriving', () => {
     const server = createWorkflowServer({
       logger: logs.logger,
       workflows: { hello, silent: () => undefined },
-      config: { maxPayloadBytes: 256 * KIB, maxQueuedBytes: 256 * KIB, maxBufferedBytes: 1024 * KIB, startTimeoutMs: 30_000 },
+      config: {
+        maxPayloadBytes: 256 * KIB,
+        maxQueuedBytes: 256 * KIB,
+        maxBufferedBytes: 1024 * KIB,
+        startTimeoutMs: 30_000,
+      },
     });
     const { port } = await server.listen(0, '127.0.0.1');
     try {
@@ -243,7 +266,9 @@ describe('messages still arriving', () => {
       for (const peer of peers) peer.writeFrame(0x1, Buffer.alloc(200 * KIB, 0x20), { announcedLength: 250 * KIB });
       expect(await Promise.any(peers.map((peer) => peer.closed))).toBe(1008);
       expect(server.heldBytes).toBeLessThanOrEqual(1024 * KIB);
-      expect(logs.lines().some((line) => String(line.msg).startsWith('closing the session that holds the most bytes'))).toBe(true);
+      expect(
+        logs.lines().some((line) => String(line.msg).startsWith('closing the session that holds the most bytes')),
+      ).toBe(true);
       const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Eve'] });
       expect(run.says).toEqual(['What is your name?', 'Hello Eve!']);
       for (const peer of peers) peer.socket.destroy();

@@ -20,10 +20,18 @@ const chatty = (workflow: Workflow) => {
 
 async function runAt(logPrivateData: boolean): Promise<string> {
   const logs = memoryLogger('debug');
-  const server: WorkflowServer = createWorkflowServer({ logger: logs.logger, workflows: { chatty }, config: { logPrivateData } });
+  const server: WorkflowServer = createWorkflowServer({
+    logger: logs.logger,
+    workflows: { chatty },
+    config: { logPrivateData },
+  });
   await server.listen(0, '127.0.0.1');
   try {
-    const run = await simulate(server, { workflow: 'chatty', trigger: { type: 'http', args: { message: 'Message-Secret-4' } }, acknowledgers: 'none' });
+    const run = await simulate(server, {
+      workflow: 'chatty',
+      trigger: { type: 'http', args: { message: 'Message-Secret-4' } },
+      acknowledgers: 'none',
+    });
     expect(run.terminated).toBe(true);
   } finally {
     await server.close(0);

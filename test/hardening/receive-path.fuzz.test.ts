@@ -56,7 +56,10 @@ const frame: fc.Arbitrary<Sent> = fc.oneof(
   { arbitrary: objectFrame.map((data) => ({ data, binary: false })), weight: 8 },
   { arbitrary: fc.jsonValue().map((json) => ({ data: JSON.stringify(json) ?? 'null', binary: false })), weight: 1 },
   { arbitrary: fc.string({ maxLength: 20 }).map((data) => ({ data, binary: false })), weight: 1 },
-  { arbitrary: fc.uint8Array({ maxLength: 16 }).map((bytes) => ({ data: Buffer.from(bytes), binary: true })), weight: 1 },
+  {
+    arbitrary: fc.uint8Array({ maxLength: 16 }).map((bytes) => ({ data: Buffer.from(bytes), binary: true })),
+    weight: 1,
+  },
 );
 
 /** Random frames with a valid start event somewhere among them (or none at all). */
@@ -126,7 +129,9 @@ describe('the receive path, fuzzed', () => {
     socket.on('message', (data: Buffer) => {
       const request = JSON.parse(data.toString()) as { _id?: string; _type: string };
       if (request._id !== undefined && request._type.endsWith('_request') && socket.readyState === WebSocket.OPEN) {
-        socket.send(JSON.stringify({ _id: request._id, _type: request._type.replace(/_request$/, '_response'), id: request._id }));
+        socket.send(
+          JSON.stringify({ _id: request._id, _type: request._type.replace(/_request$/, '_response'), id: request._id }),
+        );
       }
     });
     for (const { data, binary } of frames) socket.send(data, { binary });
@@ -165,7 +170,9 @@ describe('the receive path, fuzzed', () => {
   it.each(INHERITED)('survives wf_api_%s_event as the first frame and keeps the session usable', async (name) => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}/hello`);
     await new Promise((resolve) => socket.once('open', resolve));
-    const firstRequest = new Promise<string>((resolve) => socket.once('message', (data: Buffer) => resolve(data.toString())));
+    const firstRequest = new Promise<string>((resolve) =>
+      socket.once('message', (data: Buffer) => resolve(data.toString())),
+    );
     socket.send(`{"_type":"wf_api_${name}_event"}`);
     socket.send(JSON.stringify(startEvent()));
     await Promise.race([firstRequest, firstFailure]);

@@ -38,7 +38,9 @@ describe('workflow code that fails', () => {
     while (errors.length === 0) await new Promise((resolve) => setImmediate(resolve));
     expect(errors.map((error) => error.message)).toEqual(['handler rejected']);
     const failures = logs.lines().filter((line) => line.msg === 'workflow handler failed');
-    expect(failures).toEqual([expect.objectContaining({ level: 'error', workflow: 'rejecting', event: 'start', session: expect.any(String) })]);
+    expect(failures).toEqual([
+      expect.objectContaining({ level: 'error', workflow: 'rejecting', event: 'start', session: expect.any(String) }),
+    ]);
     await peer.close();
   });
 
@@ -51,7 +53,12 @@ describe('workflow code that fails', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(logs.lines()).toContainEqual(
-      expect.objectContaining({ level: 'warn', workflow: 'stuck', event: 'start', msg: 'session closed while a handler was still running; its later actions fail' }),
+      expect.objectContaining({
+        level: 'warn',
+        workflow: 'stuck',
+        event: 'start',
+        msg: 'session closed while a handler was still running; its later actions fail',
+      }),
     );
   });
 });
@@ -70,7 +77,9 @@ describe('the process, when workflow code fails outside any handler', () => {
     const server = start(port);
     await server.line('server listening');
     await simulate(`ws://127.0.0.1:${port}/forgetful`, { timeoutMs: 200 }).catch(() => undefined);
-    expect(await server.line('a promise was rejected and nothing awaited it (a workflow action without await?)')).toMatchObject({
+    expect(
+      await server.line('a promise was rejected and nothing awaited it (a workflow action without await?)'),
+    ).toMatchObject({
       level: 'error',
       err: expect.objectContaining({ message: 'nobody awaited this' }),
     });

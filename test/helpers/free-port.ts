@@ -10,7 +10,11 @@ export function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '0.0.0.0', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port was bound'))));
+      probe.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port was bound')),
+      );
     });
   });
 }

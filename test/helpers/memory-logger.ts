@@ -17,6 +17,10 @@ export function memoryLogger(
   return {
     logger: createLogger({ level, destination: stream, logPrivateData }),
     text,
-    lines: () => text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>),
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
   };
 }

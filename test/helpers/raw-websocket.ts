@@ -11,7 +11,11 @@ export interface RawWebSocket {
   /** Resolves with the code of the server's close frame, or 1006 if the connection ended without one. */
   closed: Promise<number>;
   /** Writes one client frame (masked with a zero key, so the payload goes as it is). */
-  writeFrame(opcode: number, payload: Buffer, { fin, announcedLength }?: { fin?: boolean; announcedLength?: number }): void;
+  writeFrame(
+    opcode: number,
+    payload: Buffer,
+    { fin, announcedLength }?: { fin?: boolean; announcedLength?: number },
+  ): void;
 }
 
 /** Opens a WebSocket on `path` with a raw upgrade request; resolves once the server answered 101. */
@@ -35,7 +39,11 @@ export function openRawWebSocket(port: number, path: string): Promise<RawWebSock
         if (!buffered.subarray(0, 12).toString().includes('101')) return;
         upgraded = true;
         buffered = buffered.subarray(end + 4);
-        resolve({ socket, closed, writeFrame: (opcode, payload, options) => socket.write(clientFrame(opcode, payload, options)) });
+        resolve({
+          socket,
+          closed,
+          writeFrame: (opcode, payload, options) => socket.write(clientFrame(opcode, payload, options)),
+        });
       }
       // A server close frame: 0x88, a 7-bit length (a close payload is short), then the code.
       const at = buffered.indexOf(0x88);

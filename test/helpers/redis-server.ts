@@ -48,7 +48,18 @@ export interface PrivateRedis {
 export async function startRedis({ password }: { password?: string } = {}): Promise<PrivateRedis> {
   if (REDIS_SERVER === undefined) throw new Error(REDIS_MISSING);
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--loglevel',
+    'notice',
+  ];
   if (password !== undefined) args.push('--requirepass', password);
   let child = await launch(REDIS_SERVER, args);
   const auth = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
@@ -85,6 +96,8 @@ function launch(command: string, args: string[]): Promise<ChildProcess> {
     });
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code} before it was ready:\n${output.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`redis-server exited with ${code} before it was ready:\n${output.slice(-2000)}`)),
+    );
   });
 }

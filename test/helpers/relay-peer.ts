@@ -17,7 +17,9 @@ export class RelayPeer {
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data: Buffer) => this.receive(JSON.parse(data.toString()) as Frame));
-    this.closed = new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
   }
 
   /** Opens a WebSocket; rejects with the HTTP status when the server refuses the upgrade. */
@@ -26,7 +28,9 @@ export class RelayPeer {
       const socket = new WebSocket(url, options);
       socket.once('open', () => resolve(new RelayPeer(socket)));
       socket.once('unexpected-response', (_request, response) => {
-        reject(Object.assign(new Error(`upgrade refused with ${response.statusCode}`), { status: response.statusCode }));
+        reject(
+          Object.assign(new Error(`upgrade refused with ${response.statusCode}`), { status: response.statusCode }),
+        );
         socket.terminate();
       });
       socket.once('error', reject);

@@ -31,7 +31,10 @@ export interface SpawnOptions {
  * Starts the compiled server (or another entry) with exactly `env` (plus PATH). An IPC channel
  * is open for fixtures that answer questions from the test.
  */
-export function spawnServer(env: Record<string, string>, { cwd = process.cwd(), entry = SERVER_ENTRY, nodeArgs = [] }: SpawnOptions = {}): ServerProcess {
+export function spawnServer(
+  env: Record<string, string>,
+  { cwd = process.cwd(), entry = SERVER_ENTRY, nodeArgs = [] }: SpawnOptions = {},
+): ServerProcess {
   const child = spawn(process.execPath, [...nodeArgs, entry], {
     env: { PATH: process.env.PATH ?? '', ...env },
     cwd,

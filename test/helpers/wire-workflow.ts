@@ -35,7 +35,12 @@ export class WireWorkflow {
   request(action: string, payload: Record<string, unknown> = {}, target?: string[]): Promise<Frame> {
     const id = randomBytes(16).toString('hex');
     const answer = this.next((frame) => frame._id === id);
-    this.send({ _id: id, _type: `wf_api_${action}_request`, ...(target === undefined ? {} : { _target: { uris: target } }), ...payload });
+    this.send({
+      _id: id,
+      _type: `wf_api_${action}_request`,
+      ...(target === undefined ? {} : { _target: { uris: target } }),
+      ...payload,
+    });
     return answer;
   }
 

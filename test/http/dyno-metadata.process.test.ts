@@ -39,6 +39,8 @@ describe('the server process with Heroku dyno metadata in its environment', () =
     const server = spawnServer({ PORT: String(await freePort()), HEROKU_RELEASE_VERSION: 'latest' });
     running.push(server);
     expect(await server.exited).toEqual({ code: 1, signal: null });
-    expect(server.stderr()).toBe('configuration error: HEROKU_RELEASE_VERSION must be v followed by digits, such as v42, got "latest"\n');
+    expect(server.stderr()).toBe(
+      'configuration error: HEROKU_RELEASE_VERSION must be v followed by digits, such as v42, got "latest"\n',
+    );
   });
 });

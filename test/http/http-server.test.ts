@@ -4,7 +4,8 @@ import { RelayPeer } from '../helpers/relay-peer';
 import { get } from './get';
 
 /** Set by node from the createServer option, though @types/node does not declare it. */
-const checkingInterval = (server: WorkflowServer) => (server.httpServer as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval;
+const checkingInterval = (server: WorkflowServer) =>
+  (server.httpServer as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval;
 
 const servers: WorkflowServer[] = [];
 afterEach(() => Promise.all(servers.splice(0).map((server) => server.close(0))));
@@ -32,7 +33,9 @@ describe('the node HTTP server under Fastify', () => {
 
   it('closes a server that never built its HTTP side without building it, and refuses routes and inject afterwards', async () => {
     const closed = jest.fn();
-    const server = createWorkflowServer({ logger: memoryLogger().logger }).routes((app) => void app.addHook('onClose', (_instance, done) => (closed(), done())));
+    const server = createWorkflowServer({ logger: memoryLogger().logger }).routes(
+      (app) => void app.addHook('onClose', (_instance, done) => (closed(), done())),
+    );
     await server.close(0);
     expect(closed).not.toHaveBeenCalled();
     expect(() => server.routes(() => undefined)).toThrow('routes() was called after the server started');
@@ -41,7 +44,9 @@ describe('the node HTTP server under Fastify', () => {
 
   it('closes Fastify, route modules included, once it was built', async () => {
     const closed = jest.fn();
-    const server = createWorkflowServer({ logger: memoryLogger().logger }).routes((app) => void app.addHook('onClose', (_instance, done) => (closed(), done())));
+    const server = createWorkflowServer({ logger: memoryLogger().logger }).routes(
+      (app) => void app.addHook('onClose', (_instance, done) => (closed(), done())),
+    );
     expect((await server.inject('/health')).statusCode).toBe(200);
     await server.close(0);
     expect(closed).toHaveBeenCalledTimes(1);
@@ -63,7 +68,11 @@ describe('draining (close with sessions open)', () => {
   it('keeps answering HTTP, /health 503 draining with Connection: close, until the last session ends; then closes Fastify', async () => {
     const fastifyClosed = jest.fn();
     const onClose = defineRoutes((app) => void app.addHook('onClose', (_instance, done) => (fastifyClosed(), done())));
-    const server = createWorkflowServer({ logger: memoryLogger().logger, workflows: { idle: () => undefined }, routes: [onClose] });
+    const server = createWorkflowServer({
+      logger: memoryLogger().logger,
+      workflows: { idle: () => undefined },
+      routes: [onClose],
+    });
     servers.push(server);
     const { port } = await server.listen(0, '127.0.0.1');
     const peer = await RelayPeer.connect(`ws://127.0.0.1:${port}/idle`);
@@ -73,7 +82,12 @@ describe('draining (close with sessions open)', () => {
     const health = await get(port, '/health');
     expect(health.status).toBe(503);
     expect(health.headers.connection).toBe('close');
-    expect(JSON.parse(health.body)).toEqual({ status: 'draining', uptime: expect.any(Number), sessions: 1, bus: { kind: 'in-process', state: 'embedded' } });
+    expect(JSON.parse(health.body)).toEqual({
+      status: 'draining',
+      uptime: expect.any(Number),
+      sessions: 1,
+      bus: { kind: 'in-process', state: 'embedded' },
+    });
     const page = await get(port, '/', { accept: 'application/json' });
     expect(page.status).toBe(200);
     expect(JSON.parse(page.body)).toMatchObject({ status: 'draining', sessions: 1 });

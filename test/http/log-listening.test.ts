@@ -18,7 +18,10 @@ async function listeningLine(config: Partial<Config>): Promise<Record<string, un
 describe('the startup log line', () => {
   it('with HEROKU_APP_DEFAULT_DOMAIN_NAME, names each workflow by its public wss:// URL', async () => {
     const line = await listeningLine({ herokuAppDomain: 'demo-1234-0123456789ab.herokuapp.com' });
-    expect(line).toMatchObject({ public: true, workflows: { hello: 'wss://demo-1234-0123456789ab.herokuapp.com/hello' } });
+    expect(line).toMatchObject({
+      public: true,
+      workflows: { hello: 'wss://demo-1234-0123456789ab.herokuapp.com/hello' },
+    });
     expect(line.hint).toBeUndefined();
   });
 
@@ -31,7 +34,10 @@ describe('the startup log line', () => {
   it('with a token, shows a placeholder in the URLs, never the token', async () => {
     const token = 'tok-0123456789abcdef-secret';
     const line = await listeningLine({ herokuAppDomain: 'demo.herokuapp.com', workflowToken: token });
-    expect(line).toMatchObject({ access: 'token', workflows: { hello: 'wss://demo.herokuapp.com/hello?token=<WORKFLOW_TOKEN>' } });
+    expect(line).toMatchObject({
+      access: 'token',
+      workflows: { hello: 'wss://demo.herokuapp.com/hello?token=<WORKFLOW_TOKEN>' },
+    });
     expect(JSON.stringify(line)).not.toContain(token);
   });
 });

@@ -18,7 +18,8 @@ async function userServer(): Promise<{ http: Server; chat: WebSocketServer; port
   const chat = new WebSocketServer({ noServer: true });
   chat.on('connection', (socket) => socket.on('message', (data: Buffer) => socket.send(`echo ${data.toString()}`)));
   http.on('upgrade', (request, socket, head) => {
-    if (request.url?.startsWith('/chat')) chat.handleUpgrade(request, socket, head, (ws) => chat.emit('connection', ws, request));
+    if (request.url?.startsWith('/chat'))
+      chat.handleUpgrade(request, socket, head, (ws) => chat.emit('connection', ws, request));
   });
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
@@ -42,7 +43,12 @@ describe('createWorkflowServer({ server }): mounted on an existing HTTP server',
 
   beforeEach(async () => {
     user = await userServer();
-    workflows = createWorkflowServer({ server: user.http, logger: logs.logger, workflows: { hello }, config: { workflowToken: TOKEN } });
+    workflows = createWorkflowServer({
+      server: user.http,
+      logger: logs.logger,
+      workflows: { hello },
+      config: { workflowToken: TOKEN },
+    });
   });
 
   afterEach(async () => {
@@ -68,9 +74,13 @@ describe('createWorkflowServer({ server }): mounted on an existing HTTP server',
   });
 
   it('never listens, and takes no routes', async () => {
-    await expect(workflows.listen(0)).rejects.toThrow('listen() is not available on a workflow server mounted on your own HTTP server: call listen on that server');
+    await expect(workflows.listen(0)).rejects.toThrow(
+      'listen() is not available on a workflow server mounted on your own HTTP server: call listen on that server',
+    );
     expect(() => workflows.routes(() => undefined)).toThrow('add routes to its framework');
-    expect(() => createWorkflowServer({ server: user.http, routes: [() => undefined] })).toThrow('routes cannot be combined with server');
+    expect(() => createWorkflowServer({ server: user.http, routes: [() => undefined] })).toThrow(
+      'routes cannot be combined with server',
+    );
     await expect(workflows.inject('/')).rejects.toThrow('inject()');
     expect(workflows.httpServer).toBe(user.http);
   });
@@ -81,7 +91,9 @@ describe('createWorkflowServer({ server }): mounted on an existing HTTP server',
     const run = simulate(`ws://127.0.0.1:${user.port}/hello?token=${TOKEN}`, { answers: held.answers });
     await held.listening;
     const closed = workflows.close(10_000);
-    await expect(RelayPeer.connect(`ws://127.0.0.1:${user.port}/hello?token=${TOKEN}`)).rejects.toMatchObject({ status: 503 });
+    await expect(RelayPeer.connect(`ws://127.0.0.1:${user.port}/hello?token=${TOKEN}`)).rejects.toMatchObject({
+      status: 503,
+    });
     expect(await echo(`ws://127.0.0.1:${user.port}/chat`)).toBe('echo hi');
     held.speak('Bo');
     expect((await run).says).toEqual(['What is your name?', 'Hello Bo!']);
@@ -103,8 +115,13 @@ describe('mounted on a server with no other upgrade listener', () => {
       await once(http, 'listening');
       const { port } = http.address() as AddressInfo;
       await expect(RelayPeer.connect(`ws://127.0.0.1:${port}/nope`)).rejects.toMatchObject({ status: 404 });
-      expect(logs.lines().find((line) => line.msg === 'server listening')).toMatchObject({ port, workflows: { hello: `ws://127.0.0.1:${port}/hello` } });
-      expect(logs.lines().find((line) => line.level === 'warn' && String(line.msg).includes('keepAliveTimeout'))).toBeDefined();
+      expect(logs.lines().find((line) => line.msg === 'server listening')).toMatchObject({
+        port,
+        workflows: { hello: `ws://127.0.0.1:${port}/hello` },
+      });
+      expect(
+        logs.lines().find((line) => line.level === 'warn' && String(line.msg).includes('keepAliveTimeout')),
+      ).toBeDefined();
     } finally {
       await workflows.close(0);
       http.closeAllConnections();

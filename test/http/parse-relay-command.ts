@@ -45,10 +45,14 @@ export function parseRelayCommand(line: string): { command: string; flags: Recor
     if (name === undefined || flag === undefined) throw new Error(`${command} has no flag ${word}`);
     const value = flag.type === 'boolean' ? 'true' : rest.shift();
     if (value === undefined || value.startsWith('-')) throw new Error(`${word} needs a value`);
-    if (flag.options !== undefined && !flag.options.includes(value)) throw new Error(`${word} must be one of ${flag.options.join('|')}, got ${value}`);
-    if (['arg', 'boolean', 'number'].includes(name) && !/^[^=]+=.+$/.test(value)) throw new Error(`${word} takes name=value, got ${value}`);
-    if (name === 'boolean' && !/=(true|false)$/.test(value)) throw new Error(`--boolean takes name=true|false, got ${value}`);
-    if (name === 'number' && !/=-?\d+(\.\d+)?$/.test(value)) throw new Error(`--number takes name=<number>, got ${value}`);
+    if (flag.options !== undefined && !flag.options.includes(value))
+      throw new Error(`${word} must be one of ${flag.options.join('|')}, got ${value}`);
+    if (['arg', 'boolean', 'number'].includes(name) && !/^[^=]+=.+$/.test(value))
+      throw new Error(`${word} takes name=value, got ${value}`);
+    if (name === 'boolean' && !/=(true|false)$/.test(value))
+      throw new Error(`--boolean takes name=true|false, got ${value}`);
+    if (name === 'number' && !/=-?\d+(\.\d+)?$/.test(value))
+      throw new Error(`--number takes name=<number>, got ${value}`);
     if (flags[name] !== undefined && flag.multiple !== true) throw new Error(`${word} given twice`);
     (flags[name] ??= []).push(value);
   }

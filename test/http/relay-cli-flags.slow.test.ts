@@ -17,7 +17,10 @@ describe(`the relay CLI flags table matches @relaypro/cli ${RELAY_CLI_VERSION} a
   beforeAll(() => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-cli-'));
     try {
-      const tarball = execFileSync('npm', ['pack', '--silent', `@relaypro/cli@${RELAY_CLI_VERSION}`], { cwd: dir, encoding: 'utf8' }).trim();
+      const tarball = execFileSync('npm', ['pack', '--silent', `@relaypro/cli@${RELAY_CLI_VERSION}`], {
+        cwd: dir,
+        encoding: 'utf8',
+      }).trim();
       execFileSync('tar', ['xzf', tarball, 'package/oclif.manifest.json'], { cwd: dir });
       manifest = JSON.parse(readFileSync(join(dir, 'package', 'oclif.manifest.json'), 'utf8')) as typeof manifest;
     } finally {
@@ -25,13 +28,21 @@ describe(`the relay CLI flags table matches @relaypro/cli ${RELAY_CLI_VERSION} a
     }
   });
 
-  it.each(Object.keys(CREATE_COMMANDS))('%s: same flags, short names, types, required flags and allowed values', (command) => {
-    const published = manifest.commands[command]?.flags;
-    expect(published).toBeDefined();
-    const shape = (flags: Record<string, { type: string; char?: string; required?: boolean; options?: readonly string[] }>) =>
-      Object.fromEntries(
-        Object.entries(flags).map(([name, f]) => [name, { type: f.type, char: f.char ?? null, required: f.required === true, options: f.options ?? null }]),
-      );
-    expect(shape(CREATE_COMMANDS[command]!)).toEqual(shape(published!));
-  });
+  it.each(Object.keys(CREATE_COMMANDS))(
+    '%s: same flags, short names, types, required flags and allowed values',
+    (command) => {
+      const published = manifest.commands[command]?.flags;
+      expect(published).toBeDefined();
+      const shape = (
+        flags: Record<string, { type: string; char?: string; required?: boolean; options?: readonly string[] }>,
+      ) =>
+        Object.fromEntries(
+          Object.entries(flags).map(([name, f]) => [
+            name,
+            { type: f.type, char: f.char ?? null, required: f.required === true, options: f.options ?? null },
+          ]),
+        );
+      expect(shape(CREATE_COMMANDS[command]!)).toEqual(shape(published!));
+    },
+  );
 });

@@ -35,18 +35,32 @@ afterEach(() => Promise.all(servers.splice(0).map((server) => server.close(0))))
 
 function build(level: 'info' | 'debug' = 'info', bodyLimitBytes?: number) {
   const logs = memoryLogger(level);
-  const server = createWorkflowServer({ logger: logs.logger, workflows: { hello }, routes: [messages, ...routes], bodyLimitBytes });
+  const server = createWorkflowServer({
+    logger: logs.logger,
+    workflows: { hello },
+    routes: [messages, ...routes],
+    bodyLimitBytes,
+  });
   servers.push(server);
   return { server, logs };
 }
 
-const post = (server: WorkflowServer, payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }, url = '/api/messages') =>
-  server.inject({ method: 'POST', url, payload, headers });
+const post = (
+  server: WorkflowServer,
+  payload: string,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+  url = '/api/messages',
+) => server.inject({ method: 'POST', url, payload, headers });
 
 describe('route modules (inject)', () => {
   it('runs a route whose JSON body matches its schema, with query strings coerced by schema', async () => {
     const { server } = build();
-    const answer = await post(server, JSON.stringify({ message: 'hi', urgent: true }), { 'content-type': 'application/json' }, '/api/messages?limit=5');
+    const answer = await post(
+      server,
+      JSON.stringify({ message: 'hi', urgent: true }),
+      { 'content-type': 'application/json' },
+      '/api/messages?limit=5',
+    );
     expect(answer.statusCode).toBe(200);
     expect(answer.json()).toEqual({ received: { message: 'hi', urgent: true }, query: { limit: 5 } });
   });
@@ -79,7 +93,14 @@ describe('route modules (inject)', () => {
   it('stops at startup, naming it, on a schema with an ajv format (formats are not loaded)', async () => {
     const server = createWorkflowServer({
       logger: memoryLogger().logger,
-      routes: [(app) => void app.post('/api/mail', { schema: { body: { type: 'object', properties: { to: { type: 'string', format: 'email' } } } } }, () => ({}))],
+      routes: [
+        (app) =>
+          void app.post(
+            '/api/mail',
+            { schema: { body: { type: 'object', properties: { to: { type: 'string', format: 'email' } } } } },
+            () => ({}),
+          ),
+      ],
     });
     servers.push(server);
     await expect(server.inject('/api/mail')).rejects.toThrow(/unknown format "email"/);
@@ -114,13 +135,22 @@ describe('route modules (inject)', () => {
 
   it('answers a route that throws with 500, a generic message and the request id, never the error, and logs it once', async () => {
     const { server, logs } = build();
-    const answer = await server.inject({ method: 'GET', url: '/api/broken?token=abc', headers: { 'x-request-id': 'heroku-req-0123456789' } });
+    const answer = await server.inject({
+      method: 'GET',
+      url: '/api/broken?token=abc',
+      headers: { 'x-request-id': 'heroku-req-0123456789' },
+    });
     expect(answer.statusCode).toBe(500);
     expect(answer.json()).toEqual({ error: 'Internal Server Error', requestId: 'heroku-req-0123456789' });
     for (const leak of ['hunter2', 'secret.ts', 'stack', 'E_PRIVATE']) expect(answer.body).not.toContain(leak);
     const errors = logs.lines().filter((line) => line.level === 'error');
     expect(errors).toEqual([
-      expect.objectContaining({ msg: 'route failed; answered 500', requestId: 'heroku-req-0123456789', method: 'GET', path: '/api/broken' }),
+      expect.objectContaining({
+        msg: 'route failed; answered 500',
+        requestId: 'heroku-req-0123456789',
+        method: 'GET',
+        path: '/api/broken',
+      }),
     ]);
     expect(errors[0]!.err).toMatchObject({ message: expect.stringContaining('hunter2') });
     expect(logs.text()).not.toContain('token=abc');
@@ -161,7 +191,10 @@ describe('route modules (inject)', () => {
     const { server } = build();
     const answer = await server.inject('/api/workflows/%E0%A4%A');
     expect(answer.statusCode).toBe(400);
-    expect(answer.json()).toEqual({ error: expect.stringContaining('is not a valid url component'), requestId: expect.any(String) });
+    expect(answer.json()).toEqual({
+      error: expect.stringContaining('is not a valid url component'),
+      requestId: expect.any(String),
+    });
   });
 
   it('serves the sample route GET /api/workflows', async () => {
@@ -193,21 +226,37 @@ describe('route modules (inject)', () => {
 
   it('logs nothing per request at info, and at debug one line without query string, headers or body', async () => {
     const quiet = build('info');
-    await post(quiet.server, JSON.stringify({ message: 'private words' }), { 'content-type': 'application/json', authorization: 'Bearer s3cr3t' }, '/api/messages?token=t0k3n');
+    await post(
+      quiet.server,
+      JSON.stringify({ message: 'private words' }),
+      { 'content-type': 'application/json', authorization: 'Bearer s3cr3t' },
+      '/api/messages?token=t0k3n',
+    );
     expect(quiet.logs.lines()).toEqual([]);
     const debug = build('debug');
-    await post(debug.server, JSON.stringify({ message: 'private words' }), { 'content-type': 'application/json', authorization: 'Bearer s3cr3t' }, '/api/messages?token=t0k3n');
+    await post(
+      debug.server,
+      JSON.stringify({ message: 'private words' }),
+      { 'content-type': 'application/json', authorization: 'Bearer s3cr3t' },
+      '/api/messages?token=t0k3n',
+    );
     const lines = debug.logs.lines().filter((line) => line.msg === 'request answered');
-    expect(lines).toEqual([expect.objectContaining({ method: 'POST', path: '/api/messages', status: 200, requestId: expect.any(String) })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ method: 'POST', path: '/api/messages', status: 200, requestId: expect.any(String) }),
+    ]);
     for (const secret of ['private words', 's3cr3t', 't0k3n']) expect(debug.logs.text()).not.toContain(secret);
   });
 
   it('adds route modules with the chainable routes() verb, and refuses them once started', async () => {
     const logs = memoryLogger();
-    const server = createWorkflowServer({ logger: logs.logger }).routes(defineRoutes((app) => void app.get('/api/a', () => ({ a: 1 }))));
+    const server = createWorkflowServer({ logger: logs.logger }).routes(
+      defineRoutes((app) => void app.get('/api/a', () => ({ a: 1 }))),
+    );
     servers.push(server);
     expect((await server.inject('/api/a')).json()).toEqual({ a: 1 });
-    expect(() => server.routes(() => undefined)).toThrow('routes() was called after the server started: add every route module before listen() or inject()');
+    expect(() => server.routes(() => undefined)).toThrow(
+      'routes() was called after the server started: add every route module before listen() or inject()',
+    );
     expect(() => server.routes('nope' as never)).toThrow('routes() needs a function');
   });
 

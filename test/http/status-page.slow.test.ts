@@ -20,7 +20,11 @@ describe('the status page in a real browser (headless Chromium)', () => {
     server = createWorkflowServer({
       logger: memoryLogger().logger,
       workflows: { hello },
-      config: { workflowToken: 'tok-0123456789abcdef-secret', herokuReleaseVersion: 'v42', herokuSlugCommit: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b' },
+      config: {
+        workflowToken: 'tok-0123456789abcdef-secret',
+        herokuReleaseVersion: 'v42',
+        herokuSlugCommit: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b',
+      },
     });
     port = (await server.listen(0, '127.0.0.1')).port;
     profile = mkdtempSync(join(tmpdir(), 'relay-chromium-'));

@@ -11,7 +11,9 @@ const TOKEN = 'tok-0123456789abcdef-secret';
 /** The text of each `<pre class="command">`, as a browser shows it: tags dropped, entities decoded. */
 function commandsShown(html: string): string[] {
   const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
-  return [...html.matchAll(/<pre class="command">(.*?)<\/pre>/gs)].map((m) => m[1]!.replace(/<[^>]*>/g, '').replace(/&(amp|lt|gt|quot|#39);/g, (e) => entities[e]!));
+  return [...html.matchAll(/<pre class="command">(.*?)<\/pre>/gs)].map((m) =>
+    m[1]!.replace(/<[^>]*>/g, '').replace(/&(amp|lt|gt|quot|#39);/g, (e) => entities[e]!),
+  );
 }
 
 const servers: WorkflowServer[] = [];
@@ -77,7 +79,9 @@ describe('GET / (the status page)', () => {
 
   it('locally, shows ws://localhost:PORT URLs', async () => {
     const port = await start();
-    const report = JSON.parse((await get(port, '/', { host: `localhost:${port}`, accept: 'application/json' })).body) as StatusReport;
+    const report = JSON.parse(
+      (await get(port, '/', { host: `localhost:${port}`, accept: 'application/json' })).body,
+    ) as StatusReport;
     expect(report.workflows[0]!.url).toBe(`ws://localhost:${port}/hello`);
   });
 
@@ -104,11 +108,15 @@ describe('GET / (the status page)', () => {
     expect(page.body).toContain('heroku config:get WORKFLOW_TOKEN');
     const report = JSON.parse(json.body) as StatusReport;
     expect(report.access).toBe('token');
-    expect(parseRelayCommand(report.workflows[0]!.command!).flags.uri).toEqual(['wss://demo-1234.herokuapp.com/hello?token=<WORKFLOW_TOKEN>']);
+    expect(parseRelayCommand(report.workflows[0]!.command!).flags.uri).toEqual([
+      'wss://demo-1234.herokuapp.com/hello?token=<WORKFLOW_TOKEN>',
+    ]);
   });
 
   it('shows the Heroku release and commit from dyno metadata', async () => {
-    const port = await start({ config: { herokuReleaseVersion: 'v42', herokuSlugCommit: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b' } });
+    const port = await start({
+      config: { herokuReleaseVersion: 'v42', herokuSlugCommit: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b' },
+    });
     const page = await get(port, '/', HEROKU);
     expect(page.body).toContain('<dd>v42</dd>');
     expect(page.body).toContain('<dd>2c3a0b1d9e8f</dd>');
@@ -120,7 +128,10 @@ describe('GET / (the status page)', () => {
   it('escapes what workflows declare, and says when a workflow declares no registration', async () => {
     const workflow = () => undefined;
     const server = createWorkflowServer({ logger: memoryLogger().logger })
-      .workflow('page', workflow, { description: '<img src=x onerror=alert(1)>', trigger: { type: 'phrase', phrase: "it's <b>" } })
+      .workflow('page', workflow, {
+        description: '<img src=x onerror=alert(1)>',
+        trigger: { type: 'phrase', phrase: "it's <b>" },
+      })
       .workflow('bare', workflow);
     servers.push(server);
     const { port } = await server.listen(0, '127.0.0.1');
@@ -129,7 +140,9 @@ describe('GET / (the status page)', () => {
     expect(page.body).not.toContain('<b>');
     expect(page.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(page.body).toContain('<span class="w">--trigger &#39;it&#39;\\&#39;&#39;s &lt;b&gt;&#39;</span>');
-    expect(commandsShown(page.body)[0]).toBe(`relay workflow:create:phrase --name page --uri wss://demo-1234.herokuapp.com/page --trigger 'it'\\''s <b>' -i '<device id>'`);
+    expect(commandsShown(page.body)[0]).toBe(
+      `relay workflow:create:phrase --name page --uri wss://demo-1234.herokuapp.com/page --trigger 'it'\\''s <b>' -i '<device id>'`,
+    );
     expect(page.body).toContain('This workflow declares no <code>registration</code>');
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
   });
@@ -146,6 +159,11 @@ describe('GET / (the status page)', () => {
     const port = await start();
     const health = await get(port, '/health');
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.body)).toEqual({ status: 'ok', uptime: expect.any(Number), sessions: 0, bus: { kind: 'in-process', state: 'embedded' } });
+    expect(JSON.parse(health.body)).toEqual({
+      status: 'ok',
+      uptime: expect.any(Number),
+      sessions: 0,
+      bus: { kind: 'in-process', state: 'embedded' },
+    });
   });
 });

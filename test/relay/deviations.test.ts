@@ -23,9 +23,14 @@ describe('deviations from 2.4.0 that the conformance transcripts cannot show', (
 
   afterAll(() => testServer.close());
 
-  async function run<T>(script: (workflow: Workflow) => Promise<T>, url?: string): Promise<{ peer: RelayPeer; outcome: Promise<T> }> {
+  async function run<T>(
+    script: (workflow: Workflow) => Promise<T>,
+    url?: string,
+  ): Promise<{ peer: RelayPeer; outcome: Promise<T> }> {
     const outcome = deferred<T>();
-    const target = url ?? testServer.serve((workflow) => workflow.on(Event.START, async () => outcome.resolve(await script(workflow))));
+    const target =
+      url ??
+      testServer.serve((workflow) => workflow.on(Event.START, async () => outcome.resolve(await script(workflow))));
     const peer = await RelayPeer.connect(target);
     peer.send(startEvent());
     return { peer, outcome: outcome.promise };
@@ -42,7 +47,10 @@ describe('deviations from 2.4.0 that the conformance transcripts cannot show', (
     const play = await peer.nextOfType('wf_api_play_request');
     peer.sendTogether([responseTo(play, { id: play._id }), prompt('started', play), prompt('stopped', play)]);
     const listen = await peer.nextOfType('wf_api_listen_request');
-    peer.sendTogether([responseTo(listen), { _type: 'wf_api_speech_event', request_id: listen._id, text: 'yes', lang: 'en-US', source_uri: INTERACTION }]);
+    peer.sendTogether([
+      responseTo(listen),
+      { _type: 'wf_api_speech_event', request_id: listen._id, text: 'yes', lang: 'en-US', source_uri: INTERACTION },
+    ]);
     expect(await outcome).toEqual([say._id, play._id, { text: 'yes', lang: 'en-US' }]);
     await peer.close();
   });
@@ -55,7 +63,11 @@ describe('deviations from 2.4.0 that the conformance transcripts cannot show', (
       return id;
     });
     const say = socket.sent[0] as Frame;
-    socket.deliver(responseTo(say, { id: say._id }), prompt('stopped', { ...say, _id: 'someone-else' }), prompt('started', say));
+    socket.deliver(
+      responseTo(say, { id: say._id }),
+      prompt('stopped', { ...say, _id: 'someone-else' }),
+      prompt('started', say),
+    );
     await new Promise(setImmediate);
     expect(done).toBe(false);
     socket.deliver(prompt('stopped', say));
@@ -67,7 +79,9 @@ describe('deviations from 2.4.0 that the conformance transcripts cannot show', (
     try {
       const said = deferred<Settled<string>>();
       const url = slowPeer.serve((workflow) => {
-        workflow.on(Event.BUTTON, async ({ source_uri }) => said.resolve(await settle(() => workflow.say(source_uri, 'pressed'))));
+        workflow.on(Event.BUTTON, async ({ source_uri }) =>
+          said.resolve(await settle(() => workflow.say(source_uri, 'pressed'))),
+        );
       });
       const peer = await RelayPeer.connect(url, { autoPong: false });
       await once(peer.socket, 'ping');
@@ -105,7 +119,13 @@ describe('deviations from 2.4.0 that the conformance transcripts cannot show', (
       const request = socket.sent[0];
       socket.deliver(responseTo(request));
       await jest.advanceTimersByTimeAsync(100_000);
-      socket.deliver({ _type: 'wf_api_speech_event', request_id: request?._id, text: 'late', lang: 'en-US', source_uri: INTERACTION });
+      socket.deliver({
+        _type: 'wf_api_speech_event',
+        request_id: request?._id,
+        text: 'late',
+        lang: 'en-US',
+        source_uri: INTERACTION,
+      });
       expect(await heard).toEqual({ value: { text: 'late', lang: 'en-US' } });
     });
 

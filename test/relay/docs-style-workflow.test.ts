@@ -12,7 +12,11 @@ import { startTestServer } from './test-server';
  */
 const reminder = createWorkflow((workflow) => {
   workflow.on(Event.START, async (event) => {
-    const { trigger: { args: { source_uri } } } = event;
+    const {
+      trigger: {
+        args: { source_uri },
+      },
+    } = event;
     await workflow.startInteraction([source_uri], 'reminder', {});
   });
 
@@ -38,7 +42,11 @@ describe('a workflow written against the 2.x docs', () => {
     const testServer = await startTestServer();
     const peer = await RelayPeer.connect(testServer.serve(reminder));
     const interaction = interactionUri('reminder');
-    const lifecycle = (type: string): Frame => ({ _type: 'wf_api_interaction_lifecycle_event', type, source_uri: interaction });
+    const lifecycle = (type: string): Frame => ({
+      _type: 'wf_api_interaction_lifecycle_event',
+      type,
+      source_uri: interaction,
+    });
     const vars: Record<string, string> = {};
     try {
       peer.send(startEvent());
@@ -46,12 +54,19 @@ describe('a workflow written against the 2.x docs', () => {
         const frame = await peer.next();
         if (frame._type === 'wf_api_terminate_request') break;
         if (frame._type === 'wf_api_set_var_request') vars[String(frame.name)] = String(frame.value);
-        const body = frame._type === 'wf_api_say_request' ? { id: frame._id } : frame._type === 'wf_api_get_var_request' ? { value: vars[String(frame.name)] } : {};
+        const body =
+          frame._type === 'wf_api_say_request'
+            ? { id: frame._id }
+            : frame._type === 'wf_api_get_var_request'
+              ? { value: vars[String(frame.name)] }
+              : {};
         peer.send(responseTo(frame, body));
         await nextTurn();
         if (frame._type === 'wf_api_start_interaction_request') peer.send(lifecycle('started'));
-        if (frame._type === 'wf_api_set_timer_request') peer.send({ _type: 'wf_api_timer_fired_event', name: frame.name });
-        if (frame._type === 'wf_api_say_request') peer.send({ _type: 'wf_api_prompt_event', type: 'stopped', id: frame._id, source_uri: interaction });
+        if (frame._type === 'wf_api_set_timer_request')
+          peer.send({ _type: 'wf_api_timer_fired_event', name: frame.name });
+        if (frame._type === 'wf_api_say_request')
+          peer.send({ _type: 'wf_api_prompt_event', type: 'stopped', id: frame._id, source_uri: interaction });
         if (frame._type === 'wf_api_end_interaction_request') peer.send(lifecycle('ended'));
       }
       peer.send({ _type: 'wf_api_stop_event', reason: 'normal' });
@@ -65,7 +80,12 @@ describe('a workflow written against the 2.x docs', () => {
       { _type: 'wf_api_set_var_request', name: 'interaction', value: interaction },
       { _type: 'wf_api_set_timer_request', type: 'timeout', name: 'nudge', timeout: 5, timeout_type: 'secs' },
       { _type: 'wf_api_get_var_request', name: 'interaction' },
-      { _type: 'wf_api_say_request', _target: { uris: [interaction] }, text: "Ana's badge, timer nudge fired", lang: 'en-US' },
+      {
+        _type: 'wf_api_say_request',
+        _target: { uris: [interaction] },
+        text: "Ana's badge, timer nudge fired",
+        lang: 'en-US',
+      },
       { _type: 'wf_api_end_interaction_request', _target: { uris: [interaction] } },
       { _type: 'wf_api_terminate_request' },
     ]);

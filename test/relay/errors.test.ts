@@ -19,7 +19,9 @@ describe('how actions fail', () => {
   /** Serves a workflow whose start handler runs `script`, and connects a peer that sends `start`. */
   async function run<T>(script: (workflow: Workflow) => Promise<T>): Promise<{ peer: RelayPeer; outcome: Promise<T> }> {
     const outcome = deferred<T>();
-    const url = testServer.serve((workflow) => workflow.on(Event.START, async () => outcome.resolve(await script(workflow))));
+    const url = testServer.serve((workflow) =>
+      workflow.on(Event.START, async () => outcome.resolve(await script(workflow))),
+    );
     const peer = await RelayPeer.connect(url);
     peer.send(startEvent());
     return { peer, outcome: outcome.promise };
@@ -63,7 +65,9 @@ describe('how actions fail', () => {
       return results;
     });
     const first = await peer.next();
-    expect(first).toEqual(expect.objectContaining({ _type: 'wf_api_log_analytics_event_request', content: 'after the bad targets' }));
+    expect(first).toEqual(
+      expect.objectContaining({ _type: 'wf_api_log_analytics_event_request', content: 'after the bad targets' }),
+    );
     peer.send(responseTo(first));
     const messages = (await outcome).map((result) => ('error' in result ? result.error.message : 'resolved'));
     expect(messages).toEqual([
@@ -85,10 +89,18 @@ describe('how actions fail', () => {
     await peer.nextOfType('wf_api_listen_request');
     await peer.close();
     expect(await pending.promise).toEqual({
-      error: expect.objectContaining({ code: 'websocket-not-connected', message: expect.stringMatching(/closed \(code 1000\) while this action was pending/) }),
+      error: expect.objectContaining({
+        code: 'websocket-not-connected',
+        message: expect.stringMatching(/closed \(code 1000\) while this action was pending/),
+      }),
     });
     expect(await outcome).toEqual([
-      { error: expect.objectContaining({ code: 'websocket-not-connected', message: expect.stringMatching(/cannot send say, the session with the Relay server has closed/) }) },
+      {
+        error: expect.objectContaining({
+          code: 'websocket-not-connected',
+          message: expect.stringMatching(/cannot send say, the session with the Relay server has closed/),
+        }),
+      },
       { error: expect.objectContaining({ code: 'websocket-not-connected' }) },
     ]);
   });

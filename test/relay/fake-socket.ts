@@ -44,8 +44,16 @@ export class FakeSocket extends EventEmitter {
  */
 export function workflowOnFakeSocket(): { workflow: Workflow; session: Session; socket: FakeSocket } {
   const socket = new FakeSocket();
-  const session = new Session({ socket: socket as unknown as WebSocket, log: memoryLogger().logger, id: 'test', onClosed: () => undefined });
-  socket.deliver({ _type: 'wf_api_start_event', trigger: { type: 'phrase', args: { source_uri: 'urn:relay-resource:name:device:Test' } } });
+  const session = new Session({
+    socket: socket as unknown as WebSocket,
+    log: memoryLogger().logger,
+    id: 'test',
+    onClosed: () => undefined,
+  });
+  socket.deliver({
+    _type: 'wf_api_start_event',
+    trigger: { type: 'phrase', args: { source_uri: 'urn:relay-resource:name:device:Test' } },
+  });
   return { workflow: new Workflow(session), session, socket };
 }
 

@@ -39,7 +39,9 @@ describe('PendingWaits', () => {
       jest.advanceTimersByTime(90);
       expect(waits.size).toBe(1);
       jest.advanceTimersByTime(20);
-      await expect(response).rejects.toThrow('failed-to-receive-event-timeout: no wf_api_notification_response within 100 ms');
+      await expect(response).rejects.toThrow(
+        'failed-to-receive-event-timeout: no wf_api_notification_response within 100 ms',
+      );
       expect(waits.size).toBe(0);
     } finally {
       jest.useRealTimers();

@@ -1,7 +1,8 @@
 import { Uri as SdkUri } from '@relaypro/sdk';
 import { Uri } from '../../src';
 
-const INTERACTION = 'urn:relay-resource:name:interaction:hello%20world?device=urn%3Arelay-resource%3Aname%3Adevice%3AJim%2520Bob';
+const INTERACTION =
+  'urn:relay-resource:name:interaction:hello%20world?device=urn%3Arelay-resource%3Aname%3Adevice%3AJim%2520Bob';
 
 describe('Uri', () => {
   it('builds the same URNs as 2.4.0', () => {
@@ -20,7 +21,11 @@ describe('Uri', () => {
   });
 
   it('parses like 2.4.0 where 2.4.0 is right: names without reserved characters', () => {
-    const uris = ['urn:relay-resource:name:device:Alice', 'urn:relay-resource:id:device:990007', 'urn:relay-resource:name:group:Security'];
+    const uris = [
+      'urn:relay-resource:name:device:Alice',
+      'urn:relay-resource:id:device:990007',
+      'urn:relay-resource:name:group:Security',
+    ];
     for (const uri of uris) {
       for (const parser of ['parseDeviceName', 'parseDeviceId', 'parseGroupName', 'parseGroupId'] as const) {
         const sdk = attempt(() => SdkUri[parser](uri));
@@ -59,9 +64,13 @@ describe('Uri', () => {
   it('checks targets as 2.4.0 does, with a message that says what a target is', () => {
     expect(Uri.isRelayUri('urn:relay-resource:name:device:A')).toBe(true);
     expect(Uri.isRelayUri('urn:relay-resource:name')).toBe(false);
-    expect(Uri.makeTargetUris('urn:relay-resource:name:device:A')).toEqual({ uris: ['urn:relay-resource:name:device:A'] });
+    expect(Uri.makeTargetUris('urn:relay-resource:name:device:A')).toEqual({
+      uris: ['urn:relay-resource:name:device:A'],
+    });
     expect(Uri.assertTargets(['urn:relay-resource:name:device:A'])).toBe(true);
-    expect(() => Uri.assertTargets(['nope'])).toThrow(/^invalid-target-uris: a target must be a urn:relay-resource: URN/);
+    expect(() => Uri.assertTargets(['nope'])).toThrow(
+      /^invalid-target-uris: a target must be a urn:relay-resource: URN/,
+    );
     expect(() => Uri.assertTargets('urn:relay-resource:name:device:A')).toThrow(/^invalid-target-uris/);
   });
 });

@@ -34,7 +34,9 @@ function get(base: string, path: string): Promise<{ status: number; type: string
     httpRequest(`http://${base}${path}`, (response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: String(response.headers['content-type']), body }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, type: String(response.headers['content-type']), body }),
+      );
     })
       .on('error', reject)
       .end();
@@ -85,12 +87,19 @@ describe('routing', () => {
 
   it('logs the X-Request-Id of the upgrade on the session lines', async () => {
     const { base, logs } = await start({ hello });
-    const peer = await RelayPeer.connect(`ws://${base}/hello`, { headers: { 'X-Request-Id': 'req-1234567890abcdef-xyz' } });
+    const peer = await RelayPeer.connect(`ws://${base}/hello`, {
+      headers: { 'X-Request-Id': 'req-1234567890abcdef-xyz' },
+    });
     peer.send(startEvent());
     await peer.nextOfType('wf_api_start_interaction_request');
     await peer.close();
     const line = await logged(logs, 'session closed');
-    expect(line).toMatchObject({ workflow: 'hello', requestId: 'req-1234567890abcdef-xyz', endedBy: 'peer-closed', code: 1000 });
+    expect(line).toMatchObject({
+      workflow: 'hello',
+      requestId: 'req-1234567890abcdef-xyz',
+      endedBy: 'peer-closed',
+      code: 1000,
+    });
     expect(line.session).toMatch(/^[0-9a-f]{16}$/);
     expect(typeof line.durationMs).toBe('number');
   });
@@ -107,7 +116,12 @@ describe('the HTTP side', () => {
     expect(home.body).toContain('<code>/panic</code>');
     const health = await get(base, '/health');
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.body)).toEqual({ status: 'ok', uptime: expect.any(Number), sessions: 0, bus: { kind: 'in-process', state: 'embedded' } });
+    expect(JSON.parse(health.body)).toEqual({
+      status: 'ok',
+      uptime: expect.any(Number),
+      sessions: 0,
+      bus: { kind: 'in-process', state: 'embedded' },
+    });
     expect((await get(base, '/nope')).status).toBe(404);
     expect(server.httpServer.keepAliveTimeout).toBeGreaterThan(90_000);
   });
@@ -155,7 +169,12 @@ describe('sessions', () => {
       },
     });
     const peer = await RelayPeer.connect(`ws://${base}/flaky`);
-    const button = (taps: string): Frame => ({ _type: 'wf_api_button_event', button: 'action', taps, source_uri: DEVICE });
+    const button = (taps: string): Frame => ({
+      _type: 'wf_api_button_event',
+      button: 'action',
+      taps,
+      source_uri: DEVICE,
+    });
     peer.send(startEvent());
     peer.send(button('single'));
     peer.send(button('double'));
@@ -174,10 +193,12 @@ describe('sessions', () => {
     });
     const peer = await RelayPeer.connect(`ws://${base}/broken`);
     expect((await peer.closed).code).toBe(1011);
-    expect(await logged(logs, 'workflow function failed while the session opened; closing it with 1011')).toMatchObject({
-      workflow: 'broken',
-      err: expect.objectContaining({ message: 'bad workflow' }),
-    });
+    expect(await logged(logs, 'workflow function failed while the session opened; closing it with 1011')).toMatchObject(
+      {
+        workflow: 'broken',
+        err: expect.objectContaining({ message: 'bad workflow' }),
+      },
+    );
     const run = await simulate(`ws://${base}/hello`, { answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
   });
@@ -193,9 +214,11 @@ describe('sessions', () => {
     });
     const peer = await RelayPeer.connect(`ws://${base}/broken`);
     expect((await peer.closed).code).toBe(1011);
-    expect(await logged(logs, 'workflow function failed while the session opened; closing it with 1011')).toMatchObject({
-      err: expect.objectContaining({ message: 'async bad workflow' }),
-    });
+    expect(await logged(logs, 'workflow function failed while the session opened; closing it with 1011')).toMatchObject(
+      {
+        err: expect.objectContaining({ message: 'async bad workflow' }),
+      },
+    );
     while (server.sessions > 0) await new Promise((resolve) => setImmediate(resolve));
   });
 

@@ -20,7 +20,15 @@ describe('workflow.log', () => {
     }
     const opened = logs.lines().find((line) => line.msg === 'session opened');
     const counted = logs.lines().find((line) => line.msg === 'counted');
-    expect(counted).toEqual(expect.objectContaining({ level: 'info', workflow: 'noisy', session: opened?.session, count: 2, text: '[private]' }));
+    expect(counted).toEqual(
+      expect.objectContaining({
+        level: 'info',
+        workflow: 'noisy',
+        session: opened?.session,
+        count: 2,
+        text: '[private]',
+      }),
+    );
     expect(typeof opened?.session).toBe('string');
   });
 });

@@ -37,8 +37,12 @@ describe('WorkflowRegistry', () => {
   it('refuses an empty name, a duplicate, an encoded name and a non-function, saying what to do', () => {
     const registry = new WorkflowRegistry();
     registry.add('hello', noop);
-    expect(() => registry.add('/', noop)).toThrow("a workflow needs a non-empty name (its URL path, such as 'hello'), got \"/\"");
-    expect(() => registry.add('hello/', noop)).toThrow('workflow "hello" is registered twice: give each workflow its own name');
+    expect(() => registry.add('/', noop)).toThrow(
+      'a workflow needs a non-empty name (its URL path, such as \'hello\'), got "/"',
+    );
+    expect(() => registry.add('hello/', noop)).toThrow(
+      'workflow "hello" is registered twice: give each workflow its own name',
+    );
     expect(() => registry.add('a%20b', noop)).toThrow("may not contain '?', '#' or '%': write it unencoded");
     expect(() => registry.add('x', 'nope' as unknown as typeof noop)).toThrow(
       'workflow "x" needs a function (workflow) => { ... } or a module whose default export is one, got string',

@@ -7,8 +7,16 @@ import { Workflow } from '../../src/relay/workflow';
 import { memoryLogger } from '../helpers/memory-logger';
 import { FakeSocket, workflowOnFakeSocket } from './fake-socket';
 
-const START = { _type: 'wf_api_start_event', trigger: { type: 'phrase', args: { source_uri: 'urn:relay-resource:name:device:Test' } } };
-const TAP = { _type: 'wf_api_button_event', button: 'action', taps: 'single', source_uri: 'urn:relay-resource:name:device:Test' };
+const START = {
+  _type: 'wf_api_start_event',
+  trigger: { type: 'phrase', args: { source_uri: 'urn:relay-resource:name:device:Test' } },
+};
+const TAP = {
+  _type: 'wf_api_button_event',
+  button: 'action',
+  taps: 'single',
+  source_uri: 'urn:relay-resource:name:device:Test',
+};
 
 /** A promise the test opens when it wants. */
 function gate(): { wait: Promise<void>; open: () => void } {
@@ -33,7 +41,14 @@ function setUp({ maxQueuedBytes, budget }: { maxQueuedBytes?: number; budget?: B
   const bus = new InProcessBus({ log: logs.logger });
   const socket = new FakeSocket();
   sockets.push(socket);
-  const session = new Session({ socket: socket as unknown as WebSocket, log: logs.logger, id: 'test', onClosed: () => undefined, maxQueuedBytes, budget });
+  const session = new Session({
+    socket: socket as unknown as WebSocket,
+    log: logs.logger,
+    id: 'test',
+    onClosed: () => undefined,
+    maxQueuedBytes,
+    budget,
+  });
   const workflow = new Workflow(session, { bus });
   return { logs, bus, socket, session, workflow, start: () => socket.deliver(START) };
 }
@@ -82,7 +97,12 @@ describe('workflow.subscribe', () => {
     await expect(bus.publish('transport:x1', 1)).resolves.toBe(1);
     await ticks();
     expect(errors.map((error) => error.message)).toEqual(['handler bug']);
-    expect(logs.lines().filter((line) => line.msg === 'workflow handler failed').map((line) => line.event)).toEqual(['bus transport:x1']);
+    expect(
+      logs
+        .lines()
+        .filter((line) => line.msg === 'workflow handler failed')
+        .map((line) => line.event),
+    ).toEqual(['bus transport:x1']);
   });
 
   it('ends the subscription with the session and drops a message still queued; a message after close is not taken', async () => {
@@ -143,7 +163,9 @@ describe('workflow.subscribe', () => {
     await ticks();
     expect(heard).toEqual(['small']);
     expect(session.isOpen).toBe(true);
-    expect(logs.lines().map((line) => line.msg)).toContain('dropped a bus message: too many bytes waiting for their handlers');
+    expect(logs.lines().map((line) => line.msg)).toContain(
+      'dropped a bus message: too many bytes waiting for their handlers',
+    );
   });
 
   it('refuses a message that fails `accept`, without counting it or logging its data', async () => {

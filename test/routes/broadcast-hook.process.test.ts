@@ -16,7 +16,14 @@ describe('the broadcast hook on a laptop: npm run sim -- cloud, the app, and a c
     const appPort = await freePort();
     const cloud = spawn(
       process.execPath,
-      [SIM_CLI, 'cloud', '--register', `wf_broadcast=ws://127.0.0.1:${appPort}/broadcast`, '--group', 'Security=Bob,Carol'],
+      [
+        SIM_CLI,
+        'cloud',
+        '--register',
+        `wf_broadcast=ws://127.0.0.1:${appPort}/broadcast`,
+        '--group',
+        'Security=Bob,Carol',
+      ],
       { env: { PATH: process.env.PATH ?? '' } },
     );
     let printed = '';
@@ -33,7 +40,8 @@ describe('the broadcast hook on a laptop: npm run sim -- cloud, the app, and a c
           cloud.off('exit', exited);
           resolve(printed);
         };
-        const exited = () => reject(new Error(`the cloud exited before printing ${String(pattern)}: ${printed}${cloudErrors}`));
+        const exited = () =>
+          reject(new Error(`the cloud exited before printing ${String(pattern)}: ${printed}${cloudErrors}`));
         cloud.stdout.on('data', check);
         cloud.once('exit', exited);
         check();
@@ -41,14 +49,31 @@ describe('the broadcast hook on a laptop: npm run sim -- cloud, the app, and a c
     let app: ServerProcess | undefined;
     try {
       const banner = await cloudPrints(/export RELAY_SUBSCRIBER_ID=\S+\n/);
-      const env = Object.fromEntries([...banner.matchAll(/export (RELAY_[A-Z_]+)=(\S+)/g)].map(([, name = '', value = '']) => [name, value]));
-      expect(Object.keys(env).sort()).toEqual(['RELAY_API_KEY', 'RELAY_API_URL', 'RELAY_AUTH_URL', 'RELAY_SUBSCRIBER_ID']);
-      app = spawnServer({ ...env, PORT: String(appPort), HOST: '127.0.0.1', WEBHOOK_SECRET: SECRET, BROADCAST_WORKFLOW_ID: 'wf_broadcast' });
+      const env = Object.fromEntries(
+        [...banner.matchAll(/export (RELAY_[A-Z_]+)=(\S+)/g)].map(([, name = '', value = '']) => [name, value]),
+      );
+      expect(Object.keys(env).sort()).toEqual([
+        'RELAY_API_KEY',
+        'RELAY_API_URL',
+        'RELAY_AUTH_URL',
+        'RELAY_SUBSCRIBER_ID',
+      ]);
+      app = spawnServer({
+        ...env,
+        PORT: String(appPort),
+        HOST: '127.0.0.1',
+        WEBHOOK_SECRET: SECRET,
+        BROADCAST_WORKFLOW_ID: 'wf_broadcast',
+      });
       await app.line('server listening');
 
       const response = await fetch(`http://127.0.0.1:${appPort}/hooks/broadcast`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json', 'idempotency-key': 'laptop-1' },
+        headers: {
+          authorization: `Bearer ${SECRET}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'laptop-1',
+        },
         body: JSON.stringify({ group: 'Security', message: 'Door 4 is open', timeout_secs: 60 }),
       });
       expect(response.status).toBe(202);
@@ -59,8 +84,16 @@ describe('the broadcast hook on a laptop: npm run sim -- cloud, the app, and a c
       expect(shown).toContain('[wf_broadcast] sends broadcast "broadcast": Door 4 is open');
       expect(shown).toContain('[wf_broadcast] Bob acknowledges "broadcast"');
       // The app writes its log in batches: waited for, not read at once.
-      expect(await app.line('broadcast hook answered')).toMatchObject({ outcome: 'triggered', status: 202, workflowId: 'wf_broadcast' });
-      expect(await app.line('broadcast summary')).toMatchObject({ outcome: 'all acknowledged', members: 2, acknowledged: 2 });
+      expect(await app.line('broadcast hook answered')).toMatchObject({
+        outcome: 'triggered',
+        status: 202,
+        workflowId: 'wf_broadcast',
+      });
+      expect(await app.line('broadcast summary')).toMatchObject({
+        outcome: 'all acknowledged',
+        members: 2,
+        acknowledged: 2,
+      });
 
       app.child.kill('SIGTERM');
       expect((await app.exited).code).toBe(0);

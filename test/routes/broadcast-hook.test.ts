@@ -21,7 +21,10 @@ interface Hook {
   logs: ReturnType<typeof memoryLogger>;
   /** Each wait between API attempts the client asked for (none is slept). */
   delays: number[];
-  post(body: unknown, options?: { auth?: string | null; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
+  post(
+    body: unknown,
+    options?: { auth?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
 }
 
 const open: Hook[] = [];
@@ -30,7 +33,11 @@ const open: Hook[] = [];
  * A simulated Relay cloud with the broadcast workflow registered under WORKFLOW_ID, and this
  * app's server (its routes and workflows) on port 0 with a RelayApi aimed at that cloud.
  */
-async function startHook({ config = {}, api = {}, withApi = true }: { config?: Partial<Config>; api?: Partial<RelayApiOptions>; withApi?: boolean } = {}): Promise<Hook> {
+async function startHook({
+  config = {},
+  api = {},
+  withApi = true,
+}: { config?: Partial<Config>; api?: Partial<RelayApiOptions>; withApi?: boolean } = {}): Promise<Hook> {
   const cloud = await RelayCloud.start({ devices: DEVICES, simulator: { groups: { [GROUP]: ['Bob', 'Carol'] } } });
   const logs = memoryLogger('debug');
   const delays: number[] = [];
@@ -57,10 +64,18 @@ async function startHook({ config = {}, api = {}, withApi = true }: { config?: P
   hook.post = async (body, { auth = SECRET, headers = {} } = {}) => {
     const response = await fetch(`http://127.0.0.1:${port}/hooks/broadcast`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(auth === null ? {} : { authorization: `Bearer ${auth}` }), ...headers },
+      headers: {
+        'content-type': 'application/json',
+        ...(auth === null ? {} : { authorization: `Bearer ${auth}` }),
+        ...headers,
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Record<string, unknown>,
+    };
   };
   return hook;
 }
@@ -78,20 +93,38 @@ afterEach(async () => {
 describe('POST /hooks/broadcast, end to end against the simulated Relay cloud', () => {
   it('triggers the broadcast workflow: the cloud opens a session and the group gets the message; 202 with the workflow id', async () => {
     const hook = await startHook();
-    const answer = await hook.post({ group: GROUP, message: MESSAGE, timeout_secs: 30 }, { headers: { 'x-request-id': 'hook-e2e-1' } });
+    const answer = await hook.post(
+      { group: GROUP, message: MESSAGE, timeout_secs: 30 },
+      { headers: { 'x-request-id': 'hook-e2e-1' } },
+    );
     expect(answer.status).toBe(202);
     expect(answer.body).toEqual({ workflow_id: WORKFLOW_ID });
     const session = await hook.cloud.nextSession();
-    expect(session).toMatchObject({ workflowId: WORKFLOW_ID, deviceId: DEVICES[0]?.id, actionArgs: { group: GROUP, message: MESSAGE, timeout_secs: '30' } });
+    expect(session).toMatchObject({
+      workflowId: WORKFLOW_ID,
+      deviceId: DEVICES[0]?.id,
+      actionArgs: { group: GROUP, message: MESSAGE, timeout_secs: '30' },
+    });
     const run = await session.finished;
     expect(run.notifications).toEqual([
-      expect.objectContaining({ type: 'broadcast', text: MESSAGE, target: [Uri.groupName(GROUP)], acknowledgedBy: ['Bob', 'Carol'].map(Uri.deviceName) }),
+      expect.objectContaining({
+        type: 'broadcast',
+        text: MESSAGE,
+        target: [Uri.groupName(GROUP)],
+        acknowledgedBy: ['Bob', 'Carol'].map(Uri.deviceName),
+      }),
     ]);
     expect(run.timers).toEqual([expect.objectContaining({ delayMs: 30_000, cleared: true })]);
     expect(run.terminated).toBe(true);
     expect(hook.cloud.calls).toMatchObject({ token: 1, validate: 1, trigger: 1 });
     expect(hookLines(hook)).toEqual([
-      expect.objectContaining({ level: 'info', outcome: 'triggered', status: 202, workflowId: WORKFLOW_ID, requestId: 'hook-e2e-1' }),
+      expect.objectContaining({
+        level: 'info',
+        outcome: 'triggered',
+        status: 202,
+        workflowId: WORKFLOW_ID,
+        requestId: 'hook-e2e-1',
+      }),
     ]);
   });
 
@@ -112,7 +145,9 @@ describe('POST /hooks/broadcast, end to end against the simulated Relay cloud', 
     const answer = await hook.post({ group: GROUP, message: MESSAGE });
     expect(answer).toMatchObject({ status: 202, body: { workflow_id: WORKFLOW_ID } });
     expect(hook.cloud.calls).toMatchObject({ token: 2, trigger: 3 });
-    expect(hook.cloud.requests.filter(({ endpoint }) => endpoint === 'trigger').map(({ status }) => status)).toEqual([200, 401, 200]);
+    expect(hook.cloud.requests.filter(({ endpoint }) => endpoint === 'trigger').map(({ status }) => status)).toEqual([
+      200, 401, 200,
+    ]);
     expect(hook.cloud.sessions).toHaveLength(2);
   });
 
@@ -139,7 +174,10 @@ describe('POST /hooks/broadcast, end to end against the simulated Relay cloud', 
     expect(hook.cloud.sessions).toHaveLength(1);
     expect(hookLines(hook).map(({ outcome }) => outcome)).toEqual(['triggered', 'replayed']);
     // Another key is another call.
-    expect((await hook.post({ group: GROUP, message: MESSAGE }, { headers: { 'idempotency-key': `${IDEMPOTENCY_KEY}-2` } })).status).toBe(202);
+    expect(
+      (await hook.post({ group: GROUP, message: MESSAGE }, { headers: { 'idempotency-key': `${IDEMPOTENCY_KEY}-2` } }))
+        .status,
+    ).toBe(202);
     expect(hook.cloud.calls.trigger).toBe(2);
   });
 
@@ -147,10 +185,17 @@ describe('POST /hooks/broadcast, end to end against the simulated Relay cloud', 
     const hook = await startHook();
     hook.cloud.delayNext(300, { path: '/ibot/workflow' });
     const headers = { 'idempotency-key': IDEMPOTENCY_KEY };
-    const answers = await Promise.all([hook.post({ group: GROUP, message: MESSAGE }, { headers }), hook.post({ group: GROUP, message: MESSAGE }, { headers })]);
+    const answers = await Promise.all([
+      hook.post({ group: GROUP, message: MESSAGE }, { headers }),
+      hook.post({ group: GROUP, message: MESSAGE }, { headers }),
+    ]);
     expect(answers.map(({ status }) => status).sort()).toEqual([202, 409]);
     expect(hook.cloud.calls.trigger).toBe(1);
-    expect(hookLines(hook).map(({ outcome }) => outcome).sort()).toEqual(['not triggered', 'triggered']);
+    expect(
+      hookLines(hook)
+        .map(({ outcome }) => outcome)
+        .sort(),
+    ).toEqual(['not triggered', 'triggered']);
   });
 
   it('does not keep a 502: a retry with the same key triggers afresh once Relay is back', async () => {
@@ -171,7 +216,15 @@ describe('POST /hooks/broadcast, end to end against the simulated Relay cloud', 
     expect(hook.cloud.calls.trigger).toBe(3);
     expect(hook.cloud.sessions).toHaveLength(0);
     expect(hookLines(hook)).toEqual([
-      expect.objectContaining({ level: 'warn', outcome: 'Relay refused', status: 502, relayStatus: 503, code: 'ERR_RELAY_API_HTTP', workflowId: WORKFLOW_ID, requestId: 'hook-down-1' }),
+      expect.objectContaining({
+        level: 'warn',
+        outcome: 'Relay refused',
+        status: 502,
+        relayStatus: 503,
+        code: 'ERR_RELAY_API_HTTP',
+        workflowId: WORKFLOW_ID,
+        requestId: 'hook-down-1',
+      }),
     ]);
   });
 
@@ -180,14 +233,22 @@ describe('POST /hooks/broadcast, end to end against the simulated Relay cloud', 
     const answer = await hook.post({ group: GROUP, message: MESSAGE });
     expect(answer).toMatchObject({ status: 502, body: { relay_status: 404 } });
     expect(hook.cloud.calls.trigger).toBe(1);
-    expect(hookLines(hook)).toEqual([expect.objectContaining({ relayStatus: 404, hint: expect.stringContaining('relay workflow:list') })]);
+    expect(hookLines(hook)).toEqual([
+      expect.objectContaining({ relayStatus: 404, hint: expect.stringContaining('relay workflow:list') }),
+    ]);
   });
 
   it('answers 502 without a Relay status when the API cannot be reached', async () => {
     const hook = await startHook({ api: { apiUrl: 'http://127.0.0.1:1', authUrl: 'http://127.0.0.1:1' } });
     const answer = await hook.post({ group: GROUP, message: MESSAGE });
-    expect(answer).toEqual({ status: 502, headers: expect.anything(), body: { error: "Relay's API could not be reached" } });
-    expect(hookLines(hook)).toEqual([expect.objectContaining({ outcome: 'Relay unreachable', code: 'ERR_RELAY_API_NETWORK' })]);
+    expect(answer).toEqual({
+      status: 502,
+      headers: expect.anything(),
+      body: { error: "Relay's API could not be reached" },
+    });
+    expect(hookLines(hook)).toEqual([
+      expect.objectContaining({ outcome: 'Relay unreachable', code: 'ERR_RELAY_API_NETWORK' }),
+    ]);
   });
 
   it('keeps a 504 under its Idempotency-Key: Relay may have started the workflow, so a retry does not trigger again', async () => {
@@ -207,7 +268,14 @@ describe('POST /hooks/broadcast, end to end against the simulated Relay cloud', 
     expect(answer.status).toBe(504);
     expect(answer.body.error).toMatch(/did not answer in time/);
     expect(hook.cloud.calls.trigger).toBe(1);
-    expect(hookLines(hook)).toEqual([expect.objectContaining({ level: 'warn', outcome: 'Relay timed out', status: 504, code: 'ERR_RELAY_API_TIMEOUT' })]);
+    expect(hookLines(hook)).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        outcome: 'Relay timed out',
+        status: 504,
+        code: 'ERR_RELAY_API_TIMEOUT',
+      }),
+    ]);
   });
 });
 
@@ -222,9 +290,15 @@ describe('POST /hooks/broadcast refuses bad calls before triggering anything', (
     ['body/timeout_secs must be integer', { group: GROUP, message: MESSAGE, timeout_secs: 1.5 }],
     ['body/timeout_secs must be integer', { group: GROUP, message: MESSAGE, timeout_secs: '30' }],
     ['body/device_ids must be array', { group: GROUP, message: MESSAGE, device_ids: 'dev' }],
-    ['body/device_ids must NOT have more than 50 items', { group: GROUP, message: MESSAGE, device_ids: Array.from({ length: 51 }, (_, i) => `d${i}`) }],
+    [
+      'body/device_ids must NOT have more than 50 items',
+      { group: GROUP, message: MESSAGE, device_ids: Array.from({ length: 51 }, (_, i) => `d${i}`) },
+    ],
     ['body/device_ids/0 must be string', { group: GROUP, message: MESSAGE, device_ids: [5] }],
-    ['body/timeout_sec is not a field of this hook; it takes group, message, timeout_secs, device_ids', { group: GROUP, message: MESSAGE, timeout_sec: 30 }],
+    [
+      'body/timeout_sec is not a field of this hook; it takes group, message, timeout_secs, device_ids',
+      { group: GROUP, message: MESSAGE, timeout_sec: 30 },
+    ],
     ['body/constructor is not a field of this hook', { group: GROUP, message: MESSAGE, constructor: 1 }],
     ['body must be object', [GROUP, MESSAGE]],
   ])('400: %s', async (error, body) => {
@@ -235,12 +309,15 @@ describe('POST /hooks/broadcast refuses bad calls before triggering anything', (
     expect(hook.cloud.calls).toMatchObject({ token: 0, trigger: 0 });
   });
 
-  it.each(['{"group": "x",', '{"group":"x","message":"y","__proto__":{"admin":true}}'])('400 for JSON that does not parse or pollutes prototypes: %s', async (text) => {
-    const hook = await startHook();
-    const answer = await hook.post(text);
-    expect(answer.status).toBe(400);
-    expect(hook.cloud.calls.trigger).toBe(0);
-  });
+  it.each(['{"group": "x",', '{"group":"x","message":"y","__proto__":{"admin":true}}'])(
+    '400 for JSON that does not parse or pollutes prototypes: %s',
+    async (text) => {
+      const hook = await startHook();
+      const answer = await hook.post(text);
+      expect(answer.status).toBe(400);
+      expect(hook.cloud.calls.trigger).toBe(0);
+    },
+  );
 
   it.each([
     ['no Authorization header', null],
@@ -266,7 +343,9 @@ describe('POST /hooks/broadcast refuses bad calls before triggering anything', (
 
   it('415 for a body that is not JSON', async () => {
     const hook = await startHook();
-    const answer = await hook.post(`group=${GROUP}`, { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const answer = await hook.post(`group=${GROUP}`, {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(answer.status).toBe(415);
     const text = await hook.post(MESSAGE, { headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(415);
@@ -275,7 +354,10 @@ describe('POST /hooks/broadcast refuses bad calls before triggering anything', (
 
   it('400 naming the header for an Idempotency-Key over 512 characters', async () => {
     const hook = await startHook();
-    const answer = await hook.post({ group: GROUP, message: MESSAGE }, { headers: { 'idempotency-key': 'k'.repeat(513) } });
+    const answer = await hook.post(
+      { group: GROUP, message: MESSAGE },
+      { headers: { 'idempotency-key': 'k'.repeat(513) } },
+    );
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatch(/^Idempotency-Key: /);
     expect(hook.cloud.calls.trigger).toBe(0);
@@ -284,12 +366,16 @@ describe('POST /hooks/broadcast refuses bad calls before triggering anything', (
 
 describe('POST /hooks/broadcast is off until it is configured', () => {
   it('503 naming every missing setting when nothing is set, whatever the caller sends', async () => {
-    const hook = await startHook({ config: { webhookSecret: undefined, broadcastWorkflowId: undefined }, withApi: false });
+    const hook = await startHook({
+      config: { webhookSecret: undefined, broadcastWorkflowId: undefined },
+      withApi: false,
+    });
     expect(hook.server.api).toBeUndefined();
     for (const auth of [null, SECRET]) {
       const answer = await hook.post({ group: GROUP, message: MESSAGE }, { auth });
       expect(answer.status).toBe(503);
-      for (const name of ['WEBHOOK_SECRET', 'RELAY_API_KEY', 'RELAY_SUBSCRIBER_ID', 'BROADCAST_WORKFLOW_ID']) expect(answer.body.error).toContain(name);
+      for (const name of ['WEBHOOK_SECRET', 'RELAY_API_KEY', 'RELAY_SUBSCRIBER_ID', 'BROADCAST_WORKFLOW_ID'])
+        expect(answer.body.error).toContain(name);
     }
     expect(hook.cloud.calls).toMatchObject({ token: 0, trigger: 0 });
   });
@@ -319,7 +405,9 @@ describe('what POST /hooks/broadcast logs', () => {
     const body = { group: GROUP, message: MESSAGE, device_ids: [DEVICES[1]?.id ?? ''] };
     const headers = { 'idempotency-key': IDEMPOTENCY_KEY };
     expect((await hook.post(body, { headers })).status).toBe(202);
-    await (await hook.cloud.nextSession()).finished;
+    await (
+      await hook.cloud.nextSession()
+    ).finished;
     expect((await hook.post(body, { headers })).status).toBe(202);
     hook.cloud.failNext({ status: 400, message: `bad group ${GROUP}: ${MESSAGE}` });
     expect((await hook.post(body)).status).toBe(502);
@@ -329,9 +417,24 @@ describe('what POST /hooks/broadcast logs', () => {
     expect((await hook.post({ ...body, extra: MESSAGE })).status).toBe(400);
     expect((await hook.post(body, { auth: `${MESSAGE}-wrong` })).status).toBe(401);
 
-    expect(hookLines(hook).map(({ outcome }) => outcome)).toEqual(['triggered', 'replayed', 'Relay refused', 'Relay refused']);
+    expect(hookLines(hook).map(({ outcome }) => outcome)).toEqual([
+      'triggered',
+      'replayed',
+      'Relay refused',
+      'Relay refused',
+    ]);
     const text = hook.logs.text();
     expect(text).toContain('"level":"debug"');
-    for (const word of [MESSAGE, 'zx91', GROUP, 'qv8w', IDEMPOTENCY_KEY, DEVICES[1]?.id ?? '', SECRET, hook.cloud.apiKey]) expect(text).not.toContain(word);
+    for (const word of [
+      MESSAGE,
+      'zx91',
+      GROUP,
+      'qv8w',
+      IDEMPOTENCY_KEY,
+      DEVICES[1]?.id ?? '',
+      SECRET,
+      hook.cloud.apiKey,
+    ])
+      expect(text).not.toContain(word);
   });
 });

@@ -1,4 +1,12 @@
-import { BusError, BusErrorCode, createWorkflowServer, InProcessBus, RedisBus, type SessionBus, type WorkflowServer } from '../../src';
+import {
+  BusError,
+  BusErrorCode,
+  createWorkflowServer,
+  InProcessBus,
+  RedisBus,
+  type SessionBus,
+  type WorkflowServer,
+} from '../../src';
 import type { StatusReport } from '../../src/http/status-report';
 import { routes } from '../../src/routes';
 import { simulate } from '../../src/testing';
@@ -15,7 +23,13 @@ afterEach(() => Promise.all(servers.splice(0).map((server) => server.close(0))))
 
 function build({ bus, webhookSecret = SECRET }: { bus?: SessionBus; webhookSecret?: string | null } = {}) {
   const logs = memoryLogger();
-  const server = createWorkflowServer({ logger: logs.logger, bus, config: { webhookSecret: webhookSecret ?? undefined }, workflows: { transport }, routes });
+  const server = createWorkflowServer({
+    logger: logs.logger,
+    bus,
+    config: { webhookSecret: webhookSecret ?? undefined },
+    workflows: { transport },
+    routes,
+  });
   servers.push(server);
   return { server, logs };
 }
@@ -39,7 +53,9 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
     expect(answer.json()).toEqual({ delivered: 1 });
     expect(taken).toEqual([{ status: 'assigned', eta_minutes: 5, by: 'Bob' }]);
     // The log names the request id and the outcome, never what the body said.
-    expect(logs.lines().filter((line) => line.msg === 'transport hook answered')).toEqual([expect.objectContaining({ transportRequest: 'a1b2c3', outcome: 202 })]);
+    expect(logs.lines().filter((line) => line.msg === 'transport hook answered')).toEqual([
+      expect.objectContaining({ transportRequest: 'a1b2c3', outcome: 202 }),
+    ]);
     expect(logs.text()).not.toContain('Bob');
   });
 
@@ -102,7 +118,10 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
     const { server } = build();
     const taken = listen(server, 'a1b2c3');
     for (const authorization of [undefined, 'Bearer wrong', SECRET, `Basic ${SECRET}`]) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) };
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        ...(authorization === undefined ? {} : { authorization }),
+      };
       const answer = await hook(server, 'a1b2c3', { status: 'nonsense' }, headers);
       expect(answer.statusCode).toBe(401);
       expect(answer.headers['www-authenticate']).toBe('Bearer');
@@ -137,7 +156,12 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
     const health = await server.inject('/health');
     expect(health.statusCode).toBe(200);
-    expect(health.json()).toEqual(expect.objectContaining({ status: 'ok', bus: { kind: 'redis', state: expect.stringMatching(/^(connecting|reconnecting)$/) } }));
+    expect(health.json()).toEqual(
+      expect.objectContaining({
+        status: 'ok',
+        bus: { kind: 'redis', state: expect.stringMatching(/^(connecting|reconnecting)$/) },
+      }),
+    );
     const report = (await server.inject({ url: '/', headers: { accept: 'application/json' } })).json<StatusReport>();
     expect(report.bus).toEqual({ kind: 'redis', state: health.json<{ bus: { state: string } }>().bus.state });
     const page = (await server.inject('/')).body;
@@ -147,7 +171,9 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
 
   it('shows the in-process bus on /health and the status page', async () => {
     const { server } = build();
-    expect((await server.inject('/health')).json()).toEqual(expect.objectContaining({ bus: { kind: 'in-process', state: 'embedded' } }));
+    expect((await server.inject('/health')).json()).toEqual(
+      expect.objectContaining({ bus: { kind: 'in-process', state: 'embedded' } }),
+    );
     const page = (await server.inject('/')).body;
     expect(page).toContain('<dt>Session bus</dt><dd>in-process (one dyno)</dd>');
     expect(page).not.toContain('Open sessions go on');
@@ -164,7 +190,9 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(taken).toHaveLength(1);
     // Another key is another update.
-    expect((await hook(server, 'a1b2c3', { status: 'assigned' }, { ...AUTH, 'idempotency-key': 'dispatch-43' })).statusCode).toBe(202);
+    expect(
+      (await hook(server, 'a1b2c3', { status: 'assigned' }, { ...AUTH, 'idempotency-key': 'dispatch-43' })).statusCode,
+    ).toBe(202);
     expect(taken).toHaveLength(2);
   });
 
@@ -174,7 +202,9 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
     // A bus that is unreachable until `down` turns false, as a Redis bus during an outage.
     const bus: SessionBus = Object.assign(Object.create(inner) as SessionBus, {
       publish: (topic: string, data: unknown) =>
-        down ? Promise.reject(new BusError(BusErrorCode.UNAVAILABLE, 'Redis is unreachable')) : inner.publish(topic, data),
+        down
+          ? Promise.reject(new BusError(BusErrorCode.UNAVAILABLE, 'Redis is unreachable'))
+          : inner.publish(topic, data),
     });
     const { server } = build({ bus });
     const taken = listen(server, 'a1b2c3');
@@ -194,10 +224,16 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
       answers: ['12 B'],
       timeoutMs: 8_000,
       script: async (sim) => {
-        const said = await sim.waitFor((frame) => frame._type === 'wf_api_say_request' && String(frame.text).includes('request number is'));
-        const id = String(said.text).replace(/^.*request number is ([0-9a-f ]+)\.$/, '$1').replaceAll(' ', '');
+        const said = await sim.waitFor(
+          (frame) => frame._type === 'wf_api_say_request' && String(frame.text).includes('request number is'),
+        );
+        const id = String(said.text)
+          .replace(/^.*request number is ([0-9a-f ]+)\.$/, '$1')
+          .replaceAll(' ', '');
         statuses.push((await hook(server, id, { status: 'assigned', by: 'Bob', eta_minutes: 5 })).statusCode);
-        await sim.waitFor((frame) => frame._type === 'wf_api_say_request' && String(frame.text).startsWith('Transport assigned'));
+        await sim.waitFor(
+          (frame) => frame._type === 'wf_api_say_request' && String(frame.text).startsWith('Transport assigned'),
+        );
         statuses.push((await hook(server, id, { status: 'arriving' })).statusCode);
       },
     });
@@ -210,9 +246,15 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
 describe('TRANSPORT_UPDATE_SCHEMA', () => {
   it('states the rules of isTransportUpdate', () => {
     expect(TRANSPORT_UPDATE_SCHEMA.properties.status.enum).toEqual(['assigned', 'arriving', 'cancelled']);
-    for (const status of TRANSPORT_UPDATE_SCHEMA.properties.status.enum) expect(isTransportUpdate({ status })).toBe(true);
+    for (const status of TRANSPORT_UPDATE_SCHEMA.properties.status.enum)
+      expect(isTransportUpdate({ status })).toBe(true);
     const { minimum, maximum } = TRANSPORT_UPDATE_SCHEMA.properties.eta_minutes;
-    expect([minimum, maximum].map((eta_minutes) => isTransportUpdate({ status: 'assigned', eta_minutes }))).toEqual([true, true]);
-    expect([minimum - 1, maximum + 1].map((eta_minutes) => isTransportUpdate({ status: 'assigned', eta_minutes }))).toEqual([false, false]);
+    expect([minimum, maximum].map((eta_minutes) => isTransportUpdate({ status: 'assigned', eta_minutes }))).toEqual([
+      true,
+      true,
+    ]);
+    expect(
+      [minimum - 1, maximum + 1].map((eta_minutes) => isTransportUpdate({ status: 'assigned', eta_minutes })),
+    ).toEqual([false, false]);
   });
 });

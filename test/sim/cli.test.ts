@@ -9,9 +9,16 @@ import { freePort } from '../helpers/free-port';
 const CLI = join(BUILD_DIR, 'sim', 'cli.js');
 
 /** Runs the compiled CLI as `npm run sim` does, with `input` piped to its stdin. */
-function runCli(args: string[], input: string, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  input: string,
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -63,7 +70,9 @@ describe('npm run sim (the compiled CLI, as a child process)', () => {
   it('says why a workflow ended without saying anything: the registration args it read and was not given', async () => {
     const { status, stdout } = await runCli(['broadcast', '--port', String(port)], '');
     expect(stdout).toContain('[Sim] workflow terminated');
-    expect(stdout).toContain('(the workflow ended without saying anything; it read registration args it was not given: group, message, timeout_secs (give them with --arg name=value');
+    expect(stdout).toContain(
+      '(the workflow ended without saying anything; it read registration args it was not given: group, message, timeout_secs (give them with --arg name=value',
+    );
     expect(status).toBe(0);
   });
 

@@ -36,9 +36,22 @@ describe('npm run sim -- cloud (the compiled CLI, as a child process)', () => {
   afterAll(() => server.close(0));
 
   it('prints the variables for the app; a trigger through them runs the workflow; SIGTERM stops it with 0', async () => {
-    const child = spawn(process.execPath, [CLI, 'cloud', '--register', `wf_hello=ws://127.0.0.1:${port}/hello`, '--answer', 'Ana', '--api-key', 'cli-test-refresh-token'], {
-      env: { PATH: process.env.PATH ?? '' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'cloud',
+        '--register',
+        `wf_hello=ws://127.0.0.1:${port}/hello`,
+        '--answer',
+        'Ana',
+        '--api-key',
+        'cli-test-refresh-token',
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '' },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -50,7 +63,12 @@ describe('npm run sim -- cloud (the compiled CLI, as a child process)', () => {
       expect(value('RELAY_API_KEY')).toBe('cli-test-refresh-token');
       expect(value('RELAY_API_URL')).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(banner).toContain(`Registered wf_hello -> ws://127.0.0.1:${port}/hello`);
-      const api = new RelayApi({ apiKey: value('RELAY_API_KEY'), subscriberId: value('RELAY_SUBSCRIBER_ID'), apiUrl: value('RELAY_API_URL'), authUrl: value('RELAY_AUTH_URL') });
+      const api = new RelayApi({
+        apiKey: value('RELAY_API_KEY'),
+        subscriberId: value('RELAY_SUBSCRIBER_ID'),
+        apiUrl: value('RELAY_API_URL'),
+        authUrl: value('RELAY_AUTH_URL'),
+      });
       await api.triggerWorkflow('wf_hello', undefined, { from: 'cli test' });
       const shown = await outputUntil(child, () => stdout, /session on \S+ ended: terminated/);
       expect(shown).toContain('[wf_hello] says: What is your name?');
@@ -71,13 +89,36 @@ describe('npm run sim -- cloud (the compiled CLI, as a child process)', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', (status) => resolve(status)));
     expect(code).toBe(1);
-    expect(stderr).toBe('sim cloud: register at least one workflow: --register wf_broadcast=ws://localhost:8080/broadcast (see npm run sim -- cloud --help)\n');
+    expect(stderr).toBe(
+      'sim cloud: register at least one workflow: --register wf_broadcast=ws://localhost:8080/broadcast (see npm run sim -- cloud --help)\n',
+    );
   });
 });
 
 describe('parseCloudArgs', () => {
   it('reads every flag', () => {
-    expect(parseCloudArgs(['--register', 'wf_a=ws://h:1/a', '--register', 'wf_b=wss://x.test/b', '--port', '4100', '--host', '0.0.0.0', '--api-key', 'k', '--subscriber-id', 's', '--answer', 'yes', '--group', 'Floor 2=Bob,Carol', '--group', 'Empty='])).toEqual({
+    expect(
+      parseCloudArgs([
+        '--register',
+        'wf_a=ws://h:1/a',
+        '--register',
+        'wf_b=wss://x.test/b',
+        '--port',
+        '4100',
+        '--host',
+        '0.0.0.0',
+        '--api-key',
+        'k',
+        '--subscriber-id',
+        's',
+        '--answer',
+        'yes',
+        '--group',
+        'Floor 2=Bob,Carol',
+        '--group',
+        'Empty=',
+      ]),
+    ).toEqual({
       kind: 'run',
       options: {
         port: 4100,
@@ -97,7 +138,10 @@ describe('parseCloudArgs', () => {
   it.each([
     [['--register', 'wf_a'], '--register takes <workflow id>=<ws:// or wss:// URL>, got "wf_a"'],
     [['--register', 'wf_a=http://h/a'], '--register takes <workflow id>=<ws:// or wss:// URL>, got "wf_a=http://h/a"'],
-    [['--register', 'wf_a=ws://h/a', '--port', '70000'], '--port must be a port number (0 for a free one), got "70000"'],
+    [
+      ['--register', 'wf_a=ws://h/a', '--port', '70000'],
+      '--port must be a port number (0 for a free one), got "70000"',
+    ],
     [['--nope'], "Unknown option '--nope'"],
     [['--register', 'wf_a=ws://h/a', '--group', 'Bob,Carol'], '--group takes key=value, got "Bob,Carol"'],
   ])('refuses %j', (argv, message) => {

@@ -21,7 +21,9 @@ describe('explainSilentEnd', () => {
       });
     });
     const run = await simulate(silent, { errors: { get_device_info: 'x'.repeat(500) } });
-    expect(explainSilentEnd(run)).toBe(`the workflow ended without saying anything; the simulated Relay server refused: get_device_info (${'x'.repeat(60)}…)`);
+    expect(explainSilentEnd(run)).toBe(
+      `the workflow ended without saying anything; the simulated Relay server refused: get_device_info (${'x'.repeat(60)}…)`,
+    );
   });
 
   it("points at the server's log when it cannot tell, and says nothing when the workflow spoke", async () => {

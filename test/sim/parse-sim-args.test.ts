@@ -3,7 +3,24 @@ import { parseSimArgs } from '../../src/sim/parse-sim-args';
 describe('parseSimArgs', () => {
   it('builds the URL from the workflow and the port, and reads every flag', () => {
     const parsed = parseSimArgs(
-      ['alarm', '--trigger', 'http', '--trigger-arg', 'site=HQ', '--arg', 'greeting=Hi=there', '--device', 'Bo', '--group', 'Ops=Bo,Cy', '--speedup', '100', '--gap', '20', '--transcript'],
+      [
+        'alarm',
+        '--trigger',
+        'http',
+        '--trigger-arg',
+        'site=HQ',
+        '--arg',
+        'greeting=Hi=there',
+        '--device',
+        'Bo',
+        '--group',
+        'Ops=Bo,Cy',
+        '--speedup',
+        '100',
+        '--gap',
+        '20',
+        '--transcript',
+      ],
       5006,
     );
     expect(parsed).toEqual({
@@ -22,14 +39,20 @@ describe('parseSimArgs', () => {
   });
 
   it('reads who acknowledges and after how long', () => {
-    expect(parseSimArgs(['panic', '--ack', 'Carol,Bob', '--ack-after', '2000'], 8080)).toMatchObject({ options: { acknowledgers: ['Carol', 'Bob'], ackDelayMs: 2000 } });
+    expect(parseSimArgs(['panic', '--ack', 'Carol,Bob', '--ack-after', '2000'], 8080)).toMatchObject({
+      options: { acknowledgers: ['Carol', 'Bob'], ackDelayMs: 2000 },
+    });
     expect(parseSimArgs(['panic', '--ack', 'none'], 8080)).toMatchObject({ options: { acknowledgers: 'none' } });
     expect(parseSimArgs(['panic'], 8080)).not.toHaveProperty('options.acknowledgers');
   });
 
   it('prefers --url, and takes --phrase and nfc payloads', () => {
-    expect(parseSimArgs(['--url', 'ws://x:1/y', '--phrase', 'open up'], 8080)).toMatchObject({ options: { url: 'ws://x:1/y', trigger: { type: 'phrase', phrase: 'open up' } } });
-    expect(parseSimArgs(['t', '--trigger', 'nfc', '--trigger-arg', 'room=3'], 8080)).toMatchObject({ options: { trigger: { type: 'nfc', nfcPayload: { room: '3' } } } });
+    expect(parseSimArgs(['--url', 'ws://x:1/y', '--phrase', 'open up'], 8080)).toMatchObject({
+      options: { url: 'ws://x:1/y', trigger: { type: 'phrase', phrase: 'open up' } },
+    });
+    expect(parseSimArgs(['t', '--trigger', 'nfc', '--trigger-arg', 'room=3'], 8080)).toMatchObject({
+      options: { trigger: { type: 'nfc', nfcPayload: { room: '3' } } },
+    });
   });
 
   it('reads --arg as a registration arg (what getVar reads), as relay workflow:create --arg does, whatever the trigger', () => {

@@ -7,14 +7,27 @@ const ALICE = { id: 'dev-alice', name: 'Alice' };
 const BOB = { id: 'dev-bob', name: 'Bob' };
 
 /** A raw request to the cloud, returning status and parsed JSON body. */
-async function call(cloud: RelayCloud, method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  cloud: RelayCloud,
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${cloud.url}${path}`, { method, headers: init.headers, body: init.body });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 function grant(cloud: RelayCloud, fields: Record<string, string> = {}) {
-  const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cloud.apiKey, client_id: cloud.clientId, ...fields });
-  return call(cloud, 'POST', '/oauth2/token', { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+  const form = new URLSearchParams({
+    grant_type: 'refresh_token',
+    refresh_token: cloud.apiKey,
+    client_id: cloud.clientId,
+    ...fields,
+  });
+  return call(cloud, 'POST', '/oauth2/token', {
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  });
 }
 
 async function accessToken(cloud: RelayCloud): Promise<string> {
@@ -48,7 +61,11 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
   afterAll(() => server.close(0));
 
   beforeEach(async () => {
-    cloud = await RelayCloud.start({ apiKey: 'cloud-test-refresh-token', devices: [ALICE, BOB], simulator: { answers: ['Ana'] } });
+    cloud = await RelayCloud.start({
+      apiKey: 'cloud-test-refresh-token',
+      devices: [ALICE, BOB],
+      simulator: { answers: ['Ana'] },
+    });
     cloud.register('wf_hello', helloUrl, { args: { greeting: 'Hey' } });
   });
 
@@ -58,8 +75,14 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
     it('grants a bearer token for the refresh token, and validate names the user', async () => {
       const { status, body } = await grant(cloud);
       expect(status).toBe(200);
-      expect(body).toEqual({ access_token: expect.stringMatching(/^sim-access-/), expires_in: 3600, token_type: 'Bearer' });
-      const validated = await call(cloud, 'GET', '/oauth2/validate', { headers: { Authorization: `Bearer ${String(body.access_token)}` } });
+      expect(body).toEqual({
+        access_token: expect.stringMatching(/^sim-access-/),
+        expires_in: 3600,
+        token_type: 'Bearer',
+      });
+      const validated = await call(cloud, 'GET', '/oauth2/validate', {
+        headers: { Authorization: `Bearer ${String(body.access_token)}` },
+      });
       expect(validated).toEqual({ status: 200, body: { userid: 'sim-user', client_id: cloud.clientId } });
     });
 
@@ -75,21 +98,31 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
     });
 
     it('refuses a JSON body, and one over the size cap with 413', async () => {
-      const json = await call(cloud, 'POST', '/oauth2/token', { headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      const json = await call(cloud, 'POST', '/oauth2/token', {
+        headers: { 'Content-Type': 'application/json' },
+        body: '{}',
+      });
       expect(json.status).toBe(400);
-      const huge = await call(cloud, 'POST', '/oauth2/token', { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'a='.padEnd(70_000, 'x') });
+      const huge = await call(cloud, 'POST', '/oauth2/token', {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'a='.padEnd(70_000, 'x'),
+      });
       expect(huge.status).toBe(413);
     });
 
     it('validate refuses a missing or unknown token with 401', async () => {
       expect((await call(cloud, 'GET', '/oauth2/validate')).status).toBe(401);
-      expect((await call(cloud, 'GET', '/oauth2/validate', { headers: { Authorization: 'Bearer nope' } })).status).toBe(401);
+      expect((await call(cloud, 'GET', '/oauth2/validate', { headers: { Authorization: 'Bearer nope' } })).status).toBe(
+        401,
+      );
     });
 
     it('expireTokens revokes every token issued', async () => {
       const token = await accessToken(cloud);
       cloud.expireTokens();
-      expect((await call(cloud, 'GET', '/oauth2/validate', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
+      expect(
+        (await call(cloud, 'GET', '/oauth2/validate', { headers: { Authorization: `Bearer ${token}` } })).status,
+      ).toBe(401);
     });
 
     it('tokens expire after tokenLifetimeSecs', async () => {
@@ -97,13 +130,19 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
       cloud = await RelayCloud.start({ tokenLifetimeSecs: 0.05 });
       const token = await accessToken(cloud);
       await new Promise((resolve) => setTimeout(resolve, 80));
-      expect((await call(cloud, 'GET', '/oauth2/validate', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
+      expect(
+        (await call(cloud, 'GET', '/oauth2/validate', { headers: { Authorization: `Bearer ${token}` } })).status,
+      ).toBe(401);
     });
   });
 
   describe('HTTP trigger', () => {
     it('opens a session per target device; each start event carries the action_args', async () => {
-      const { status, body } = await trigger(cloud, 'wf_hello', { action: 'invoke', action_args: { room: '12' }, target_device_ids: ['dev-alice', 'dev-bob'] });
+      const { status, body } = await trigger(cloud, 'wf_hello', {
+        action: 'invoke',
+        action_args: { room: '12' },
+        target_device_ids: ['dev-alice', 'dev-bob'],
+      });
       expect(status).toBe(200);
       expect(body).toEqual({ status: 'ok', workflow_id: 'wf_hello', target_device_ids: ['dev-alice', 'dev-bob'] });
       const sessions = [await cloud.nextSession(), await cloud.nextSession()];
@@ -114,7 +153,13 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
         ['What is your name?', 'Hey Ana!'],
       ]);
       expect(runs.map((run) => run.transcript[0]?.frame)).toEqual(
-        ['Alice', 'Bob'].map((name) => ({ _type: 'wf_api_start_event', trigger: { type: 'http', args: { args: { room: '12' }, source_uri: `urn:relay-resource:name:device:${name}` } } })),
+        ['Alice', 'Bob'].map((name) => ({
+          _type: 'wf_api_start_event',
+          trigger: {
+            type: 'http',
+            args: { args: { room: '12' }, source_uri: `urn:relay-resource:name:device:${name}` },
+          },
+        })),
       );
     });
 
@@ -132,8 +177,16 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
       ['another action', { action: 'delete' }, 'action must be "invoke"'],
       ['a number arg', { action: 'invoke', action_args: { n: 1 } }, 'action_args values must be strings'],
       ['args as an array', { action: 'invoke', action_args: ['a'] }, 'action_args must be an object'],
-      ['targets as a string', { action: 'invoke', target_device_ids: 'dev-bob' }, 'target_device_ids must be an array of 1 to 1000 device ids'],
-      ['an empty target', { action: 'invoke', target_device_ids: [''] }, 'target_device_ids must hold non-empty strings'],
+      [
+        'targets as a string',
+        { action: 'invoke', target_device_ids: 'dev-bob' },
+        'target_device_ids must be an array of 1 to 1000 device ids',
+      ],
+      [
+        'an empty target',
+        { action: 'invoke', target_device_ids: [''] },
+        'target_device_ids must hold non-empty strings',
+      ],
     ])('answers 400 to %s', async (_what, body, message) => {
       expect(await trigger(cloud, 'wf_hello', body)).toEqual({ status: 400, body: { message } });
       expect(cloud.sessions).toHaveLength(0);
@@ -159,20 +212,43 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
     });
 
     it('answers 404 for an unknown workflow or device, 413 for a huge body, 400 for a non-JSON type or a bad path', async () => {
-      expect(await trigger(cloud, 'wf_nope', { action: 'invoke' })).toEqual({ status: 404, body: { message: 'no workflow wf_nope on this account' } });
-      expect((await trigger(cloud, 'wf_hello', { action: 'invoke', target_device_ids: ['dev-zed'] })).body).toEqual({ message: 'no device dev-zed on this account' });
-      expect((await trigger(cloud, 'wf_hello', { action: 'invoke', action_args: { big: 'x'.repeat(70_000) } })).status).toBe(413);
+      expect(await trigger(cloud, 'wf_nope', { action: 'invoke' })).toEqual({
+        status: 404,
+        body: { message: 'no workflow wf_nope on this account' },
+      });
+      expect((await trigger(cloud, 'wf_hello', { action: 'invoke', target_device_ids: ['dev-zed'] })).body).toEqual({
+        message: 'no device dev-zed on this account',
+      });
+      expect(
+        (await trigger(cloud, 'wf_hello', { action: 'invoke', action_args: { big: 'x'.repeat(70_000) } })).status,
+      ).toBe(413);
       const token = await accessToken(cloud);
       const headers = { Authorization: `Bearer ${token}` };
-      expect((await call(cloud, 'POST', `/ibot/workflow/wf_hello?${account(cloud)}`, { headers: { ...headers, 'Content-Type': 'text/plain' }, body: '{}' })).status).toBe(400);
-      expect((await call(cloud, 'POST', `/ibot/workflow/%E0%A4%A?${account(cloud)}`, { headers: { ...headers, 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(400);
+      expect(
+        (
+          await call(cloud, 'POST', `/ibot/workflow/wf_hello?${account(cloud)}`, {
+            headers: { ...headers, 'Content-Type': 'text/plain' },
+            body: '{}',
+          })
+        ).status,
+      ).toBe(400);
+      expect(
+        (
+          await call(cloud, 'POST', `/ibot/workflow/%E0%A4%A?${account(cloud)}`, {
+            headers: { ...headers, 'Content-Type': 'application/json' },
+            body: '{}',
+          })
+        ).status,
+      ).toBe(400);
     });
 
     it('answers 502 naming the URL when the workflow server cannot be reached', async () => {
       cloud.register('wf_gone', 'ws://127.0.0.1:1/nothing');
       const { status, body } = await trigger(cloud, 'wf_gone', { action: 'invoke' });
       expect(status).toBe(502);
-      expect(String(body.message)).toMatch(/^could not open a session to ws:\/\/127\.0\.0\.1:1\/nothing: cannot connect/);
+      expect(String(body.message)).toMatch(
+        /^could not open a session to ws:\/\/127\.0\.0\.1:1\/nothing: cannot connect/,
+      );
     });
 
     it('register refuses a non-WebSocket URL and an empty id', () => {
@@ -184,10 +260,23 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
   describe('device records, unknown paths, counters', () => {
     it('serves a device record with the fields 2.4.0 maps', async () => {
       const token = await accessToken(cloud);
-      const { status, body } = await call(cloud, 'GET', `/relaypro/api/v1/device/dev-bob?${account(cloud)}`, { headers: { Authorization: `Bearer ${token}` } });
+      const { status, body } = await call(cloud, 'GET', `/relaypro/api/v1/device/dev-bob?${account(cloud)}`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
       expect(status).toBe(200);
-      expect(body).toMatchObject({ device_id: 'dev-bob', device_label: 'Bob', device_status: 'online', device_details: { device_info: { battery_level: 87 } } });
-      expect((await call(cloud, 'GET', `/relaypro/api/v1/device/dev-zed?${account(cloud)}`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(404);
+      expect(body).toMatchObject({
+        device_id: 'dev-bob',
+        device_label: 'Bob',
+        device_status: 'online',
+        device_details: { device_info: { battery_level: 87 } },
+      });
+      expect(
+        (
+          await call(cloud, 'GET', `/relaypro/api/v1/device/dev-zed?${account(cloud)}`, {
+            headers: { Authorization: `Bearer ${token}` },
+          })
+        ).status,
+      ).toBe(404);
     });
 
     it('answers 404 to an unknown endpoint and counts every request by endpoint', async () => {
@@ -195,7 +284,11 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
       expect((await call(cloud, 'DELETE', '/oauth2/token')).status).toBe(404);
       await accessToken(cloud);
       expect(cloud.calls).toEqual({ token: 1, validate: 0, trigger: 0, device: 0, other: 2 });
-      expect(cloud.requests.map((request) => `${request.endpoint} ${request.status}`)).toEqual(['other 404', 'other 404', 'token 200']);
+      expect(cloud.requests.map((request) => `${request.endpoint} ${request.status}`)).toEqual([
+        'other 404',
+        'other 404',
+        'token 200',
+      ]);
     });
   });
 

@@ -35,7 +35,11 @@ describe('RelaySimulator: start events', () => {
     ['phrase', { phrase: 'open the door' }, { phrase: 'open the door', source_uri: DEVICE }],
     ['button', {}, { action: 'action_button_single_tap', source_uri: DEVICE }],
     ['http', { args: { site: 'HQ' } }, { args: { site: 'HQ' }, source_uri: DEVICE }],
-    ['nfc', { uid: '04FF', nfcPayload: { room: '3' } }, { uid: '04FF', nfc_payload: { room: '3' }, source_uri: DEVICE }],
+    [
+      'nfc',
+      { uid: '04FF', nfcPayload: { room: '3' } },
+      { uid: '04FF', nfc_payload: { room: '3' }, source_uri: DEVICE },
+    ],
     ['emergency', {}, { source_uri: DEVICE }],
   ] as const)('sends a %s trigger %j first, without an _id', async (type, extra, args) => {
     let start: Frame | undefined;
@@ -59,16 +63,27 @@ describe('RelaySimulator: answering requests', () => {
       await wf.terminate();
     });
     const events = workflow.received.filter((frame) => frame._type === 'wf_api_interaction_lifecycle_event');
-    expect(events).toEqual(['started', 'resumed', 'ended'].map((type) => ({ _type: 'wf_api_interaction_lifecycle_event', type, source_uri: INTERACTION })));
+    expect(events).toEqual(
+      ['started', 'resumed', 'ended'].map((type) => ({
+        _type: 'wf_api_interaction_lifecycle_event',
+        type,
+        source_uri: INTERACTION,
+      })),
+    );
     expect(run.interactions).toEqual([{ name: 'chat room', uri: INTERACTION, ended: true }]);
-    expect(run.log).toEqual(expect.arrayContaining(['interaction "chat room" started', 'interaction "chat room" ended']));
+    expect(run.log).toEqual(
+      expect.arrayContaining(['interaction "chat room" started', 'interaction "chat room" ended']),
+    );
   });
 
   it('answers say and play with id = request _id, then prompt started and stopped in later TCP reads', async () => {
     const { run, workflow } = await play(async (wf) => {
       const uri = await openInteraction(wf);
       const said = await wf.request('say', { text: 'Hi there', lang: 'en-US' }, [uri]);
-      const stopped = await wf.event('wf_api_prompt_event', (frame) => frame.type === 'stopped' && frame.id === said._id);
+      const stopped = await wf.event(
+        'wf_api_prompt_event',
+        (frame) => frame.type === 'stopped' && frame.id === said._id,
+      );
       expect(said).toEqual({ _id: said._id, _type: 'wf_api_say_response', id: said._id });
       expect(stopped.source_uri).toBe(uri);
       const played = await wf.request('play', { filename: 'relay-static://noise' }, [uri]);
@@ -76,7 +91,9 @@ describe('RelaySimulator: answering requests', () => {
       expect(wf.readOf.get(said)).not.toBe(wf.readOf.get(stopped));
       await wf.terminate();
     });
-    const prompts = workflow.received.filter((frame) => frame._type === 'wf_api_prompt_event').map((frame) => frame.type);
+    const prompts = workflow.received
+      .filter((frame) => frame._type === 'wf_api_prompt_event')
+      .map((frame) => frame.type);
     expect(prompts).toEqual(['started', 'stopped', 'started', 'stopped']);
     expect(run.says).toEqual(['Hi there']);
     expect(run.plays).toEqual(['relay-static://noise']);
@@ -101,9 +118,17 @@ describe('RelaySimulator: answering requests', () => {
       async (wf) => {
         const uri = await openInteraction(wf);
         for (const expected of ['yes', 'no']) {
-          const listen = await wf.request('listen', { transcribe: true, phrases: [], timeout: 60, alt_lang: 'en-US' }, [uri]);
+          const listen = await wf.request('listen', { transcribe: true, phrases: [], timeout: 60, alt_lang: 'en-US' }, [
+            uri,
+          ]);
           const speech = await wf.event('wf_api_speech_event');
-          expect(speech).toEqual({ _type: 'wf_api_speech_event', request_id: listen._id, text: expected, lang: 'en-US', source_uri: uri });
+          expect(speech).toEqual({
+            _type: 'wf_api_speech_event',
+            request_id: listen._id,
+            text: expected,
+            lang: 'en-US',
+            source_uri: uri,
+          });
         }
         await wf.request('listen', { transcribe: true, phrases: [], timeout: 60, alt_lang: 'en-US' }, [uri]);
         await wf.terminate();
@@ -120,7 +145,9 @@ describe('RelaySimulator: answering requests', () => {
     await play(
       async (wf) => {
         const uri = await openInteraction(wf);
-        await wf.request('listen', { transcribe: false, phrases: ['red', 'blue'], timeout: 10, alt_lang: 'fr-FR' }, [uri]);
+        await wf.request('listen', { transcribe: false, phrases: ['red', 'blue'], timeout: 10, alt_lang: 'fr-FR' }, [
+          uri,
+        ]);
         const speech = await wf.event('wf_api_speech_event');
         expect(speech).toMatchObject({ audio: Buffer.from('rouge').toString('base64'), lang: 'fr-FR' });
         expect(speech).not.toHaveProperty('text');
@@ -140,8 +167,15 @@ describe('RelaySimulator: answering requests', () => {
     const { run } = await play(
       async (wf) => {
         await wf.start();
-        expect(await wf.request('get_var', { name: 'greeting' })).toEqual({ _id: expect.any(String), _type: 'wf_api_get_var_response', value: 'Hey' });
-        expect(await wf.request('get_var', { name: 'missing' })).toEqual({ _id: expect.any(String), _type: 'wf_api_get_var_response' });
+        expect(await wf.request('get_var', { name: 'greeting' })).toEqual({
+          _id: expect.any(String),
+          _type: 'wf_api_get_var_response',
+          value: 'Hey',
+        });
+        expect(await wf.request('get_var', { name: 'missing' })).toEqual({
+          _id: expect.any(String),
+          _type: 'wf_api_get_var_response',
+        });
         await wf.request('set_var', { name: 'count', value: '5' });
         expect((await wf.request('get_var', { name: 'count' })).value).toBe('5');
         await wf.request('unset_var', { name: 'greeting' });
@@ -158,7 +192,17 @@ describe('RelaySimulator: answering requests', () => {
     const { run } = await play(
       async (wf) => {
         const uri = await openInteraction(wf);
-        for (const query of ['name', 'id', 'battery', 'address', 'latlong', 'indoor_location', 'type', 'location_enabled', 'username']) {
+        for (const query of [
+          'name',
+          'id',
+          'battery',
+          'address',
+          'latlong',
+          'indoor_location',
+          'type',
+          'location_enabled',
+          'username',
+        ]) {
           const { _id, _type, ...body } = await wf.request('get_device_info', { query, refresh: false }, [uri]);
           Object.assign(answers, body);
         }
@@ -187,8 +231,14 @@ describe('RelaySimulator: answering requests', () => {
     await play(
       async (wf) => {
         await wf.start();
-        const members = await wf.request('group_query', { group_uri: 'urn:relay-resource:name:group:Night%20Shift', query: 'list_members' });
-        expect(members.member_uris).toEqual(['urn:relay-resource:name:device:Bo', 'urn:relay-resource:name:device:Cy%20Lee']);
+        const members = await wf.request('group_query', {
+          group_uri: 'urn:relay-resource:name:group:Night%20Shift',
+          query: 'list_members',
+        });
+        expect(members.member_uris).toEqual([
+          'urn:relay-resource:name:device:Bo',
+          'urn:relay-resource:name:device:Cy%20Lee',
+        ]);
         const member = `urn:relay-resource:name:group:Night%2520Shift?device=${encodeURIComponent('urn:relay-resource:name:device:Cy%2520Lee')}`;
         expect((await wf.request('group_query', { group_uri: member, query: 'is_member' })).is_member).toBe(true);
         const stranger = `urn:relay-resource:name:group:Night%20Shift?device=${encodeURIComponent('urn:relay-resource:name:device:Zed')}`;
@@ -204,7 +254,9 @@ describe('RelaySimulator: answering requests', () => {
     const { run } = await play(
       async (wf) => {
         await wf.start();
-        await wf.request('notification', { originator: DEVICE, type: 'alert', name: 'fire', text: 'Fire in B' }, [group]);
+        await wf.request('notification', { originator: DEVICE, type: 'alert', name: 'fire', text: 'Fire in B' }, [
+          group,
+        ]);
         const acks = [await wf.event('wf_api_notification_event'), await wf.event('wf_api_notification_event')];
         expect(acks).toEqual([
           {
@@ -212,9 +264,19 @@ describe('RelaySimulator: answering requests', () => {
             event: 'ack_event',
             name: 'fire',
             source_uri: 'urn:relay-resource:name:device:Bo',
-            notification_state: { acknowledged: ['urn:relay-resource:name:device:Bo'], created: [DEVICE, 'urn:relay-resource:name:device:Bo', 'urn:relay-resource:name:device:Cy'], cancelled: [], timed_out: [] },
+            notification_state: {
+              acknowledged: ['urn:relay-resource:name:device:Bo'],
+              created: [DEVICE, 'urn:relay-resource:name:device:Bo', 'urn:relay-resource:name:device:Cy'],
+              cancelled: [],
+              timed_out: [],
+            },
           },
-          expect.objectContaining({ source_uri: 'urn:relay-resource:name:device:Cy', notification_state: expect.objectContaining({ acknowledged: ['urn:relay-resource:name:device:Bo', 'urn:relay-resource:name:device:Cy'] }) }),
+          expect.objectContaining({
+            source_uri: 'urn:relay-resource:name:device:Cy',
+            notification_state: expect.objectContaining({
+              acknowledged: ['urn:relay-resource:name:device:Bo', 'urn:relay-resource:name:device:Cy'],
+            }),
+          }),
         ]);
         await wf.request('notification', { type: 'cancel', name: 'fire' }, [group]);
         await wf.terminate();
@@ -222,7 +284,14 @@ describe('RelaySimulator: answering requests', () => {
       { groups: { Security: ['Sim', 'Bo', 'Cy'] } },
     );
     expect(run.notifications).toEqual([
-      { type: 'alert', name: 'fire', text: 'Fire in B', originator: DEVICE, target: [group], acknowledgedBy: ['urn:relay-resource:name:device:Bo', 'urn:relay-resource:name:device:Cy'] },
+      {
+        type: 'alert',
+        name: 'fire',
+        text: 'Fire in B',
+        originator: DEVICE,
+        target: [group],
+        acknowledgedBy: ['urn:relay-resource:name:device:Bo', 'urn:relay-resource:name:device:Cy'],
+      },
       { type: 'cancel', name: 'fire', target: [group], acknowledgedBy: [] },
     ]);
     expect(run.log).toEqual(expect.arrayContaining(['sends alert "fire": Fire in B', 'Bo acknowledges "fire"']));
@@ -233,7 +302,11 @@ describe('RelaySimulator: answering requests', () => {
     const { run, workflow } = await play(
       async (wf) => {
         await wf.start();
-        const response = await wf.request('notification', { originator: DEVICE, type: 'alert', name: 'fire', text: 'Fire in B' }, [group]);
+        const response = await wf.request(
+          'notification',
+          { originator: DEVICE, type: 'alert', name: 'fire', text: 'Fire in B' },
+          [group],
+        );
         const first = await wf.event('wf_api_notification_event');
         expect(first.source_uri).toBe('urn:relay-resource:name:device:Cy');
         expect(wf.readOf.get(first)).not.toBe(wf.readOf.get(response));
@@ -254,7 +327,9 @@ describe('RelaySimulator: answering requests', () => {
     const { workflow } = await play(
       async (wf) => {
         await wf.start();
-        await wf.request('notification', { originator: DEVICE, type: 'broadcast', name: 'b', text: 'news' }, ['urn:relay-resource:name:device:Bo']);
+        await wf.request('notification', { originator: DEVICE, type: 'broadcast', name: 'b', text: 'news' }, [
+          'urn:relay-resource:name:device:Bo',
+        ]);
         await wf.terminate();
       },
       { acknowledgers: 'none' },
@@ -267,7 +342,10 @@ describe('RelaySimulator: answering requests', () => {
       async (wf) => {
         await wf.start();
         await wf.request('set_timer', { type: 'timeout', name: 'nudge', timeout: 10, timeout_type: 'secs' });
-        expect(await wf.event('wf_api_timer_fired_event')).toEqual({ _type: 'wf_api_timer_fired_event', name: 'nudge' });
+        expect(await wf.event('wf_api_timer_fired_event')).toEqual({
+          _type: 'wf_api_timer_fired_event',
+          name: 'nudge',
+        });
         await wf.request('start_timer', { timeout: 5 });
         await wf.event('wf_api_timer_event');
         await wf.event('wf_api_timer_event');
@@ -301,7 +379,9 @@ describe('RelaySimulator: answering requests', () => {
     await sim.waitFor((frame) => frame._type === 'wf_api_listen_request');
     sim.pressButton('double');
     const end = await sim.finished;
-    await (await server.lastRun()).outcome;
+    await (
+      await server.lastRun()
+    ).outcome;
     expect(end).toEqual({ terminated: true, code: 1000, reason: 'workflow terminated', closedBy: 'relay' });
     expect(sim.result().buttons).toEqual([{ button: 'action', taps: 'double', interaction: INTERACTION }]);
     expect(sim.log).toContain('double press on the action button');
@@ -311,16 +391,33 @@ describe('RelaySimulator: answering requests', () => {
     await play(
       async (wf) => {
         await wf.start();
-        expect(await wf.request('get_device_info', { query: 'battery', refresh: true }, [DEVICE])).toEqual({ _id: expect.any(String), _type: 'wf_api_error_response', error: 'device_offline' });
-        expect(await wf.request('get_var', { name: 'x' })).toMatchObject({ _type: 'wf_api_error_response', error: 'var_not_found' });
+        expect(await wf.request('get_device_info', { query: 'battery', refresh: true }, [DEVICE])).toEqual({
+          _id: expect.any(String),
+          _type: 'wf_api_error_response',
+          error: 'device_offline',
+        });
+        expect(await wf.request('get_var', { name: 'x' })).toMatchObject({
+          _type: 'wf_api_error_response',
+          error: 'var_not_found',
+        });
         await wf.terminate();
       },
-      { errors: (request) => (request._type === 'wf_api_get_var_request' ? 'var_not_found' : request._type === 'wf_api_get_device_info_request' ? 'device_offline' : undefined) },
+      {
+        errors: (request) =>
+          request._type === 'wf_api_get_var_request'
+            ? 'var_not_found'
+            : request._type === 'wf_api_get_device_info_request'
+              ? 'device_offline'
+              : undefined,
+      },
     );
     await play(
       async (wf) => {
         await wf.start();
-        expect(await wf.request('vibrate', { pattern: [100] }, [DEVICE])).toMatchObject({ _type: 'wf_api_error_response', error: 'nope' });
+        expect(await wf.request('vibrate', { pattern: [100] }, [DEVICE])).toMatchObject({
+          _type: 'wf_api_error_response',
+          error: 'nope',
+        });
         await wf.terminate();
       },
       { errors: { vibrate: 'nope' } },
@@ -334,14 +431,23 @@ describe('RelaySimulator: answering requests', () => {
       await wf.request('set_led', { effect: 'static', args: { colors: { '3': '00ff00' } } }, [uri]);
       await wf.request('set_led', { effect: 'off', args: {} }, [uri]);
       await wf.request('vibrate', { pattern: [100, 500] }, [uri]);
-      expect(await wf.request('set_home_channel_state', { enabled: true }, [uri])).toEqual({ _id: expect.any(String), _type: 'wf_api_set_home_channel_state_response' });
-      expect(await wf.request('log_analytics_event', { category: 'c', content_type: 'text/plain', content: 'x' })).toEqual({ _id: expect.any(String), _type: 'wf_api_log_analytics_event_response' });
+      expect(await wf.request('set_home_channel_state', { enabled: true }, [uri])).toEqual({
+        _id: expect.any(String),
+        _type: 'wf_api_set_home_channel_state_response',
+      });
+      expect(
+        await wf.request('log_analytics_event', { category: 'c', content_type: 'text/plain', content: 'x' }),
+      ).toEqual({ _id: expect.any(String), _type: 'wf_api_log_analytics_event_response' });
       await wf.terminate();
     });
     expect(run.leds.map((led) => led.description)).toEqual(['LED ring flashing red', 'LED 3 solid green', 'LEDs off']);
     expect(run.vibrations).toEqual([{ pattern: [100, 500], target: [INTERACTION] }]);
     expect(run.log).toEqual(expect.arrayContaining(['LED ring flashing red', 'vibrates (100, 500 ms)']));
-    expect(workflow.received.filter((frame) => frame._type.endsWith('_response')).every((frame) => typeof frame._id === 'string')).toBe(true);
+    expect(
+      workflow.received
+        .filter((frame) => frame._type.endsWith('_response'))
+        .every((frame) => typeof frame._id === 'string'),
+    ).toBe(true);
   });
 
   it('answers terminate with stop (reason normal) and closes with 1000; the transcript holds both directions in order', async () => {
@@ -351,7 +457,11 @@ describe('RelaySimulator: answering requests', () => {
     });
     expect(workflow.received.at(-1)).toEqual({ _type: 'wf_api_stop_event', reason: 'normal' });
     expect(run).toMatchObject({ terminated: true, code: 1000, closedBy: 'relay' });
-    expect(run.transcript.map(({ from, frame }) => `${from}:${frame._type}`)).toEqual(['relay:wf_api_start_event', 'workflow:wf_api_terminate_request', 'relay:wf_api_stop_event']);
+    expect(run.transcript.map(({ from, frame }) => `${from}:${frame._type}`)).toEqual([
+      'relay:wf_api_start_event',
+      'workflow:wf_api_terminate_request',
+      'relay:wf_api_stop_event',
+    ]);
     const times = run.transcript.map((entry) => entry.elapsedMs);
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(run.transcript.every((entry) => entry.at > 0)).toBe(true);
@@ -388,18 +498,28 @@ describe('RelaySimulator: ends and failures', () => {
       await wf.request('vibrate', { pattern: [1] }, [DEVICE]);
     });
     servers.push(server);
-    await expect(simulate(server.url, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'sim-timeout', message: expect.stringContaining('vibrates (1 ms)') });
+    await expect(simulate(server.url, { timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'sim-timeout',
+      message: expect.stringContaining('vibrates (1 ms)'),
+    });
   });
 
   it('rejects with sim-workflow-not-found (404) for an unknown path, and sim-connect-failed when nothing listens', async () => {
     const app = createWorkflowServer({ config: { logLevel: 'silent' }, workflows: { hello: () => undefined } });
     const { port } = await app.listen(0, '127.0.0.1');
     try {
-      await expect(simulate(`ws://127.0.0.1:${port}/nope`)).rejects.toMatchObject({ code: 'sim-workflow-not-found', status: 404, message: expect.stringContaining('404') });
+      await expect(simulate(`ws://127.0.0.1:${port}/nope`)).rejects.toMatchObject({
+        code: 'sim-workflow-not-found',
+        status: 404,
+        message: expect.stringContaining('404'),
+      });
       await expect(simulate(app)).rejects.toThrow("needs the workflow's name");
     } finally {
       await app.close(0);
     }
-    await expect(simulate(`ws://127.0.0.1:${port}/hello`)).rejects.toMatchObject({ code: 'sim-connect-failed', message: expect.stringContaining('nothing is listening') });
+    await expect(simulate(`ws://127.0.0.1:${port}/hello`)).rejects.toMatchObject({
+      code: 'sim-connect-failed',
+      message: expect.stringContaining('nothing is listening'),
+    });
   });
 });

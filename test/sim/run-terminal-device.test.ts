@@ -40,7 +40,14 @@ describe('the terminal device, in process', () => {
     const errorOutput = new PassThrough();
     const hint = whenWritten(output, "the server's log says why");
     const hungUp = whenWritten(errorOutput, 'you hung up');
-    const status = runTerminalDevice({ options: parsed.options, input, output, errorOutput, interactive: true, idleHintMs: 50 });
+    const status = runTerminalDevice({
+      options: parsed.options,
+      input,
+      output,
+      errorOutput,
+      interactive: true,
+      idleHintMs: 50,
+    });
     await hint;
     input.write('/quit\n');
     expect(await status).toBe(1);
@@ -68,14 +75,28 @@ describe('the terminal device playing the panic sample', () => {
     let written = '';
     output.on('data', (chunk: Buffer) => (written += chunk.toString()));
     input.end(lines.map((line) => `${line}\n`).join(''));
-    const status = await runTerminalDevice({ options: parsed.options, input, output, errorOutput: new PassThrough(), interactive: false });
+    const status = await runTerminalDevice({
+      options: parsed.options,
+      input,
+      output,
+      errorOutput: new PassThrough(),
+      interactive: false,
+    });
     return { status, output: written };
   }
 
   it('shows the alarm flow with --ack and --ack-after: the named responder acknowledges and the others no longer can', async () => {
     const { status, output } = await sim(['--group', 'Security=Bob,Carol', '--ack', 'Carol,Bob', '--ack-after', '20']);
     expect(status).toBe(0);
-    const flow = ['LED ring flashing red', 'says: Calling for help', 'sends alert "panic"', 'Carol acknowledges "panic"', 'cancels notification "panic"', 'says: Carol is on the way.', 'workflow terminated'];
+    const flow = [
+      'LED ring flashing red',
+      'says: Calling for help',
+      'sends alert "panic"',
+      'Carol acknowledges "panic"',
+      'cancels notification "panic"',
+      'says: Carol is on the way.',
+      'workflow terminated',
+    ];
     const positions = flow.map((line) => output.indexOf(line));
     expect(positions.every((at) => at >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);

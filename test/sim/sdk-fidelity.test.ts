@@ -76,8 +76,18 @@ describe('the simulator against workflows served by @relaypro/sdk 2.4.0 (child p
         sim.pressButton('triple');
       },
     });
-    expect(run.says).toEqual(['Press the button', 'Ana|64|35.7796,-78.6382|2|true|ack_event by Bo|timer nudge|triple|var_not_found']);
-    expect(run.log).toEqual(expect.arrayContaining(['LED ring flashing red', 'vibrates (100, 200 ms)', 'Bo acknowledges "fire"', 'timer "nudge" fires']));
+    expect(run.says).toEqual([
+      'Press the button',
+      'Ana|64|35.7796,-78.6382|2|true|ack_event by Bo|timer nudge|triple|var_not_found',
+    ]);
+    expect(run.log).toEqual(
+      expect.arrayContaining([
+        'LED ring flashing red',
+        'vibrates (100, 200 ms)',
+        'Bo acknowledges "fire"',
+        'timer "nudge" fires',
+      ]),
+    );
     expect(run.terminated).toBe(true);
   });
 });

@@ -7,7 +7,12 @@ import { memoryLogger } from '../helpers/memory-logger';
 describe('simulate(workflow)', () => {
   it('runs a workflow module on its own server, serves it on `workflow`, and closes the server after', async () => {
     const logs = memoryLogger();
-    const run = await simulate(hello, { workflow: 'greeter', answers: ['Ana'], vars: { greeting: 'Hi' }, server: { logger: logs.logger } });
+    const run = await simulate(hello, {
+      workflow: 'greeter',
+      answers: ['Ana'],
+      vars: { greeting: 'Hi' },
+      server: { logger: logs.logger },
+    });
     expect(run.says).toEqual(['What is your name?', 'Hi Ana!']);
     const messages = logs.lines().map((line) => line.msg);
     expect(messages).toContain('server closed');
@@ -20,7 +25,9 @@ describe('simulate(workflow)', () => {
     const stuck = createWorkflow((workflow) => {
       workflow.on(Event.START, () => undefined);
     });
-    await expect(simulate(stuck, { timeoutMs: 200, server: { logger: logs.logger } })).rejects.toMatchObject({ code: 'sim-timeout' });
+    await expect(simulate(stuck, { timeoutMs: 200, server: { logger: logs.logger } })).rejects.toMatchObject({
+      code: 'sim-timeout',
+    });
     expect(logs.lines().map((line) => line.msg)).toContain('server closed');
   });
 

@@ -16,10 +16,16 @@ const mb = (bytes: number) => Math.round((bytes / 1_048_576) * 10) / 10;
  * the server still holds on to.
  */
 async function usage(server: ServerProcess): Promise<{ heapMb: number; rssMb: number; fds: number }> {
-  const answer = new Promise<NodeJS.MemoryUsage>((resolve) => server.child.once('message', (m) => resolve(m as NodeJS.MemoryUsage)));
+  const answer = new Promise<NodeJS.MemoryUsage>((resolve) =>
+    server.child.once('message', (m) => resolve(m as NodeJS.MemoryUsage)),
+  );
   server.child.send({ measure: true });
   const memory = await answer;
-  return { heapMb: mb(memory.heapUsed), rssMb: mb(memory.rss), fds: readdirSync(`/proc/${server.child.pid}/fd`).length };
+  return {
+    heapMb: mb(memory.heapUsed),
+    rssMb: mb(memory.rss),
+    fds: readdirSync(`/proc/${server.child.pid}/fd`).length,
+  };
 }
 
 function openSessions(port: number): Promise<number> {
@@ -66,11 +72,17 @@ describe('a storm of connections against the real server process', () => {
       { entry: join(__dirname, '..', 'fixtures', 'measured-server.js'), nodeArgs: ['--expose-gc'] },
     );
     await new Promise<void>((resolve) => {
-      const poll = () => void openSessions(port).then(() => resolve(), () => setTimeout(poll, 20));
+      const poll = () =>
+        void openSessions(port).then(
+          () => resolve(),
+          () => setTimeout(poll, 20),
+        );
       poll();
     });
     for (let i = 0; i < 10; i++) {
-      await Promise.all(Array.from({ length: 20 }, () => simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['warm'] })));
+      await Promise.all(
+        Array.from({ length: 20 }, () => simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['warm'] })),
+      );
     }
     const baseline = await usage(server);
     const rounds: Array<{ heapMb: number; rssMb: number; fds: number }> = [];

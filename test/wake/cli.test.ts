@@ -74,7 +74,9 @@ describe('npm run wake (src/wake/cli.ts as a child process)', () => {
     const done = await wake(`http://127.0.0.1:${port}`, '--timeout', '1').exited;
     expect(done.code).toBe(1);
     expect(done.stderr).toMatch(
-      new RegExp(`^wake: http://127\\.0\\.0\\.1:${port}/health did not answer within 1 s \\(\\d+ attempts?\\); last: connection failed \\(ECONNREFUSED\\)\\. `),
+      new RegExp(
+        `^wake: http://127\\.0\\.0\\.1:${port}/health did not answer within 1 s \\(\\d+ attempts?\\); last: connection failed \\(ECONNREFUSED\\)\\. `,
+      ),
     );
   });
 
@@ -85,7 +87,9 @@ describe('npm run wake (src/wake/cli.ts as a child process)', () => {
     const done = await wake(`http://127.0.0.1:${otherPort}`).exited;
     await new Promise((resolve) => other.close(resolve));
     expect(done.code).toBe(1);
-    expect(done.stderr).toBe(`wake: http://127.0.0.1:${otherPort}/health cannot answer: HTTP 404. Is this the app URL? heroku apps:info shows it.\n`);
+    expect(done.stderr).toBe(
+      `wake: http://127.0.0.1:${otherPort}/health cannot answer: HTTP 404. Is this the app URL? heroku apps:info shows it.\n`,
+    );
   });
 
   it.each([

@@ -28,7 +28,8 @@ describe('the broadcast workflow', () => {
     });
 
   /** What the workflow logged, without the server's own lines. */
-  const workflowLines = () => logs.lines().filter((line) => line.workflow === 'broadcast' && /^broadcast/.test(String(line.msg)));
+  const workflowLines = () =>
+    logs.lines().filter((line) => line.workflow === 'broadcast' && /^broadcast/.test(String(line.msg)));
 
   it('broadcasts to the group, stops as soon as every member has acknowledged, and logs the counts', async () => {
     const result = await run({ group: 'Floor 2', message: MESSAGE });
@@ -42,40 +43,75 @@ describe('the broadcast workflow', () => {
         acknowledgedBy: ['Bob', 'Carol', 'Dana'].map(Uri.deviceName),
       },
     ]);
-    expect(result.timers).toEqual([{ name: 'broadcast timeout', type: 'timeout', delayMs: 120_000, fired: 0, cleared: true }]);
+    expect(result.timers).toEqual([
+      { name: 'broadcast timeout', type: 'timeout', delayMs: 120_000, fired: 0, cleared: true },
+    ]);
     expect(result.terminated).toBe(true);
     expect(workflowLines()).toEqual([
-      expect.objectContaining({ level: 'info', msg: 'broadcast summary', outcome: 'all acknowledged', members: 3, acknowledged: 3, timedOut: 0 }),
+      expect.objectContaining({
+        level: 'info',
+        msg: 'broadcast summary',
+        outcome: 'all acknowledged',
+        members: 3,
+        acknowledged: 3,
+        timedOut: 0,
+      }),
     ]);
   });
 
   it('logs who timed out when some members do not acknowledge within timeout_secs', async () => {
-    const result = await run({ group: 'Floor 2', message: MESSAGE, timeout_secs: 30 }, { acknowledgers: ['Carol'], timerSpeedup: 1000 });
-    expect(result.timers).toEqual([{ name: 'broadcast timeout', type: 'timeout', delayMs: 30, fired: 1, cleared: false }]);
+    const result = await run(
+      { group: 'Floor 2', message: MESSAGE, timeout_secs: 30 },
+      { acknowledgers: ['Carol'], timerSpeedup: 1000 },
+    );
+    expect(result.timers).toEqual([
+      { name: 'broadcast timeout', type: 'timeout', delayMs: 30, fired: 1, cleared: false },
+    ]);
     expect(result.terminated).toBe(true);
     expect(workflowLines()).toEqual([
-      expect.objectContaining({ msg: 'broadcast summary', outcome: 'timed out', members: 3, acknowledged: 1, timedOut: 2 }),
+      expect.objectContaining({
+        msg: 'broadcast summary',
+        outcome: 'timed out',
+        members: 3,
+        acknowledged: 1,
+        timedOut: 2,
+      }),
     ]);
   });
 
   it('reads group, message and timeout_secs from the registration args when the trigger lacks them', async () => {
-    const result = await run({}, { vars: { group: 'Floor 2', message: MESSAGE, timeout_secs: '45' }, acknowledgers: 'none', timerSpeedup: 1000 });
-    expect(result.notifications.map(({ target, text }) => ({ target, text }))).toEqual([{ target: [FLOOR], text: MESSAGE }]);
+    const result = await run(
+      {},
+      { vars: { group: 'Floor 2', message: MESSAGE, timeout_secs: '45' }, acknowledgers: 'none', timerSpeedup: 1000 },
+    );
+    expect(result.notifications.map(({ target, text }) => ({ target, text }))).toEqual([
+      { target: [FLOOR], text: MESSAGE },
+    ]);
     expect(result.timers[0]?.delayMs).toBe(45);
   });
 
   it('lets the trigger args win over the registration args', async () => {
     const result = await run(
       { group: 'Floor 2', message: MESSAGE },
-      { vars: { group: 'Everyone', message: 'registration text' }, groups: { 'Floor 2': ['Bob'], Everyone: ['Bob', 'Eve'] } },
+      {
+        vars: { group: 'Everyone', message: 'registration text' },
+        groups: { 'Floor 2': ['Bob'], Everyone: ['Bob', 'Eve'] },
+      },
     );
-    expect(result.notifications.map(({ target, text }) => ({ target, text }))).toEqual([{ target: [FLOOR], text: MESSAGE }]);
+    expect(result.notifications.map(({ target, text }) => ({ target, text }))).toEqual([
+      { target: [FLOOR], text: MESSAGE },
+    ]);
   });
 
   it('waits 120 s by default (a missing or unusable timeout_secs)', async () => {
-    const result = await run({ group: 'Floor 2', message: MESSAGE, timeout_secs: 'soon' }, { acknowledgers: 'none', timerSpeedup: 1000 });
+    const result = await run(
+      { group: 'Floor 2', message: MESSAGE, timeout_secs: 'soon' },
+      { acknowledgers: 'none', timerSpeedup: 1000 },
+    );
     expect(result.timers[0]?.delayMs).toBe(120);
-    expect(workflowLines()).toEqual([expect.objectContaining({ outcome: 'timed out', members: 3, acknowledged: 0, timedOut: 3 })]);
+    expect(workflowLines()).toEqual([
+      expect.objectContaining({ outcome: 'timed out', members: 3, acknowledged: 0, timedOut: 3 }),
+    ]);
   });
 
   it.each([
@@ -87,7 +123,11 @@ describe('the broadcast workflow', () => {
     expect(result.notifications).toEqual([]);
     expect(result.terminated).toBe(true);
     expect(workflowLines()).toEqual([
-      expect.objectContaining({ level: 'warn', msg: `broadcast not sent: missing arg ${missing.join(' and ')}`, missing }),
+      expect.objectContaining({
+        level: 'warn',
+        msg: `broadcast not sent: missing arg ${missing.join(' and ')}`,
+        missing,
+      }),
     ]);
   });
 
@@ -96,22 +136,35 @@ describe('the broadcast workflow', () => {
     expect(result.notifications).toEqual([]);
     expect(result.timers).toEqual([]);
     expect(result.terminated).toBe(true);
-    expect(workflowLines()).toEqual([expect.objectContaining({ level: 'warn', msg: 'broadcast not sent: the group has no members', members: 0 })]);
+    expect(workflowLines()).toEqual([
+      expect.objectContaining({ level: 'warn', msg: 'broadcast not sent: the group has no members', members: 0 }),
+    ]);
   });
 
   it('logs a warning and terminates when the Relay server refuses the broadcast', async () => {
-    const result = await run({ group: 'Floor 2', message: MESSAGE }, { errors: { notification: 'notification_failed' } });
+    const result = await run(
+      { group: 'Floor 2', message: MESSAGE },
+      { errors: { notification: 'notification_failed' } },
+    );
     expect(result.requests.filter((frame) => frame._type === 'wf_api_notification_request')).toHaveLength(1);
     expect(result.timers).toEqual([expect.objectContaining({ cleared: true, fired: 0 })]);
     expect(result.terminated).toBe(true);
-    expect(workflowLines()).toEqual([expect.objectContaining({ level: 'warn', msg: 'broadcast not sent: the Relay server refused the broadcast', members: 3 })]);
+    expect(workflowLines()).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'broadcast not sent: the Relay server refused the broadcast',
+        members: 3,
+      }),
+    ]);
   });
 
   it('logs a warning and terminates when the group cannot be listed', async () => {
     const result = await run({ group: 'Floor 2', message: MESSAGE }, { errors: { group_query: 'group_not_found' } });
     expect(result.notifications).toEqual([]);
     expect(result.terminated).toBe(true);
-    expect(workflowLines()).toEqual([expect.objectContaining({ level: 'warn', msg: 'broadcast not sent: could not list the group' })]);
+    expect(workflowLines()).toEqual([
+      expect.objectContaining({ level: 'warn', msg: 'broadcast not sent: could not list the group' }),
+    ]);
   });
 
   it('never logs the message text, at info or above', async () => {

@@ -52,7 +52,13 @@ describe('the hello workflow on real sockets', () => {
     expect(interaction).toEqual({
       uris: [`urn:relay-resource:name:interaction:hello?device=${encodeURIComponent(Uri.deviceName("Ana's badge"))}`],
     });
-    expect(say).toEqual({ _id: expect.any(String), _type: 'wf_api_say_request', _target: interaction, text: 'What is your name?', lang: 'en-US' });
+    expect(say).toEqual({
+      _id: expect.any(String),
+      _type: 'wf_api_say_request',
+      _target: interaction,
+      text: 'What is your name?',
+      lang: 'en-US',
+    });
     expect(listen).toEqual({
       _id: expect.any(String),
       _type: 'wf_api_listen_request',
@@ -78,7 +84,11 @@ describe('the hello workflow on real sockets', () => {
     const quiet = createWorkflowServer({ logger: debug.logger, workflows: { hello } });
     await quiet.listen(0, '127.0.0.1');
     try {
-      await simulate(quiet, { workflow: 'hello', answers: ['Quillon-91c2'], trigger: { type: 'phrase', phrase: 'Zarathustra-55' } });
+      await simulate(quiet, {
+        workflow: 'hello',
+        answers: ['Quillon-91c2'],
+        trigger: { type: 'phrase', phrase: 'Zarathustra-55' },
+      });
     } finally {
       await quiet.close(0);
     }
@@ -88,8 +98,9 @@ describe('the hello workflow on real sockets', () => {
     expect(debug.text()).not.toContain('What is your name');
     expect(debug.text()).not.toContain('Zarathustra-55');
     expect(frames).toContainEqual(
-      expect.objectContaining({ frame: { _type: 'wf_api_say_request', _id: expect.any(String), fields: ['_target', 'text', 'lang'] } }),
+      expect.objectContaining({
+        frame: { _type: 'wf_api_say_request', _id: expect.any(String), fields: ['_target', 'text', 'lang'] },
+      }),
     );
   });
 });
-

@@ -11,6 +11,9 @@ describe('the workflows this app serves', () => {
       trigger: { type: 'phrase', phrase: 'help' },
       args: { responders: 'Security', escalation: 'Escalation', escalate_after_secs: 60 },
     });
-    expect(workflows.broadcast?.registration).toMatchObject({ trigger: { type: 'http' }, args: { group: 'Security', timeout_secs: 120 } });
+    expect(workflows.broadcast?.registration).toMatchObject({
+      trigger: { type: 'http' },
+      args: { group: 'Security', timeout_secs: 120 },
+    });
   });
 });

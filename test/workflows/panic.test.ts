@@ -8,7 +8,8 @@ const SECURITY = Uri.groupName('Security');
 const ESCALATION = Uri.groupName('Escalation');
 const ALARM_TEXT = 'Panic alarm: Ana needs help at Loading dock.';
 const FIRST_LINE = 'Calling for help. Double tap to cancel.';
-const isAlert = (frame: { _type: string; type?: unknown }) => frame._type === 'wf_api_notification_request' && frame.type === 'alert';
+const isAlert = (frame: { _type: string; type?: unknown }) =>
+  frame._type === 'wf_api_notification_request' && frame.type === 'alert';
 
 describe('the panic workflow', () => {
   let server: WorkflowServer;
@@ -32,18 +33,32 @@ describe('the panic workflow', () => {
     });
 
   /** The info-level lines the workflow itself wrote. */
-  const outcomes = () => logs.lines().filter((line) => line.msg === 'panic alarm ended').map((line) => line.outcome);
+  const outcomes = () =>
+    logs
+      .lines()
+      .filter((line) => line.msg === 'panic alarm ended')
+      .map((line) => line.outcome);
 
   it('flashes red, vibrates, alerts Security with who and where, and tells the wearer who acknowledged first', async () => {
     const result = await run();
     expect(result.leds[0]).toMatchObject({ effect: 'flash', args: { count: -1, colors: { ring: 'ff0000' } } });
     expect(result.vibrations).toHaveLength(1);
     expect(result.says).toEqual([FIRST_LINE, 'Bob is on the way.']);
-    expect(result.notifications.map(({ type, name, target, text, originator }) => ({ type, name, target, text, originator }))).toEqual([
+    expect(
+      result.notifications.map(({ type, name, target, text, originator }) => ({
+        type,
+        name,
+        target,
+        text,
+        originator,
+      })),
+    ).toEqual([
       { type: 'alert', name: 'panic', target: [SECURITY], text: ALARM_TEXT, originator: ANA },
       { type: 'cancel', name: 'panic', target: [SECURITY], text: undefined, originator: undefined },
     ]);
-    expect(result.timers).toEqual([{ name: 'panic escalation', type: 'timeout', delayMs: 60_000, fired: 0, cleared: true }]);
+    expect(result.timers).toEqual([
+      { name: 'panic escalation', type: 'timeout', delayMs: 60_000, fired: 0, cleared: true },
+    ]);
     expect(result.interactions).toEqual([expect.objectContaining({ name: 'panic', ended: true })]);
     expect(result.terminated).toBe(true);
     expect(outcomes()).toEqual(['acknowledged']);
@@ -56,7 +71,9 @@ describe('the panic workflow', () => {
 
   it('escalates to the escalation group when nobody acknowledges in escalate_after_secs, and tells the wearer', async () => {
     const result = await run({ acknowledgers: 'none', timerSpeedup: 1000, vars: { escalate_after_secs: '30' } });
-    expect(result.timers).toEqual([{ name: 'panic escalation', type: 'timeout', delayMs: 30, fired: 1, cleared: false }]);
+    expect(result.timers).toEqual([
+      { name: 'panic escalation', type: 'timeout', delayMs: 30, fired: 1, cleared: false },
+    ]);
     expect(result.notifications.map(({ type, name, target }) => ({ type, name, target }))).toEqual([
       { type: 'alert', name: 'panic', target: [SECURITY] },
       { type: 'broadcast', name: 'panic escalation', target: [ESCALATION] },
@@ -102,12 +119,17 @@ describe('the panic workflow', () => {
   });
 
   it('takes the defaults (Security, Escalation, 60 s) when the args are missing or unusable', async () => {
-    const result = await run({ acknowledgers: 'none', timerSpeedup: 1000, vars: { responders: ' ', escalate_after_secs: 'soon' } });
-    expect(result.requests.filter((frame) => frame._type === 'wf_api_get_var_request').map((frame) => frame.name).sort()).toEqual([
-      'escalate_after_secs',
-      'escalation',
-      'responders',
-    ]);
+    const result = await run({
+      acknowledgers: 'none',
+      timerSpeedup: 1000,
+      vars: { responders: ' ', escalate_after_secs: 'soon' },
+    });
+    expect(
+      result.requests
+        .filter((frame) => frame._type === 'wf_api_get_var_request')
+        .map((frame) => frame.name)
+        .sort(),
+    ).toEqual(['escalate_after_secs', 'escalation', 'responders']);
     expect(result.timers[0]?.delayMs).toBe(60);
     expect(result.notifications.map(({ target }) => target)).toEqual([[SECURITY], [ESCALATION]]);
   });
@@ -133,7 +155,12 @@ describe('the panic workflow', () => {
     expect(result.says).toEqual([FIRST_LINE, 'I could not reach Security. I have alerted Escalation.']);
     expect(result.timers).toEqual([expect.objectContaining({ cleared: true, fired: 0 })]);
     expect(result.terminated).toBe(true);
-    expect(logs.lines().filter((line) => line.workflow === 'panic' && line.level === 'warn').map((line) => line.msg)).toEqual(['panic alert failed; escalating']);
+    expect(
+      logs
+        .lines()
+        .filter((line) => line.workflow === 'panic' && line.level === 'warn')
+        .map((line) => line.msg),
+    ).toEqual(['panic alert failed; escalating']);
   });
 
   it('tells the wearer to call another way when the escalation fails too', async () => {
@@ -157,6 +184,7 @@ describe('the panic workflow', () => {
   it('never logs what the wearer heard or the alarm text at info', async () => {
     await run({ acknowledgers: 'none', timerSpeedup: 1000 });
     expect(logs.lines().length).toBeGreaterThan(0);
-    for (const said of [FIRST_LINE, 'No one has answered', 'Loading dock', 'Panic alarm']) expect(logs.text()).not.toContain(said);
+    for (const said of [FIRST_LINE, 'No one has answered', 'Loading dock', 'Panic alarm'])
+      expect(logs.text()).not.toContain(said);
   });
 });

@@ -18,11 +18,15 @@ function runJest(fixture: string): { child: ChildProcess; output: () => string }
     preset: 'ts-jest',
     testEnvironment: 'node',
   };
-  const child = spawn(process.execPath, [require.resolve('jest/bin/jest'), '--ci', '--config', JSON.stringify(config)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
+  const child = spawn(
+    process.execPath,
+    [require.resolve('jest/bin/jest'), '--ci', '--config', JSON.stringify(config)],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0' },
+    },
+  );
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -46,7 +50,9 @@ describe('a failing assertion after simulate(workflow)', () => {
       await new Promise<void>((resolve, reject) => {
         const check = () => (output().includes(HANG_WARNING) ? resolve() : undefined);
         child.stderr?.on('data', check);
-        child.once('exit', (code) => reject(new Error(`jest exited (${String(code)}) without the warning:\n${output()}`)));
+        child.once('exit', (code) =>
+          reject(new Error(`jest exited (${String(code)}) without the warning:\n${output()}`)),
+        );
       });
       expect(child.exitCode).toBeNull();
     } finally {

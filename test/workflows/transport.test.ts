@@ -16,7 +16,11 @@ describe('the transport workflow', () => {
 
   /** A server whose transport workflow POSTs to `dispatchWebhookUrl` (the local dispatch server by default). */
   async function serve(dispatchWebhookUrl: string | null = dispatch.url): Promise<void> {
-    server = createWorkflowServer({ logger: logs.logger, config: { dispatchWebhookUrl: dispatchWebhookUrl ?? undefined }, workflows: { transport } });
+    server = createWorkflowServer({
+      logger: logs.logger,
+      config: { dispatchWebhookUrl: dispatchWebhookUrl ?? undefined },
+      workflows: { transport },
+    });
     await server.listen(0, '127.0.0.1');
   }
 
@@ -31,7 +35,13 @@ describe('the transport workflow', () => {
   });
 
   const run = (options: SimulateOptions = {}) =>
-    simulate(server, { workflow: 'transport', device: { name: 'Ana' }, answers: ['12 B'], timeoutMs: 8_000, ...options });
+    simulate(server, {
+      workflow: 'transport',
+      device: { name: 'Ana' },
+      answers: ['12 B'],
+      timeoutMs: 8_000,
+      ...options,
+    });
 
   /** Waits until the wearer heard that the request is sent, and returns its id (from the dispatch POST). */
   async function requestSent(sim: RelaySimulator): Promise<string> {
@@ -40,7 +50,11 @@ describe('the transport workflow', () => {
     return String(body.request_id);
   }
 
-  const outcomes = () => logs.lines().filter((line) => line.msg === 'transport request ended').map((line) => line.outcome);
+  const outcomes = () =>
+    logs
+      .lines()
+      .filter((line) => line.msg === 'transport request ended')
+      .map((line) => line.outcome);
 
   it('POSTs {request_id, room, device} to the dispatch system, speaks "assigned" and ends on "arriving"', async () => {
     await serve();
@@ -49,19 +63,30 @@ describe('the transport workflow', () => {
       script: async (sim) => {
         const id = await requestSent(sim);
         counts.push(await server.bus.publish(`transport:${id}`, { status: 'assigned', by: 'Bob', eta_minutes: 5 }));
-        await sim.waitFor((frame) => frame._type === 'wf_api_say_request' && String(frame.text).startsWith('Transport assigned'));
+        await sim.waitFor(
+          (frame) => frame._type === 'wf_api_say_request' && String(frame.text).startsWith('Transport assigned'),
+        );
         counts.push(await server.bus.publish(`transport:${id}`, { status: 'arriving' }));
       },
     });
-    expect(dispatch.received).toEqual([{ request_id: expect.stringMatching(/^[0-9a-f]{6}$/), room: '12 B', device: Uri.deviceName('Ana') }]);
-    expect(result.says).toEqual([QUESTION, SENT, 'Transport assigned: Bob, about 5 minutes.', 'Your transport is arriving.']);
+    expect(dispatch.received).toEqual([
+      { request_id: expect.stringMatching(/^[0-9a-f]{6}$/), room: '12 B', device: Uri.deviceName('Ana') },
+    ]);
+    expect(result.says).toEqual([
+      QUESTION,
+      SENT,
+      'Transport assigned: Bob, about 5 minutes.',
+      'Your transport is arriving.',
+    ]);
     expect(counts).toEqual([1, 1]);
     expect(result.terminated).toBe(true);
     expect(result.interactions).toEqual([expect.objectContaining({ name: 'transport', ended: true })]);
     expect(outcomes()).toEqual(['arriving']);
     // The session is over: its subscription went with it, and nobody hears the topic any more.
     expect(server.bus.subscriptions).toBe(0);
-    await expect(server.bus.publish(`transport:${String(dispatch.received[0]?.request_id)}`, { status: 'arriving' })).resolves.toBe(0);
+    await expect(
+      server.bus.publish(`transport:${String(dispatch.received[0]?.request_id)}`, { status: 'arriving' }),
+    ).resolves.toBe(0);
   });
 
   it('ends with the spoken cancellation when the dispatch system cancels', async () => {
@@ -95,7 +120,9 @@ describe('the transport workflow', () => {
   it('gives up after give_up_after_secs without arrival, and says so', async () => {
     await serve();
     const result = await run({ timerSpeedup: 1000, vars: { give_up_after_secs: '30' } });
-    expect(result.timers).toEqual([{ name: 'transport give up', type: 'timeout', delayMs: 30, fired: 1, cleared: false }]);
+    expect(result.timers).toEqual([
+      { name: 'transport give up', type: 'timeout', delayMs: 30, fired: 1, cleared: false },
+    ]);
     expect(result.says).toEqual([QUESTION, SENT, 'No transport has arrived. Please call dispatch.']);
     expect(outcomes()).toEqual(['gave up']);
   });
@@ -112,7 +139,13 @@ describe('the transport workflow', () => {
     const result = await run({
       script: async (sim) => {
         const id = await requestSent(sim);
-        for (const bad of [{ status: 'teleported' }, { status: 'arriving', eta_minutes: -1 }, ['arriving'], 'arriving', { status: 'arriving', by: 'x\u0007' }]) {
+        for (const bad of [
+          { status: 'teleported' },
+          { status: 'arriving', eta_minutes: -1 },
+          ['arriving'],
+          'arriving',
+          { status: 'arriving', by: 'x\u0007' },
+        ]) {
           counts.push(await server.bus.publish(`transport:${id}`, bad));
         }
         counts.push(await server.bus.publish(`transport:${id}`, { status: 'arriving', by: 'Bob' }));
@@ -140,7 +173,11 @@ describe('the transport workflow', () => {
     expect(result.terminated).toBe(true);
     expect(outcomes()).toEqual(['dispatch unreachable']);
     const warning = logs.lines().find((line) => line.msg === 'the dispatch system could not be reached');
-    expect(warning).toMatchObject({ attempts: 3, reason: 'ECONNREFUSED', requestId: expect.stringMatching(/^[0-9a-f]{6}$/) });
+    expect(warning).toMatchObject({
+      attempts: 3,
+      reason: 'ECONNREFUSED',
+      requestId: expect.stringMatching(/^[0-9a-f]{6}$/),
+    });
     expect(server.bus.subscriptions).toBe(0);
   });
 
@@ -148,7 +185,9 @@ describe('the transport workflow', () => {
     await serve(null);
     const result = await run({
       script: async (sim) => {
-        const said = await sim.waitFor((frame) => frame._type === 'wf_api_say_request' && String(frame.text).startsWith('No dispatch system'));
+        const said = await sim.waitFor(
+          (frame) => frame._type === 'wf_api_say_request' && String(frame.text).startsWith('No dispatch system'),
+        );
         const id = /number is ([0-9a-f ]+)\./.exec(String(said.text))?.[1]?.replaceAll(' ', '') ?? '';
         await server.bus.publish(`transport:${id}`, { status: 'arriving' });
       },
@@ -191,8 +230,19 @@ describe('transport updates', () => {
     expect(spokenUpdate(update)).toBe(line);
   });
 
-  it.each([null, 1, 'assigned', [], {}, { status: 'toString' }, { status: 'assigned', eta_minutes: 1.5 }, { status: 'assigned', eta_minutes: 2000 },
-    { status: 'assigned', by: '' }, { status: 'assigned', by: 'x'.repeat(101) }, { status: 'assigned', by: 7 }, Object.create({ status: 'assigned' }) as unknown,
+  it.each([
+    null,
+    1,
+    'assigned',
+    [],
+    {},
+    { status: 'toString' },
+    { status: 'assigned', eta_minutes: 1.5 },
+    { status: 'assigned', eta_minutes: 2000 },
+    { status: 'assigned', by: '' },
+    { status: 'assigned', by: 'x'.repeat(101) },
+    { status: 'assigned', by: 7 },
+    Object.create({ status: 'assigned' }) as unknown,
   ])('refuses %j', (data) => {
     expect(isTransportUpdate(data)).toBe(false);
   });
