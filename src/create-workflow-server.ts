@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { readAppInfo } from './app-info';
+import { readAppInfo } from './util';
 import { DEFAULT_CONFIG, type Config } from './config';
 import type { RelayApi } from './api/relay-api';
 import { relayApiFromConfig } from './api/relay-api-from-config';

@@ -1,3 +1,4 @@
+import { isRecord } from '../util';
 import type { RelayApiCall } from './relay-api-error';
 
 /** Longest Relay message kept in an error (its body may be a whole HTML error page). */
@@ -12,11 +13,11 @@ const MAX_MESSAGE_CHARS = 300;
 export function relayMessageOf(text: string, secrets: readonly string[]): string | undefined {
   let message = firstLine(text);
   const parsed = parseJson(text);
-  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+  if (isRecord(parsed)) {
     const field = ['message', 'error_description', 'error', 'detail'].find(
-      (name) => Object.hasOwn(parsed, name) && typeof (parsed as Record<string, unknown>)[name] === 'string',
+      (name) => Object.hasOwn(parsed, name) && typeof parsed[name] === 'string',
     );
-    message = field === undefined ? '' : String((parsed as Record<string, unknown>)[field]);
+    message = field === undefined ? '' : String(parsed[field]);
   }
   for (const secret of secrets) if (secret !== '') message = message.replaceAll(secret, '[redacted]');
   // eslint-disable-next-line no-control-regex

@@ -1,11 +1,12 @@
-import { readAppInfo } from '../app-info';
+import { readAppInfo } from '../util';
 import pino from 'pino';
 import type { Logger } from '../logger';
 import { AccessTokens, type AccessToken } from './access-tokens';
 import { afterAttempts, httpFailureMessage, parseJson, relayMessageOf } from './describe-failure';
 import { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './relay-api-error';
 import { RELAY_ENVIRONMENTS } from './relay-environments';
-import { hostOf, requestAccessToken, TokenFailure } from './request-access-token';
+import { requestAccessToken, TokenFailure } from './request-access-token';
+import { hostOf } from '../util';
 import {
   sendWithRetries,
   TransportError,

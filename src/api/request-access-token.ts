@@ -1,3 +1,4 @@
+import { hostOf, isRecord } from '../util';
 import { afterAttempts, parseJson, quoted, relayMessageOf } from './describe-failure';
 import type { AccessToken } from './access-tokens';
 import { RelayApiErrorCode } from './relay-api-error';
@@ -138,11 +139,5 @@ function lifetimeSecsOf(value: unknown): number {
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? Object.assign(Object.create(null) as Record<string, unknown>, value)
-    : undefined;
-}
-
-export function hostOf(url: string): string {
-  return URL.parse(url)?.host ?? 'an unparsable URL';
+  return isRecord(value) ? Object.assign(Object.create(null) as Record<string, unknown>, value) : undefined;
 }

@@ -8,7 +8,7 @@ import { readDeliveryCount, readEnvelope, writeDeliveryCount, writeEnvelope } fr
 import { LocalTopics } from './local-topics';
 import { redisTarget } from './redis-target';
 import type { BusHandler, BusState, SessionBus, Unsubscribe } from './session-bus';
-import { withTimeout } from '../with-timeout';
+import { withTimeout } from '../util';
 
 export interface RedisBusOptions {
   /** `redis://` or `rediss://` (TLS, certificate not verified: Heroku's are self-signed). */

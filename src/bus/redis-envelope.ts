@@ -1,4 +1,5 @@
 import { checkTopic } from './bus-message';
+import { isRecord } from '../util';
 
 /** A message on the bus's Redis channel: who sent it (for the delivery count) and where it goes. */
 export interface Envelope {
@@ -72,8 +73,4 @@ function parseBounded(text: string, maxChars: number): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

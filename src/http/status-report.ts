@@ -1,4 +1,4 @@
-import type { AppInfo } from '../app-info';
+import type { AppInfo } from '../util';
 import type { BusState } from '../bus/session-bus';
 import type { SuggestedTrigger } from '../relay/registration';
 import type { WorkflowEntry } from '../relay/workflow-registry';

@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { isBusUnavailable } from '../bus/bus-error';
 import { IdempotencyKeyError, type IdempotencyStore } from '../bus/idempotency-store';
+import { secretsMatch } from '../util';
 
 /** What a webhook answers: kept whole under its Idempotency-Key, so a retry gets the same. */
 export interface WebhookAnswer {
@@ -14,10 +14,6 @@ export interface WebhookAnswer {
   keep?: boolean;
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
 /**
  * A preHandler for webhooks: the caller must send `Authorization: Bearer <WEBHOOK_SECRET>`,
  * compared in constant time (as SHA-256 digests, so the lengths leak nothing either). Without a
@@ -27,16 +23,15 @@ function digest(text: string): Buffer {
  * app.post('/hooks/thing', { preHandler: requireWebhookSecret(config.webhookSecret) }, handler)
  */
 export function requireWebhookSecret(secret: string | undefined): preHandlerAsyncHookHandler {
-  const expected = secret === undefined ? undefined : digest(secret);
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (expected === undefined) {
+    if (secret === undefined) {
       return reply.code(503).send({
         error: 'webhooks are off: set WEBHOOK_SECRET (heroku config:set WEBHOOK_SECRET=$(openssl rand -hex 32))',
       });
     }
     const header = request.headers.authorization;
     const given = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!timingSafeEqual(digest(given), expected)) {
+    if (!secretsMatch(given, secret)) {
       reply.header('WWW-Authenticate', 'Bearer');
       return reply.code(401).send({ error: 'send Authorization: Bearer <WEBHOOK_SECRET>' });
     }

@@ -6,7 +6,7 @@ import { answerUnconfigured } from '../http/answer-unconfigured';
 import { defineRoutes } from '../http/define-routes';
 import { relayFailureAnswer, type RelayFailure } from '../http/relay-failure-answer';
 import { answerOnce, requireWebhookSecret, type WebhookAnswer } from '../http/webhook';
-import { withTimeout } from '../with-timeout';
+import { withTimeout } from '../util';
 
 /** The body `POST /hooks/broadcast` takes. */
 interface BroadcastRequest {

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Sends a JSON answer (with an optional Retry-After), unless the client has gone. */
@@ -38,10 +37,4 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<st
 export function bearerOf(request: IncomingMessage): string | undefined {
   const match = /^Bearer ([\x21-\x7e]{1,8192})$/.exec(request.headers.authorization ?? '');
   return match?.[1];
-}
-
-/** Compares a secret in constant time (digests first, so lengths leak nothing either). */
-export function sameSecret(given: string, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sameSecret } from './cloud-http';
+import { secretsMatch } from '../util';
 
 /** What the token endpoint answers: a status and its JSON body. */
 export interface TokenAnswer {
@@ -27,7 +27,7 @@ export class CloudTokens {
       return refusal(400, 'unsupported_grant_type', 'grant_type must be refresh_token');
     if (form.get('client_id') !== this.expected.clientId)
       return refusal(401, 'invalid_client', 'unknown client_id: check RELAY_ENV');
-    if (!sameSecret(form.get('refresh_token') ?? '', this.expected.apiKey))
+    if (!secretsMatch(form.get('refresh_token') ?? '', this.expected.apiKey))
       return refusal(400, 'invalid_grant', 'the refresh token is invalid or revoked');
     const now = Date.now();
     for (const [token, expiresAt] of this.issued) if (expiresAt <= now) this.issued.delete(token);
