@@ -1,9 +1,22 @@
 import { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './relay-api-error';
 
-const MAX_ID_CHARS = 256;
-const MAX_TARGETS = 1000;
-const MAX_ARGS = 100;
-const MAX_ARG_CHARS = 16_384;
+/** What Relay's HTTP trigger takes: one definition for the client's checks and the simulated cloud's. */
+export const RELAY_LIMITS = {
+  /** Longest workflow or device id. */
+  maxIdChars: 256,
+  /** Most target devices in one trigger. */
+  maxTargets: 1000,
+  /** Most keys in a trigger's action_args. */
+  maxArgs: 100,
+  /** Longest action_args value. */
+  maxArgChars: 16_384,
+} as const;
+const {
+  maxIdChars: MAX_ID_CHARS,
+  maxTargets: MAX_TARGETS,
+  maxArgs: MAX_ARGS,
+  maxArgChars: MAX_ARG_CHARS,
+} = RELAY_LIMITS;
 
 /** Throws ERR_RELAY_API_ARGUMENT unless the trigger's arguments are what Relay takes. */
 export function checkTrigger(call: RelayApiCall, workflowId: unknown, targets: unknown, args: unknown): void {

@@ -1,3 +1,4 @@
+import { RELAY_LIMITS } from '../api/check-arguments';
 import { parseJson } from '../api/describe-failure';
 
 /** A valid HTTP trigger body: `{action: "invoke", action_args?, target_device_ids?}`. */
@@ -6,9 +7,7 @@ export interface TriggerBody {
   targetDeviceIds: string[] | undefined;
 }
 
-const MAX_ARGS = 100;
-const MAX_TARGETS = 1000;
-const MAX_ID_CHARS = 256;
+const { maxArgs: MAX_ARGS, maxTargets: MAX_TARGETS, maxIdChars: MAX_ID_CHARS } = RELAY_LIMITS;
 
 /**
  * Checks an HTTP trigger body the way the Relay API is documented to take it; returns the problem

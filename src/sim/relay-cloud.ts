@@ -1,3 +1,4 @@
+import { RELAY_LIMITS } from '../api/check-arguments';
 import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +22,7 @@ import { WaitingQueue } from './waiting-queue';
 
 const TRIGGER_PATH = /^\/ibot\/workflow\/([^/]{1,768})$/;
 const DEVICE_PATH = /^\/relaypro\/api\/v1\/device\/([^/]{1,768})$/;
-const MAX_ID_CHARS = 256;
+const MAX_ID_CHARS = RELAY_LIMITS.maxIdChars;
 
 /** A request on its way through the cloud: what the answer is recorded under. */
 interface Exchange {
