@@ -7,20 +7,39 @@
  * import { simulate } from '../../src/testing'
  * const run = await simulate(hello, { answers: ['Ana'] })
  */
-export { RelaySimulator } from './sim/relay-simulator';
+export {
+  RelaySimulator,
+  type RelaySimulatorOptions,
+  type Answers,
+  type ListenRequest,
+  type SimulationEnd,
+  type SimulationResult,
+} from './sim/relay-simulator';
 export { simulate, type SimulateOptions, type SimulateTarget } from './sim/simulate';
-export { SimulatorError, SimulatorErrorCode } from './sim/sim-error';
-export type { RelaySimulatorOptions, Answers, ListenRequest } from './sim/relay-simulator-options';
-export type { SimulatedDevice } from './sim/simulated-device';
-export type { Trigger, TriggerSpec, SimTriggerType } from './sim/build-start-event';
-export type * from './sim/simulation-records';
-export { RelayCloud } from './sim/relay-cloud';
+export {
+  SimulatorError,
+  SimulatorErrorCode,
+  type Trigger,
+  type TriggerSpec,
+  type SimTriggerType,
+  type TranscriptEntry,
+} from './sim/wire';
 export type {
-  RelayCloudOptions,
-  CloudRegistration,
-  CloudSession,
-  CloudEndpoint,
-  CloudRequest,
-  CloudSimulatorOptions,
-} from './sim/relay-cloud-options';
-export type { FailureSpec, DelaySpec } from './sim/cloud-faults';
+  SimulatedDevice,
+  LedChange,
+  Vibration,
+  SentNotification,
+  SimInteraction,
+  ButtonPress,
+} from './sim/device';
+export type { SimTimer } from './sim/timers';
+export {
+  RelayCloud,
+  type RelayCloudOptions,
+  type CloudRegistration,
+  type CloudSession,
+  type CloudEndpoint,
+  type CloudRequest,
+  type CloudSimulatorOptions,
+} from './sim/relay-cloud';
+export type { FailureSpec, DelaySpec } from './sim/cloud-http';

@@ -1,4 +1,17 @@
+import { RELAY_LIMITS } from '../api/check-arguments';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseJson } from '../api/describe-failure';
+import { isRecord, secretsMatch } from '../util';
+import type { SimulatedDevice } from './device';
+
+/**
+ * The pieces {@link RelayCloud} answers HTTP requests with: JSON answers and request bodies, the
+ * token service, the failures and delays tests inject, the check of an HTTP trigger's body, and
+ * the device record Relay's API returns.
+ */
+
+const { maxArgs: MAX_ARGS, maxTargets: MAX_TARGETS, maxIdChars: MAX_ID_CHARS } = RELAY_LIMITS;
 
 /** Sends a JSON answer (with an optional Retry-After), unless the client has gone. */
 export function sendJson(
@@ -18,7 +31,7 @@ export function sendJson(
 }
 
 /** The request body as text, or `undefined` once it passed `maxBytes` (the caller answers 413). */
-export function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+export function readRequestBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -37,4 +50,184 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<st
 export function bearerOf(request: IncomingMessage): string | undefined {
   const match = /^Bearer ([\x21-\x7e]{1,8192})$/.exec(request.headers.authorization ?? '');
   return match?.[1];
+}
+
+/** What the token endpoint answers: a status and its JSON body. */
+export interface TokenAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * The simulated token service: checks refresh-token grants, issues access tokens that expire
+ * after `lifetimeSecs`, and tells valid bearer tokens from others. Answers use OAuth 2.0's error
+ * names (RFC 6749 §5.2) and never repeat the refresh token.
+ */
+export class CloudTokens {
+  /** Access token → when it expires (ms since the epoch). */
+  private readonly issued = new Map<string, number>();
+
+  constructor(
+    private readonly expected: { apiKey: string; clientId: string },
+    private readonly lifetimeSecs: number,
+  ) {}
+
+  /** Answers a form-encoded `POST /oauth2/token` body. */
+  grant(form: URLSearchParams): TokenAnswer {
+    if (form.get('grant_type') !== 'refresh_token')
+      return refusal(400, 'unsupported_grant_type', 'grant_type must be refresh_token');
+    if (form.get('client_id') !== this.expected.clientId)
+      return refusal(401, 'invalid_client', 'unknown client_id: check RELAY_ENV');
+    if (!secretsMatch(form.get('refresh_token') ?? '', this.expected.apiKey))
+      return refusal(400, 'invalid_grant', 'the refresh token is invalid or revoked');
+    const now = Date.now();
+    for (const [token, expiresAt] of this.issued) if (expiresAt <= now) this.issued.delete(token);
+    const accessToken = `sim-access-${randomBytes(24).toString('base64url')}`;
+    this.issued.set(accessToken, now + this.lifetimeSecs * 1000);
+    return { status: 200, body: { access_token: accessToken, expires_in: this.lifetimeSecs, token_type: 'Bearer' } };
+  }
+
+  /** True for a token this service issued that has neither expired nor been revoked. */
+  isValid(token: string | undefined): boolean {
+    const expiresAt = token === undefined ? undefined : this.issued.get(token);
+    return expiresAt !== undefined && Date.now() < expiresAt;
+  }
+
+  /** Revokes every token issued so far. */
+  revokeAll(): void {
+    this.issued.clear();
+  }
+}
+
+function refusal(status: number, error: string, description: string): TokenAnswer {
+  return { status, body: { error, error_description: description } };
+}
+
+/** A failure the simulated cloud answers with instead of doing its work. */
+export interface FailureSpec {
+  /** The HTTP status to answer (401, 429, 502, 503, 504, or any other error status). */
+  status: number;
+  /** How many matching requests get it. Default 1; `Infinity` for every one. */
+  times?: number;
+  /** Sent as `Retry-After: <seconds>`. */
+  retryAfterSecs?: number;
+  /**
+   * Which requests: those whose path starts with this (`/oauth2/token`, `/ibot/workflow`...).
+   * Default: every API request (`/ibot/...` and `/relaypro/...`), not the token service.
+   */
+  path?: string;
+  /** The `message` of the JSON body. Default: the status's reason phrase. */
+  message?: string;
+}
+
+/** Which requests a delay applies to; see {@link FailureSpec} for `path` and `times`. */
+export interface DelaySpec {
+  times?: number;
+  path?: string;
+}
+
+interface Rule<T> {
+  path: string | undefined;
+  left: number;
+  value: T;
+}
+
+/** Pending failures and delays, each used up by the requests it matches, first added first. */
+export class CloudFaults {
+  private readonly failures: Array<Rule<FailureSpec>> = [];
+  private readonly delays: Array<Rule<number>> = [];
+
+  addFailure(spec: FailureSpec): void {
+    this.failures.push({ path: spec.path, left: spec.times ?? 1, value: spec });
+  }
+
+  addDelay(ms: number, spec: DelaySpec = {}): void {
+    this.delays.push({ path: spec.path, left: spec.times ?? 1, value: ms });
+  }
+
+  /** The failure for this request, if one matches (and counts it as used). */
+  takeFailure(path: string): FailureSpec | undefined {
+    return take(this.failures, path);
+  }
+
+  /** The delay for this request in ms, 0 if none matches. */
+  takeDelay(path: string): number {
+    return take(this.delays, path) ?? 0;
+  }
+
+  clear(): void {
+    this.failures.length = 0;
+    this.delays.length = 0;
+  }
+}
+
+function take<T>(rules: Array<Rule<T>>, path: string): T | undefined {
+  const index = rules.findIndex((rule) =>
+    rule.path === undefined ? !path.startsWith('/oauth2/') : path.startsWith(rule.path),
+  );
+  const rule = rules[index];
+  if (rule === undefined) return undefined;
+  rule.left -= 1;
+  if (rule.left <= 0) rules.splice(index, 1);
+  return rule.value;
+}
+
+/** A valid HTTP trigger body: `{action: "invoke", action_args?, target_device_ids?}`. */
+export interface TriggerBody {
+  actionArgs: Record<string, string> | undefined;
+  targetDeviceIds: string[] | undefined;
+}
+
+/**
+ * Checks an HTTP trigger body the way the Relay API is documented to take it; returns the problem
+ * (for a 400 answer) as a string. `action_args` comes back as a null-prototype object.
+ */
+export function parseTriggerBody(text: string): TriggerBody | string {
+  const body = parseJson(text);
+  if (!isRecord(body)) return 'the body must be a JSON object';
+  const fields = new Map<string, unknown>(Object.entries(body));
+  if (fields.get('action') !== 'invoke') return 'action must be "invoke"';
+  const args = fields.get('action_args');
+  const targets = fields.get('target_device_ids');
+  let actionArgs: Record<string, string> | undefined;
+  if (args !== undefined) {
+    if (!isRecord(args)) return 'action_args must be an object';
+    const entries = Object.entries(args);
+    if (entries.length > MAX_ARGS) return `action_args may have at most ${MAX_ARGS} keys`;
+    if (!entries.every(([, value]) => typeof value === 'string')) return 'action_args values must be strings';
+    actionArgs = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(entries));
+  }
+  if (targets !== undefined) {
+    if (!Array.isArray(targets) || targets.length === 0 || targets.length > MAX_TARGETS)
+      return `target_device_ids must be an array of 1 to ${MAX_TARGETS} device ids`;
+    if (!targets.every((id) => typeof id === 'string' && id !== '' && id.length <= MAX_ID_CHARS))
+      return 'target_device_ids must hold non-empty strings';
+  }
+  return { actionArgs, targetDeviceIds: targets as string[] | undefined };
+}
+
+/**
+ * A device as Relay's `GET /relaypro/api/v1/device/<id>` returns it: the fields @relaypro/sdk
+ * 2.4.0's `mapDevice` reads, filled from the simulated device.
+ */
+export function deviceRecord(device: SimulatedDevice, connectedAt: number): Record<string, unknown> {
+  return {
+    device_id: device.id,
+    device_label: device.name,
+    device_status: 'online',
+    last_connect_timestamp: new Date(connectedAt).toISOString(),
+    active_channel: 'main',
+    mode: 'normal',
+    background_audio: false,
+    device_details: {
+      device_info: { battery_level: device.battery, battery_status: 'discharging', product_name: device.type },
+      location: {
+        address: device.address,
+        lat: device.latlong[0],
+        long: device.latlong[1],
+        indoor_location: device.indoorLocation,
+      },
+      username: device.username,
+    },
+  };
 }

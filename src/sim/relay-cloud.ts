@@ -3,29 +3,91 @@ import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RELAY_ENVIRONMENTS } from '../api/relay-environments';
-import { bearerOf, readBody, sendJson } from './cloud-http';
-import { CloudFaults, type DelaySpec, type FailureSpec } from './cloud-faults';
-import { CloudTokens } from './cloud-tokens';
-import { deviceRecord } from './device-record';
-import { parseTriggerBody } from './parse-trigger-body';
-import type {
-  CloudEndpoint,
-  CloudRegistration,
-  CloudRequest,
-  CloudSession,
-  RelayCloudOptions,
-} from './relay-cloud-options';
-import { RelaySimulator } from './relay-simulator';
-import { SimulatorError, SimulatorErrorCode } from './sim-error';
-import { DEFAULT_DEVICE, type SimulatedDevice } from './simulated-device';
-import { WaitingQueue } from './waiting-queue';
+import {
+  bearerOf,
+  CloudFaults,
+  CloudTokens,
+  deviceRecord,
+  parseTriggerBody,
+  readRequestBody,
+  sendJson,
+  type DelaySpec,
+  type FailureSpec,
+} from './cloud-http';
+import { DEFAULT_DEVICE, type SimulatedDevice } from './device';
+import { RelaySimulator, type RelaySimulatorOptions, type SimulationResult } from './relay-simulator';
+import { SimulatorError, SimulatorErrorCode } from './wire';
+
+/** How each session the cloud opens plays its device (answers, gaps, timers...); trigger, device and vars come from the cloud. */
+export type CloudSimulatorOptions = Omit<RelaySimulatorOptions, 'trigger' | 'device' | 'vars'>;
+
+/** Options of {@link RelayCloud.start}; every one has a default. */
+export interface RelayCloudOptions {
+  /** Port to listen on; default 0 (a free one). */
+  port?: number;
+  /** Interface; default 127.0.0.1. */
+  host?: string;
+  /** The refresh token the token service accepts (RELAY_API_KEY). Default: a random one. */
+  apiKey?: string;
+  /** The account (RELAY_SUBSCRIBER_ID). Default `sim-subscriber`. */
+  subscriberId?: string;
+  /** The user id `/oauth2/validate` answers. Default `sim-user`. */
+  userId?: string;
+  /** The OAuth client id the token service expects. Default: pro's, what RELAY_ENV=pro sends. */
+  clientId?: string;
+  /** `expires_in` of each access token. Default 3600. */
+  tokenLifetimeSecs?: number;
+  /** The account's devices; the first is the default target. Default: one device, the simulator's default. */
+  devices?: ReadonlyArray<Partial<SimulatedDevice>>;
+  /** Applied to every session the cloud opens. */
+  simulator?: CloudSimulatorOptions;
+  /** Largest request body accepted; default 64 KiB (larger gets 413). */
+  maxBodyBytes?: number;
+  /** Called with a line for each request answered (the CLI prints them). Never holds a token. */
+  onLog?: (line: string) => void;
+}
+
+/** A workflow registered with an HTTP trigger (`relay workflow:create:http`). */
+export interface CloudRegistration {
+  /** Registration args, served to `get_var` (not part of the start event). */
+  args?: Readonly<Record<string, string>>;
+  /** Device ids it is installed on (`-i`), used when a trigger names no targets. Default: the cloud's default device. */
+  devices?: readonly string[];
+  /** Applied to this workflow's sessions, over the cloud's `simulator` options. */
+  simulator?: CloudSimulatorOptions;
+}
+
+/** A session the cloud opened for an HTTP trigger: one per target device. */
+export interface CloudSession {
+  workflowId: string;
+  deviceId: string;
+  /** The trigger's `action_args` (sent as the start event's `trigger.args.args`). */
+  actionArgs: Readonly<Record<string, string>>;
+  /** The live simulator playing Relay and the device on this session. */
+  simulator: RelaySimulator;
+  /** Resolves with everything recorded once the session has closed. */
+  finished: Promise<SimulationResult>;
+}
+
+/** The cloud's endpoints, as counted in {@link RelayCloud.calls}. */
+export type CloudEndpoint = 'token' | 'validate' | 'trigger' | 'device' | 'other';
+
+/** One request the cloud answered (no header values, no body). */
+export interface CloudRequest {
+  endpoint: CloudEndpoint;
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  status: number;
+  userAgent: string | undefined;
+}
 
 const TRIGGER_PATH = /^\/ibot\/workflow\/([^/]{1,768})$/;
 const DEVICE_PATH = /^\/relaypro\/api\/v1\/device\/([^/]{1,768})$/;
 const MAX_ID_CHARS = RELAY_LIMITS.maxIdChars;
 
-/** A request on its way through the cloud: what the answer is recorded under. */
-interface Exchange {
+/** One HTTP request to the cloud with its response: what the answer is recorded under. */
+interface CloudCall {
   request: IncomingMessage;
   response: ServerResponse;
   endpoint: CloudEndpoint;
@@ -48,7 +110,7 @@ interface Exchange {
  * @example
  * const cloud = await RelayCloud.start()
  * cloud.register('wf_hello', `ws://127.0.0.1:${port}/hello`, { args: { greeting: 'Hi' } })
- * const api = new RelayApi({ ...cloud.clientOptions, log })
+ * const api = new RelayApi({ ...cloud.clientOptions, logger })
  * await api.triggerWorkflow('wf_hello', undefined, { room: '12' })
  * const session = await cloud.nextSession()
  * const run = await session.finished // run.says, run.transcript...
@@ -217,115 +279,114 @@ export class RelayCloud {
   private handle(request: IncomingMessage, response: ServerResponse): void {
     const url = URL.parse(request.url ?? '/', 'http://cloud.invalid');
     const path = url?.pathname ?? '/';
-    const exchange: Exchange = {
+    const call: CloudCall = {
       request,
       response,
       endpoint: endpointOf(request.method, path),
       path,
       query: url?.searchParams ?? new URLSearchParams(),
     };
-    this.counts.set(exchange.endpoint, (this.counts.get(exchange.endpoint) ?? 0) + 1);
-    this.route(exchange).catch((error: unknown) => {
-      this.reply(exchange, 500, { message: `the simulated cloud failed: ${String(error).slice(0, 300)}` });
+    this.counts.set(call.endpoint, (this.counts.get(call.endpoint) ?? 0) + 1);
+    this.route(call).catch((error: unknown) => {
+      this.reply(call, 500, { message: `the simulated cloud failed: ${String(error).slice(0, 300)}` });
     });
   }
 
-  private async route(exchange: Exchange): Promise<void> {
-    const delayMs = this.faults.takeDelay(exchange.path);
-    if (delayMs > 0 && !(await this.wait(delayMs, exchange.response))) return;
-    const failure = this.faults.takeFailure(exchange.path);
+  private async route(call: CloudCall): Promise<void> {
+    const delayMs = this.faults.takeDelay(call.path);
+    if (delayMs > 0 && !(await this.wait(delayMs, call.response))) return;
+    const failure = this.faults.takeFailure(call.path);
     if (failure !== undefined) {
       const headers: Record<string, string> =
         failure.retryAfterSecs === undefined ? {} : { 'Retry-After': String(failure.retryAfterSecs) };
       return this.reply(
-        exchange,
+        call,
         failure.status,
         { message: failure.message ?? STATUS_CODES[failure.status] ?? 'error' },
         headers,
       );
     }
-    switch (exchange.endpoint) {
+    switch (call.endpoint) {
       case 'token':
-        return this.grantToken(exchange);
+        return this.grantToken(call);
       case 'validate':
-        return this.validateToken(exchange);
+        return this.validateToken(call);
       case 'trigger':
-        return this.trigger(exchange);
+        return this.trigger(call);
       case 'device':
-        return this.device(exchange);
+        return this.device(call);
       default:
-        return this.reply(exchange, 404, {
-          message: `no such endpoint: ${String(exchange.request.method)} ${exchange.path.slice(0, 200)}`,
+        return this.reply(call, 404, {
+          message: `no such endpoint: ${String(call.request.method)} ${call.path.slice(0, 200)}`,
         });
     }
   }
 
   /** `POST /oauth2/token` with the refresh-token grant. */
-  private async grantToken(exchange: Exchange): Promise<void> {
-    const text = await readBody(exchange.request, this.maxBodyBytes);
+  private async grantToken(call: CloudCall): Promise<void> {
+    const text = await readRequestBody(call.request, this.maxBodyBytes);
     if (text === undefined)
-      return this.reply(exchange, 413, { error: 'invalid_request', error_description: 'the body is too large' });
-    if (!/^application\/x-www-form-urlencoded\b/i.test(exchange.request.headers['content-type'] ?? '')) {
-      return this.reply(exchange, 400, {
+      return this.reply(call, 413, { error: 'invalid_request', error_description: 'the body is too large' });
+    if (!/^application\/x-www-form-urlencoded\b/i.test(call.request.headers['content-type'] ?? '')) {
+      return this.reply(call, 400, {
         error: 'invalid_request',
         error_description: 'the body must be application/x-www-form-urlencoded',
       });
     }
     const { status, body } = this.tokens.grant(new URLSearchParams(text));
-    this.reply(exchange, status, body);
+    this.reply(call, status, body);
   }
 
   /** `GET /oauth2/validate`: the user id of a bearer token. */
-  private validateToken(exchange: Exchange): void {
-    if (!this.tokens.isValid(bearerOf(exchange.request)))
-      return this.reply(exchange, 401, {
+  private validateToken(call: CloudCall): void {
+    if (!this.tokens.isValid(bearerOf(call.request)))
+      return this.reply(call, 401, {
         error: 'invalid_token',
         error_description: 'the access token is missing, invalid or expired',
       });
-    this.reply(exchange, 200, { userid: this.userId, client_id: this.clientId });
+    this.reply(call, 200, { userid: this.userId, client_id: this.clientId });
   }
 
   /** `POST /ibot/workflow/:id`: checks everything, then opens one session per target device. */
-  private async trigger(exchange: Exchange): Promise<void> {
-    if (!this.mayCallApi(exchange)) return;
-    const workflowId = decodeSegment(TRIGGER_PATH.exec(exchange.path)?.[1]);
-    if (workflowId === undefined)
-      return this.reply(exchange, 400, { message: 'the workflow id in the path is not valid' });
-    if (!/^application\/json\b/i.test(exchange.request.headers['content-type'] ?? ''))
-      return this.reply(exchange, 400, { message: 'Content-Type must be application/json' });
-    const text = await readBody(exchange.request, this.maxBodyBytes);
+  private async trigger(call: CloudCall): Promise<void> {
+    if (!this.mayCallApi(call)) return;
+    const workflowId = decodeSegment(TRIGGER_PATH.exec(call.path)?.[1]);
+    if (workflowId === undefined) return this.reply(call, 400, { message: 'the workflow id in the path is not valid' });
+    if (!/^application\/json\b/i.test(call.request.headers['content-type'] ?? ''))
+      return this.reply(call, 400, { message: 'Content-Type must be application/json' });
+    const text = await readRequestBody(call.request, this.maxBodyBytes);
     if (text === undefined)
-      return this.reply(exchange, 413, { message: `the body is larger than ${this.maxBodyBytes} bytes` });
+      return this.reply(call, 413, { message: `the body is larger than ${this.maxBodyBytes} bytes` });
     const body = parseTriggerBody(text);
-    if (typeof body === 'string') return this.reply(exchange, 400, { message: body });
+    if (typeof body === 'string') return this.reply(call, 400, { message: body });
     const workflow = this.workflows.get(workflowId);
     if (workflow === undefined)
-      return this.reply(exchange, 404, { message: `no workflow ${workflowId.slice(0, 100)} on this account` });
+      return this.reply(call, 404, { message: `no workflow ${workflowId.slice(0, 100)} on this account` });
     const targets = body.targetDeviceIds ?? workflow.registration.devices ?? [this.defaultDeviceId];
     const unknown = targets.find((id) => !this.devices.has(id));
     if (unknown !== undefined)
-      return this.reply(exchange, 404, { message: `no device ${unknown.slice(0, 100)} on this account` });
+      return this.reply(call, 404, { message: `no device ${unknown.slice(0, 100)} on this account` });
     const actionArgs = { ...body.actionArgs };
     const opened = await Promise.allSettled(
       targets.map((deviceId) => this.openSession(workflowId, deviceId, actionArgs)),
     );
     const failed = opened.find((result) => result.status === 'rejected');
     if (failed !== undefined) {
-      return this.reply(exchange, 502, {
+      return this.reply(call, 502, {
         message: `could not open a session to ${workflow.url}: ${String((failed.reason as Error).message ?? failed.reason).slice(0, 300)}`,
       });
     }
-    this.reply(exchange, 200, { status: 'ok', workflow_id: workflowId, target_device_ids: targets });
+    this.reply(call, 200, { status: 'ok', workflow_id: workflowId, target_device_ids: targets });
   }
 
   /** `GET /relaypro/api/v1/device/:id`. */
-  private device(exchange: Exchange): void {
-    if (!this.mayCallApi(exchange)) return;
-    const deviceId = decodeSegment(DEVICE_PATH.exec(exchange.path)?.[1]);
+  private device(call: CloudCall): void {
+    if (!this.mayCallApi(call)) return;
+    const deviceId = decodeSegment(DEVICE_PATH.exec(call.path)?.[1]);
     const device = deviceId === undefined ? undefined : this.devices.get(deviceId);
     if (device === undefined)
-      return this.reply(exchange, 404, { message: `no device ${String(deviceId).slice(0, 100)} on this account` });
-    this.reply(exchange, 200, deviceRecord(device, Date.now()));
+      return this.reply(call, 404, { message: `no device ${String(deviceId).slice(0, 100)} on this account` });
+    this.reply(call, 200, deviceRecord(device, Date.now()));
   }
 
   /** Opens a session for a trigger on one device, as the Relay server does, and records it. */
@@ -354,13 +415,13 @@ export class RelayCloud {
   }
 
   /** The bearer token and the account in the query; answers 401/403 itself when they are wrong. */
-  private mayCallApi(exchange: Exchange): boolean {
-    if (!this.tokens.isValid(bearerOf(exchange.request))) {
-      this.reply(exchange, 401, { message: 'the access token is missing, invalid or expired' });
+  private mayCallApi(call: CloudCall): boolean {
+    if (!this.tokens.isValid(bearerOf(call.request))) {
+      this.reply(call, 401, { message: 'the access token is missing, invalid or expired' });
       return false;
     }
-    if (exchange.query.get('subscriber_id') !== this.subscriberId || exchange.query.get('user_id') !== this.userId) {
-      this.reply(exchange, 403, { message: "subscriber_id and user_id must name the access token's account" });
+    if (call.query.get('subscriber_id') !== this.subscriberId || call.query.get('user_id') !== this.userId) {
+      this.reply(call, 403, { message: "subscriber_id and user_id must name the access token's account" });
       return false;
     }
     return true;
@@ -382,8 +443,8 @@ export class RelayCloud {
     });
   }
 
-  private reply(exchange: Exchange, status: number, body: unknown, headers?: Record<string, string>): void {
-    const { request, response, endpoint, path } = exchange;
+  private reply(call: CloudCall, status: number, body: unknown, headers?: Record<string, string>): void {
+    const { request, response, endpoint, path } = call;
     const method = String(request.method);
     const userAgent = request.headers['user-agent']?.slice(0, 200);
     this.requests.push({ endpoint, method, path: path.slice(0, 300), status, userAgent });
@@ -400,7 +461,7 @@ function endpointOf(method: string | undefined, path: string): CloudEndpoint {
   return 'other';
 }
 
-/** A percent-decoded path segment of 1 to 256 characters, or undefined. */
+/** A percent-decoded path segment of 1 to `RELAY_LIMITS.maxIdChars` characters, or undefined. */
 function decodeSegment(segment: string | undefined): string | undefined {
   if (segment === undefined) return undefined;
   try {
@@ -408,5 +469,54 @@ function decodeSegment(segment: string | undefined): string | undefined {
     return decoded === '' || decoded.length > MAX_ID_CHARS ? undefined : decoded;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Items handed out in order, each once: `next()` takes the oldest item not yet taken, or waits
+ * for the next one pushed, up to a timeout.
+ */
+class WaitingQueue<T> {
+  private readonly items: T[] = [];
+  private taken = 0;
+  private readonly waiters: Array<{ resolve: (item: T) => void; reject: (error: Error) => void }> = [];
+
+  push(item: T): void {
+    this.items.push(item);
+    const waiter = this.waiters.shift();
+    if (waiter === undefined) return;
+    this.taken += 1;
+    waiter.resolve(item);
+  }
+
+  /** The oldest item not yet taken; rejects with `sim-timeout` and `timeoutMessage` after `timeoutMs`. */
+  next(timeoutMs: number, timeoutMessage: () => string): Promise<T> {
+    const ready = this.items[this.taken];
+    if (ready !== undefined) {
+      this.taken += 1;
+      return Promise.resolve(ready);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new SimulatorError(SimulatorErrorCode.TIMEOUT, timeoutMessage()));
+      }, timeoutMs);
+      const waiter = {
+        resolve: (item: T) => {
+          clearTimeout(timer);
+          resolve(item);
+        },
+        reject: (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Rejects every waiting `next()` with `error`. */
+  rejectWaiting(error: Error): void {
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
   }
 }

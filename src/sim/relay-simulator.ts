@@ -1,30 +1,137 @@
 import type WebSocket from 'ws';
 import { parseFrame, textOf, type Frame } from '../relay/frame';
-import { buildStartEvent } from './build-start-event';
-import { connectAsRelay } from './connect-as-relay';
-import { describeLed } from './describe-led';
-import { ackEvents, lifecycleEvent, promptEvent, responseTo } from './relay-frames';
-import { GroupDirectory } from './group-directory';
-import type { Answers, ListenRequest, RelaySimulatorOptions } from './relay-simulator-options';
-import { deviceOfUrn, deviceUrn, interactionUrn, nameInUrn } from './relay-urns';
-import { SimTimers } from './sim-timers';
-import { SimWire } from './sim-wire';
-import { SimulatorError, SimulatorErrorCode } from './sim-error';
-import { applyDeviceField, DEFAULT_DEVICE, deviceInfo, type SimulatedDevice } from './simulated-device';
-import type {
-  ButtonPress,
-  LedChange,
-  SentNotification,
-  SimInteraction,
-  SimulationEnd,
-  SimulationResult,
-  TranscriptEntry,
-  Vibration,
-} from './simulation-records';
+import {
+  applyDeviceField,
+  DEFAULT_DEVICE,
+  describeLed,
+  deviceInfo,
+  GroupDirectory,
+  type ButtonPress,
+  type LedChange,
+  type SentNotification,
+  type SimInteraction,
+  type SimulatedDevice,
+  type Vibration,
+} from './device';
+import { SimTimers, type SimTimer } from './timers';
+import {
+  ackEvents,
+  buildStartEvent,
+  connectAsRelay,
+  deviceOfUrn,
+  deviceUrn,
+  interactionUrn,
+  lifecycleEvent,
+  nameInUrn,
+  promptEvent,
+  responseTo,
+  SimulatorError,
+  SimulatorErrorCode,
+  SimWire,
+  type TranscriptEntry,
+  type Trigger,
+} from './wire';
+
+/** What the simulator knows about a `listen` request when it asks for an answer. */
+export interface ListenRequest {
+  /** Phrases the workflow hinted at (may be empty). */
+  phrases: string[];
+  transcribe: boolean;
+  lang: string;
+  /** The interaction URN the workflow listens on. */
+  interaction: string;
+  /** The request frame itself. */
+  frame: Frame;
+}
+
+/**
+ * Answers to `listen`: a queue used in order, or a function asked each time. A function that
+ * resolves `undefined` (or an exhausted queue) means the person says nothing: no speech event is
+ * sent, as when nobody speaks to a real device.
+ */
+export type Answers = readonly string[] | ((listen: ListenRequest) => string | undefined | Promise<string | undefined>);
+
+/** Options of {@link RelaySimulator.connect}; every one has a default. */
+export interface RelaySimulatorOptions {
+  /** What starts the workflow (default `phrase`, with phrase `hello`). */
+  trigger?: Trigger;
+  /** The simulated device; missing fields take {@link DEFAULT_DEVICE}'s values. */
+  device?: Partial<SimulatedDevice>;
+  /** What the person says each time the workflow listens. */
+  answers?: Answers;
+  /** Registration args (workflow variables) served to `get_var`. */
+  vars?: Readonly<Record<string, string>>;
+  /** Groups by name, each a list of device names, for `group_query` and notifications. */
+  groups?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Who acknowledges broadcasts, alerts and notifies: `targets` (default) is every targeted
+   * device but the simulated one, `none` is nobody, or a list of device names.
+   */
+  acknowledgers?: 'targets' | 'none' | readonly string[];
+  /**
+   * Milliseconds before each acknowledgement (the first counted from the notification's
+   * response). Default: `promptGapMs`. Acknowledgements not yet sent when the workflow cancels
+   * the notification are dropped, as a cancelled alert can no longer be acknowledged.
+   */
+  ackDelayMs?: number;
+  /**
+   * Errors to inject, as `wf_api_error_response {error}`: by action name (`get_device_info`,
+   * `say`...), or a function of the request returning the error string or undefined.
+   */
+  errors?: Readonly<Record<string, string>> | ((request: Frame) => string | undefined);
+  /**
+   * Milliseconds between a response and each event it causes (prompt started/stopped, speech,
+   * lifecycle). Default 5: 2.4.0 misses events that arrive in the same TCP read as the response.
+   */
+  promptGapMs?: number;
+  /** Write each response and the events it causes in a single TCP write (to test a server copes). */
+  singleWrite?: boolean;
+  /** Divides every timer's delay: 1000 makes a 10 s timer fire after 10 ms. Default 1. */
+  timerSpeedup?: number;
+  /** Called with each device log line as it happens (the CLI prints them). */
+  onLog?: (line: string) => void;
+  /** Called with each frame as it crosses the wire, either way. */
+  onFrame?: (entry: TranscriptEntry) => void;
+}
+
+/** How the session ended. */
+export interface SimulationEnd {
+  /** The workflow sent `terminate` and the simulator answered with `stop` (reason `normal`). */
+  terminated: boolean;
+  /** WebSocket close code and reason. 1000 after a terminate; 1006 when the connection dropped. */
+  code: number;
+  reason: string;
+  /** Who closed the socket first. */
+  closedBy: 'relay' | 'workflow';
+}
+
+/** Everything a run recorded; what {@link simulate} resolves with. */
+export interface SimulationResult extends SimulationEnd {
+  /** Texts the device was asked to say, in order. */
+  says: string[];
+  /** Files the device was asked to play. */
+  plays: string[];
+  /** Answers given to `listen`, in order. */
+  heard: string[];
+  /** The readable device log (`says: ...`, `LED ring flashing red`, `vibrates ...`). */
+  log: string[];
+  /** Every frame, both directions, with timestamps. */
+  transcript: TranscriptEntry[];
+  /** Every request the workflow sent, in order. */
+  requests: Frame[];
+  leds: LedChange[];
+  vibrations: Vibration[];
+  notifications: SentNotification[];
+  timers: SimTimer[];
+  interactions: SimInteraction[];
+  buttons: ButtonPress[];
+  /** Workflow variables at the end (the registration args plus `set_var`, minus `unset_var`). */
+  vars: Record<string, string>;
+}
 
 const REQUEST_TYPE = /^wf_api_(\w+)_request$/;
-/** How long `close()` waits for the workflow's side of the closing handshake before cutting the socket. */
-const CLOSE_HANDSHAKE_MS = 1_000;
+/** How long the simulator's `close()` waits for the workflow's side of the closing handshake before cutting the socket. */
+const SIM_CLOSE_HANDSHAKE_MS = 1_000;
 
 /**
  * Plays the Relay server and one device against a workflow, over a real WebSocket, locally: it
@@ -93,7 +200,7 @@ export class RelaySimulator {
     this.groups = new GroupDirectory(options.groups);
     this.wire = new SimWire(socket, {
       gapMs: options.promptGapMs ?? 5,
-      together: options.together === true,
+      singleWrite: options.singleWrite === true,
       onFrame: options.onFrame,
     });
     socket.on('message', (data: Buffer, isBinary) => this.receive(data, isBinary));
@@ -182,7 +289,7 @@ export class RelaySimulator {
     this.release();
     if (this.end === undefined) {
       this.closedByRelay = true;
-      const cut = setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS);
+      const cut = setTimeout(() => this.socket.terminate(), SIM_CLOSE_HANDSHAKE_MS);
       this.socket.close(1000, 'simulator closed');
       await this.finished;
       clearTimeout(cut);
@@ -345,12 +452,12 @@ export class RelaySimulator {
       frame,
     };
     this.note('listens');
-    if (this.options.together !== true) this.send(responseTo(frame));
+    if (this.options.singleWrite !== true) this.send(responseTo(frame));
     const text = await this.nextAnswer(request);
     if (this.end !== undefined) return;
     if (text === undefined) {
       this.note('hears nothing (no answer given)');
-      if (this.options.together === true) this.send(responseTo(frame));
+      if (this.options.singleWrite === true) this.send(responseTo(frame));
       return;
     }
     this.records.heard.push(text);
@@ -362,8 +469,8 @@ export class RelaySimulator {
       lang: request.lang,
       source_uri: interaction,
     };
-    if (this.options.together === true) {
-      this.wire.sendTogether([responseTo(frame), speech]);
+    if (this.options.singleWrite === true) {
+      this.wire.sendInSingleWrite([responseTo(frame), speech]);
       return;
     }
     await this.wire.gap();
@@ -413,7 +520,7 @@ export class RelaySimulator {
       record.acknowledgedBy.push(String(event.source_uri));
       this.note(`${nameInUrn(String(event.source_uri), 'device') ?? String(event.source_uri)} acknowledges "${name}"`);
     };
-    if (this.options.together === true) return this.wire.respond(frame, {}, events, acknowledge);
+    if (this.options.singleWrite === true) return this.wire.respond(frame, {}, events, acknowledge);
     await this.wire.respond(frame);
     for (const event of events) {
       await this.wire.gap(this.options.ackDelayMs);

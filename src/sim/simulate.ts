@@ -1,9 +1,8 @@
 import { createWorkflowServer, type WorkflowServer, type WorkflowServerOptions } from '../create-workflow-server';
 import type { WorkflowHandler, WorkflowModule } from '../relay/workflow-registry';
-import { RelaySimulator } from './relay-simulator';
-import type { RelaySimulatorOptions } from './relay-simulator-options';
-import { SimulatorError, SimulatorErrorCode } from './sim-error';
-import type { SimulationResult } from './simulation-records';
+import { RelaySimulator, type RelaySimulatorOptions, type SimulationResult } from './relay-simulator';
+import { withTimeout } from '../util';
+import { SimulatorError, SimulatorErrorCode } from './wire';
 
 /** Options of {@link simulate}: the simulator's, plus what a one-call test run needs. */
 export interface SimulateOptions extends RelaySimulatorOptions {
@@ -65,24 +64,16 @@ export async function simulate(target: SimulateTarget, options: SimulateOptions 
 async function runOnce(url: string, options: SimulateOptions): Promise<SimulationResult> {
   const { workflow: _workflow, server: _server, script, timeoutMs = 10_000, ...simulatorOptions } = options;
   const sim = await RelaySimulator.connect(url, simulatorOptions);
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      const tail = sim.log.slice(-8).join(' | ') || '(nothing happened)';
-      reject(
-        new SimulatorError(
-          SimulatorErrorCode.TIMEOUT,
-          `the workflow did not finish within ${timeoutMs} ms; device log: ${tail}`,
-        ),
-      );
-    }, timeoutMs);
-  });
+  const timedOut = () =>
+    new SimulatorError(
+      SimulatorErrorCode.TIMEOUT,
+      `the workflow did not finish within ${timeoutMs} ms; device log: ${sim.log.slice(-8).join(' | ') || '(nothing happened)'}`,
+    );
   try {
     const scripted = Promise.resolve(script?.(sim));
-    await Promise.race([Promise.all([sim.finished, scripted]), timedOut]);
+    await withTimeout(Promise.all([sim.finished, scripted]), timeoutMs, timedOut);
     return sim.result();
   } finally {
-    clearTimeout(timer);
     await sim.close();
   }
 }

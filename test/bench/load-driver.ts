@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { simulate } from '../../src/sim/simulate';
-import type { Answers } from '../../src/sim/relay-simulator-options';
+import type { Answers } from '../../src/sim/relay-simulator';
 import { awaitTransport, busLatency, endTransport, openTransport } from './load-transport';
 import type {
   BootReply,
@@ -41,7 +41,7 @@ async function session(url: string, pacing: Pacing, answers: Answers = [NAME]): 
     const run = await simulate(url, {
       answers,
       promptGapMs: pacing.gapMs,
-      together: pacing.together,
+      singleWrite: pacing.together,
       timeoutMs: pacing.timeoutMs,
     });
     return { ok: run.says.includes(GREETING), ms: performance.now() - started };

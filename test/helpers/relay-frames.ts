@@ -1,5 +1,4 @@
-import { buildStartEvent } from '../../src/sim/build-start-event';
-import { deviceUrn, interactionUrn } from '../../src/sim/relay-urns';
+import { buildStartEvent, deviceUrn, interactionUrn } from '../../src/sim/wire';
 
 /** The device the raw-frame tests play. */
 export const DEVICE = deviceUrn("Ana's badge");

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { writeTogether } from '../../src/sim/write-together';
+import { writeInSingleWrite } from '../../src/sim/wire';
 
 /** A frame as the test peer sees it. */
 export type Frame = { _type: string; _id?: string; [key: string]: unknown };
@@ -46,7 +46,7 @@ export class RelayPeer {
    * where 2.4.0 misses an event that follows its response.
    */
   sendTogether(frames: Frame[]): void {
-    writeTogether(this.socket, frames);
+    writeInSingleWrite(this.socket, frames);
   }
 
   /** The next frame from the workflow that `accept` takes (the first unread one by default). */

@@ -100,7 +100,7 @@ describe('RelaySimulator: answering requests', () => {
     expect(run.log).toContain('says: Hi there');
   });
 
-  it('in together mode writes a response and its events in one TCP write', async () => {
+  it('with singleWrite writes a response and its events in one TCP write', async () => {
     await play(
       async (wf) => {
         const uri = await openInteraction(wf);
@@ -109,7 +109,7 @@ describe('RelaySimulator: answering requests', () => {
         expect(wf.readOf.get(stopped)).toBe(wf.readOf.get(said));
         await wf.terminate();
       },
-      { together: true },
+      { singleWrite: true },
     );
   });
 

@@ -34,7 +34,7 @@ describe('the hello workflow on real sockets', () => {
   });
 
   it('copes with a peer that writes each response and its events in one TCP write', async () => {
-    const run = await simulate(server, { workflow: 'hello', answers: ['Cy'], together: true });
+    const run = await simulate(server, { workflow: 'hello', answers: ['Cy'], singleWrite: true });
     expect(run.says).toEqual(['What is your name?', 'Hello Cy!']);
     expect(run.terminated).toBe(true);
   });

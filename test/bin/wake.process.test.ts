@@ -7,7 +7,7 @@ import { BUILD_DIR } from '../global-setup';
 import { memoryLogger } from '../helpers/memory-logger';
 import { freePort } from '../helpers/spawn-server';
 
-const WAKE = join(BUILD_DIR, 'wake', 'cli.js');
+const WAKE = join(BUILD_DIR, 'bin', 'wake.js');
 
 interface Run {
   /** Resolves with the first stdout line matching, written already or still to come. */
@@ -50,7 +50,7 @@ function server(): WorkflowServer {
   return created;
 }
 
-describe('npm run wake (src/wake/cli.ts as a child process)', () => {
+describe('npm run wake (src/bin/wake.ts as a child process)', () => {
   it('exits 0 and says how long it took when /health answers', async () => {
     const { port } = await server().listen(0, '127.0.0.1');
     const run = await wake(`http://127.0.0.1:${port}`).exited;

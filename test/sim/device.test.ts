@@ -1,5 +1,5 @@
-import { GroupDirectory } from '../../src/sim/group-directory';
-import { deviceUrn, groupUrn } from '../../src/sim/relay-urns';
+import { GroupDirectory } from '../../src/sim/device';
+import { deviceUrn, groupUrn } from '../../src/sim/wire';
 
 describe('the simulated group directory', () => {
   const directory = new GroupDirectory({ Security: ['Bob', 'Carol'] });

@@ -1,5 +1,16 @@
 import type { Frame } from '../relay/frame';
-import type { SimTimer } from './simulation-records';
+
+/** A timer the workflow set: a named one (`set_timer`) or the unnamed one (`start_timer`). */
+export interface SimTimer {
+  name?: string;
+  /** `timeout` fires once, `interval` repeats; `start_timer` timers repeat. */
+  type: 'timeout' | 'interval';
+  /** Real delay between firings, after the speed-up. */
+  delayMs: number;
+  fired: number;
+  /** Cleared by `clear_timer`/`stop_timer` (or by the simulator closing). */
+  cleared: boolean;
+}
 
 const UNIT_MS: Record<string, number> = { ms: 1, secs: 1_000, mins: 60_000, hrs: 3_600_000 };
 

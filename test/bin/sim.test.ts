@@ -1,4 +1,4 @@
-import { parseSimArgs } from '../../src/sim/parse-sim-args';
+import { parseCloudArgs, parseSimArgs } from '../../src/bin/sim';
 
 describe('parseSimArgs', () => {
   it('builds the URL from the workflow and the port, and reads every flag', () => {
@@ -76,5 +76,63 @@ describe('parseSimArgs', () => {
     [['a', '--bogus'], 'bogus'],
   ])('explains a mistake: %j', (argv, message) => {
     expect(parseSimArgs(argv, 8080)).toEqual({ kind: 'error', message: expect.stringContaining(message) });
+  });
+});
+
+describe('parseCloudArgs', () => {
+  it('reads every flag', () => {
+    expect(
+      parseCloudArgs([
+        '--register',
+        'wf_a=ws://h:1/a',
+        '--register',
+        'wf_b=wss://x.test/b',
+        '--port',
+        '4100',
+        '--host',
+        '0.0.0.0',
+        '--api-key',
+        'k',
+        '--subscriber-id',
+        's',
+        '--answer',
+        'yes',
+        '--group',
+        'Floor 2=Bob,Carol',
+        '--group',
+        'Empty=',
+      ]),
+    ).toEqual({
+      kind: 'run',
+      options: {
+        port: 4100,
+        host: '0.0.0.0',
+        workflows: new Map([
+          ['wf_a', 'ws://h:1/a'],
+          ['wf_b', 'wss://x.test/b'],
+        ]),
+        apiKey: 'k',
+        subscriberId: 's',
+        answers: ['yes'],
+        groups: { 'Floor 2': ['Bob', 'Carol'], Empty: [] },
+      },
+    });
+  });
+
+  it.each([
+    [['--register', 'wf_a'], '--register takes <workflow id>=<ws:// or wss:// URL>, got "wf_a"'],
+    [['--register', 'wf_a=http://h/a'], '--register takes <workflow id>=<ws:// or wss:// URL>, got "wf_a=http://h/a"'],
+    [
+      ['--register', 'wf_a=ws://h/a', '--port', '70000'],
+      '--port must be a port number (0 for a free one), got "70000"',
+    ],
+    [['--nope'], "Unknown option '--nope'"],
+    [['--register', 'wf_a=ws://h/a', '--group', 'Bob,Carol'], '--group takes key=value, got "Bob,Carol"'],
+  ])('refuses %j', (argv, message) => {
+    expect(parseCloudArgs(argv)).toEqual({ kind: 'error', message: expect.stringContaining(message) });
+  });
+
+  it('answers --help', () => {
+    expect(parseCloudArgs(['-h'])).toEqual({ kind: 'help' });
   });
 });
