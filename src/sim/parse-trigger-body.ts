@@ -1,5 +1,5 @@
-import { RELAY_LIMITS } from '../api/check-arguments';
-import { parseJson } from '../api/describe-failure';
+import { RELAY_LIMITS } from '../api/relay-api';
+import { parseJson } from '../api/errors';
 
 /** A valid HTTP trigger body: `{action: "invoke", action_args?, target_device_ids?}`. */
 export interface TriggerBody {
