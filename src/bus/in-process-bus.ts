@@ -3,8 +3,16 @@
  * (`LocalTopics`), through which both buses deliver.
  */
 import type { Logger } from 'pino';
-import { checkTopic, MAX_MESSAGE_BYTES, messageToPublish, requiredLogger } from './session-bus';
-import type { BusHandler, BusState, SessionBus, Unsubscribe } from './session-bus';
+import {
+  checkTopic,
+  MAX_MESSAGE_BYTES,
+  messageToPublish,
+  requiredLogger,
+  type BusHandler,
+  type BusState,
+  type SessionBus,
+  type Unsubscribe,
+} from './session-bus';
 
 export interface InProcessBusOptions {
   /** Where handler failures and undeliverable messages are logged. Required (or `log`). */
