@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseDotenv } from 'dotenv';
-import { RELAY_ENV_NAMES, RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-environments';
+import { RELAY_ENV_NAMES, RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-api';
 
 /** Log levels pino understands, quietest last. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -21,21 +21,29 @@ export {
   type SubscribeOptions,
   type WorkflowSettings,
 } from './relay/workflow';
-export type { SessionBus, BusHandler, BusState, Unsubscribe } from './bus/session-bus';
-export { BusError, BusErrorCode, isBusUnavailable } from './bus/bus-error';
-export { MAX_MESSAGE_BYTES } from './bus/bus-message';
+export {
+  createBus,
+  BusError,
+  BusErrorCode,
+  isBusUnavailable,
+  MAX_MESSAGE_BYTES,
+  type SessionBus,
+  type BusHandler,
+  type BusState,
+  type Unsubscribe,
+} from './bus/session-bus';
 export { InProcessBus, type InProcessBusOptions } from './bus/in-process-bus';
 export { RedisBus, type RedisBusOptions } from './bus/redis-bus';
-export { createBus } from './bus/create-bus';
 export {
+  createIdempotencyStore,
   IdempotencyKeyError,
   DEFAULT_IDEMPOTENCY_TTL_MS,
+  InMemoryIdempotencyStore,
+  RedisIdempotencyStore,
   type IdempotencyStore,
   type IdempotencyClaim,
-} from './bus/idempotency-store';
-export { InMemoryIdempotencyStore, type InMemoryIdempotencyStoreOptions } from './bus/in-memory-idempotency-store';
-export { RedisIdempotencyStore } from './bus/redis-idempotency-store';
-export { createIdempotencyStore } from './bus/create-idempotency-store';
+  type InMemoryIdempotencyStoreOptions,
+} from './bus/idempotency';
 export type { LedEffect, LedIndex, LedInfo } from './relay/led';
 export type { NotificationOptions } from './relay/notification';
 export type { PlaceCall, RegisterRequest, UnregisterRequest, CallIdCarrier } from './relay/calls';
@@ -65,10 +73,22 @@ export {
   // of every boot (and of every dyno wake-up) for nine constant tables. A deep import works
   // because 2.4.0 (pinned exactly, see test/hardening/dependencies.test.ts) has no `exports` map.
 } from '@relaypro/sdk/dist/enums';
-export { RelayApi, type RelayApiOptions, type RelayAnswer } from './api/relay-api';
-export { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './api/relay-api-error';
-export { relayApiFromConfig } from './api/relay-api-from-config';
-export { RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-environments';
-export { requireWebhookSecret, answerOnce, type WebhookAnswer } from './http/webhook';
-export { answerUnconfigured } from './http/answer-unconfigured';
-export { relayFailureAnswer, type RelayFailure } from './http/relay-failure-answer';
+export {
+  RelayApi,
+  relayApiFromConfig,
+  RELAY_ENVIRONMENTS,
+  type RelayApiOptions,
+  type RelayCallOptions,
+  type RelayAnswer,
+  type RelayEnv,
+} from './api/relay-api';
+export { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './api/errors';
+export {
+  requireWebhookSecret,
+  answerOnce,
+  answerUnconfigured,
+  relayFailureAnswer,
+  type WebhookAnswer,
+  type AnsweredOnce,
+  type RelayFailure,
+} from './http/webhook';

@@ -1,20 +1,57 @@
-import { readAppInfo } from '../util';
+/**
+ * The Relay HTTP API client (`RelayApi`): trigger a workflow, fetch a device. It also holds what
+ * the client and the simulated cloud share: Relay's environments and the limits of a trigger.
+ */
 import pino from 'pino';
+import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { AccessTokens, type AccessToken } from './access-tokens';
-import { afterAttempts, httpFailureMessage, parseJson, relayMessageOf } from './describe-failure';
-import { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './relay-api-error';
-import { RELAY_ENVIRONMENTS } from './relay-environments';
-import { requestAccessToken, TokenFailure } from './request-access-token';
-import { hostOf } from '../util';
+import { hostOf, readAppInfo, withTimeout } from '../util';
 import {
-  sendWithRetries,
-  TransportError,
-  type HttpAnswer,
-  type HttpExchange,
-  type SendOptions,
-} from './send-with-retries';
-import { checkDeviceId, checkTrigger } from './check-arguments';
+  afterAttempts,
+  httpFailureMessage,
+  noAnswerCode,
+  parseJson,
+  relayMessageOf,
+  RelayApiError,
+  RelayApiErrorCode,
+  type RelayApiCall,
+} from './errors';
+import { AccessTokens, requestAccessToken, type AccessToken } from './tokens';
+import { isNoAnswer, sendWithRetries, type HttpAnswer, type HttpRequest, type SendOptions } from './transport';
+
+/**
+ * Relay's environments by their `RELAY_ENV` names, with the HTTP API base URL, the token
+ * service's base URL and the OAuth client id of each. RELAY_API_URL (or RELAY_HOST) selects
+ * another API host; docs/relay-api.md says why pro's differs from @relaypro/sdk's.
+ */
+export const RELAY_ENVIRONMENTS = Object.freeze({
+  pro: Object.freeze({
+    apiUrl: 'https://all-main-pro-ibot.relaysvr.com',
+    authUrl: 'https://auth.relaygo.com',
+    clientId: 'TgDsXRuD',
+  }),
+  qa: Object.freeze({
+    apiUrl: 'https://all-api-qa-ibot.nocell.io',
+    authUrl: 'https://auth.relaygo.info',
+    clientId: 'rGGK996c',
+  }),
+});
+
+export type RelayEnv = keyof typeof RELAY_ENVIRONMENTS;
+
+export const RELAY_ENV_NAMES: readonly RelayEnv[] = ['pro', 'qa'];
+
+/** What Relay's HTTP trigger takes: one definition for the client's checks and the simulated cloud's. */
+export const RELAY_LIMITS = {
+  /** Longest workflow or device id. */
+  maxIdChars: 256,
+  /** Most target devices in one trigger. */
+  maxTargets: 1000,
+  /** Most keys in a trigger's action_args. */
+  maxArgs: 100,
+  /** Longest action_args value. */
+  maxArgChars: 16_384,
+} as const;
 
 export interface RelayApiOptions {
   /** The refresh token (RELAY_API_KEY). A call without it fails with ERR_RELAY_API_CONFIG. */
@@ -34,6 +71,8 @@ export interface RelayApiOptions {
   /** Largest answer body read. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Where retries and token refreshes are logged (never a token). Default: silent. */
+  logger?: Logger;
+  /** @deprecated the earlier name of `logger`, still accepted. */
   log?: Logger;
   fetch?: typeof globalThis.fetch;
   /** The jitter's randomness, in [0, 1). */
@@ -44,8 +83,24 @@ export interface RelayApiOptions {
   now?: () => number;
 }
 
-/** What a trigger or a device query answered: parsed JSON, the text if it is not JSON, undefined if empty. */
-export type RelayAnswer = unknown;
+/** Options of one API call. */
+export interface RelayCallOptions {
+  /**
+   * Give up after this long in all, token request, attempts and the waits between them included:
+   * the call rejects with ERR_RELAY_API_DEADLINE, and the attempt in flight is cut. A route sets
+   * it below the router's limit so that its caller hears an answer. Default: none.
+   */
+  deadlineMs?: number;
+}
+
+/** A JSON value, as JSON.parse returns it. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Relay's answer to a trigger: its body parsed as JSON; its text when that is not JSON;
+ * undefined when the body is empty.
+ */
+export type RelayAnswer = JsonValue | undefined;
 
 const MIB = 1024 * 1024;
 
@@ -53,12 +108,12 @@ const MIB = 1024 * 1024;
  * A client for Relay's HTTP API: one per server, built from config by `relayApiFromConfig`. It
  * gets access tokens from the refresh token and caches them until shortly before they expire;
  * concurrent calls share one token request; a 401 gets one new token and one more try. Every HTTP
- * attempt has a timeout; network failures, 429 (with Retry-After), 502, 503 and 504 are retried
- * with backoff and jitter up to `maxAttempts` attempts. Failures are {@link RelayApiError}s whose
- * messages say what to check and never hold a token.
+ * attempt has a timeout, and a call may have a deadline; network failures, 429 (with Retry-After),
+ * 502, 503 and 504 are retried with backoff and jitter up to `maxAttempts` attempts. Failures are
+ * {@link RelayApiError}s whose messages say what to check and never hold a token.
  *
  * @example
- * const api = new RelayApi({ apiKey: config.relayApiKey, subscriberId: config.relaySubscriberId, log })
+ * const api = new RelayApi({ apiKey: config.relayApiKey, subscriberId: config.relaySubscriberId, logger })
  * await api.triggerWorkflow('wf_broadcast_x1y2', ['990007560012345'], { text: 'Lunch is ready' })
  */
 export class RelayApi {
@@ -67,8 +122,8 @@ export class RelayApi {
   private readonly apiUrl: string;
   private readonly authUrl: string;
   private readonly clientId: string;
-  private readonly send: SendOptions;
-  private readonly log: Logger;
+  private readonly transport: SendOptions;
+  private readonly logger: Logger;
   private readonly userAgent: string;
   private readonly tokens: AccessTokens;
   private readonly now: () => number;
@@ -82,8 +137,9 @@ export class RelayApi {
     timeoutMs = 10_000,
     maxAttempts = 3,
     maxBodyBytes = MIB,
+    log,
     // Disabled outright: a silent logger on stdout would still open a stream and a flush timer.
-    log = pino({ enabled: false }),
+    logger = log ?? pino({ enabled: false }),
     fetch = globalThis.fetch,
     random = Math.random,
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -94,20 +150,20 @@ export class RelayApi {
     this.apiUrl = apiUrl.replace(/\/+$/, '');
     this.authUrl = authUrl.replace(/\/+$/, '');
     this.clientId = clientId;
-    this.log = log;
-    this.send = {
+    this.logger = logger;
+    this.transport = {
       fetch,
       timeoutMs,
       maxAttempts: Math.max(1, Math.floor(maxAttempts)),
       maxBodyBytes,
       random,
       sleep,
-      log,
+      logger,
     };
     const app = readAppInfo();
     this.userAgent = `${app.name}/${app.version} node/${process.version}`;
     this.now = now;
-    this.tokens = new AccessTokens(() => this.requestToken(), now);
+    this.tokens = new AccessTokens((call) => this.requestToken(call), now);
   }
 
   /**
@@ -123,26 +179,24 @@ export class RelayApi {
     workflowId: string,
     targets?: readonly string[],
     args?: Readonly<Record<string, string>>,
+    options: RelayCallOptions = {},
   ): Promise<RelayAnswer> {
     const call = 'triggerWorkflow';
     checkTrigger(call, workflowId, targets, args);
     const body: Record<string, unknown> = { action: 'invoke' };
     if (args !== undefined) body.action_args = { ...args };
     if (targets !== undefined) body.target_device_ids = [...targets];
-    const answer = await this.callApi(
-      call,
-      'POST',
-      `/ibot/workflow/${encodeURIComponent(workflowId)}`,
-      JSON.stringify(body),
-    );
+    const path = `/ibot/workflow/${encodeURIComponent(workflowId)}`;
+    const answer = await this.callApi(call, 'POST', path, JSON.stringify(body), options);
     return answerOf(answer);
   }
 
   /** Relay's record of a device (label, status, battery, location...), as Relay's API returns it. */
-  async fetchDevice(deviceId: string): Promise<Readonly<Record<string, unknown>>> {
+  async fetchDevice(deviceId: string, options: RelayCallOptions = {}): Promise<Readonly<Record<string, unknown>>> {
     const call = 'fetchDevice';
-    checkDeviceId(call, deviceId);
-    const answer = await this.callApi(call, 'GET', `/relaypro/api/v1/device/${encodeURIComponent(deviceId)}`);
+    checkId(call, 'the device id', deviceId);
+    const path = `/relaypro/api/v1/device/${encodeURIComponent(deviceId)}`;
+    const answer = await this.callApi(call, 'GET', path, undefined, options);
     const record = answerOf(answer);
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
       throw new RelayApiError({
@@ -152,21 +206,48 @@ export class RelayApi {
         message: `${call} failed: Relay answered HTTP ${answer.status} without a device record (a JSON object); check RELAY_API_URL`,
       });
     }
-    return record as Readonly<Record<string, unknown>>;
+    return record;
   }
 
-  /** One authorized API call: a token, the request, and on 401 one new token and one more try. */
-  private async callApi(call: RelayApiCall, method: 'GET' | 'POST', path: string, body?: string): Promise<HttpAnswer> {
+  /** One authorized API call within the call's deadline, if it has one. */
+  private callApi(
+    call: RelayApiCall,
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    { deadlineMs }: RelayCallOptions,
+  ): Promise<HttpAnswer> {
+    if (deadlineMs === undefined) return this.authorized(call, method, path, body);
+    const deadline = new AbortController();
+    return withTimeout(this.authorized(call, method, path, body, deadline.signal), deadlineMs, () => {
+      deadline.abort();
+      return new RelayApiError({
+        call,
+        code: RelayApiErrorCode.DEADLINE,
+        deadlineMs,
+        message: `${call} failed: Relay's API at ${hostOf(this.apiUrl)} did not answer within the call's ${deadlineMs} ms deadline (token request and retries included); check RELAY_API_URL, RELAY_ENV and the network`,
+      });
+    });
+  }
+
+  /** A token, the request, and on 401 one new token and one more try. */
+  private async authorized(
+    call: RelayApiCall,
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<HttpAnswer> {
     let token = await this.token(call);
-    let answer = await this.exchange(call, this.apiExchange(token, method, path, body));
+    let answer = await this.sendToApi(call, this.apiRequest(token, method, path, body), signal);
     if (answer.status === 401) {
-      this.log.info({ call }, 'Relay refused the access token; getting a new one');
+      this.logger.info({ call }, 'Relay refused the access token; getting a new one');
       this.tokens.invalidate(token);
       token = await this.token(call);
-      answer = await this.exchange(call, this.apiExchange(token, method, path, body));
+      answer = await this.sendToApi(call, this.apiRequest(token, method, path, body), signal);
     }
     if (answer.status >= 200 && answer.status < 300) {
-      this.log.debug({ call, status: answer.status, attempts: answer.attempts }, 'Relay API call done');
+      this.logger.debug({ call, status: answer.status, attempts: answer.attempts }, 'Relay API call done');
       return answer;
     }
     const relayMessage = relayMessageOf(answer.text, this.secrets(token));
@@ -179,12 +260,7 @@ export class RelayApi {
     });
   }
 
-  private apiExchange(
-    token: AccessToken,
-    method: 'GET' | 'POST',
-    path: string,
-    body: string | undefined,
-  ): HttpExchange {
+  private apiRequest(token: AccessToken, method: 'GET' | 'POST', path: string, body: string | undefined): HttpRequest {
     const query = new URLSearchParams({ subscriber_id: this.subscriberId ?? '', user_id: token.userId });
     const headers: Record<string, string> = {
       Authorization: `Bearer ${token.accessToken}`,
@@ -195,34 +271,27 @@ export class RelayApi {
     return { method, url: `${this.apiUrl}${path}?${query.toString()}`, headers, body, idempotent: method === 'GET' };
   }
 
-  /** sendWithRetries, with a failure to get any answer turned into the call's RelayApiError. */
-  private async exchange(call: RelayApiCall, exchange: HttpExchange): Promise<HttpAnswer> {
-    try {
-      return await sendWithRetries(call, exchange, this.send);
-    } catch (error) {
-      if (!(error instanceof TransportError)) throw error;
-      const where = `Relay's API at ${hostOf(this.apiUrl)}`;
-      const [code, advice] =
-        error.kind === 'timeout'
-          ? [
-              RelayApiErrorCode.TIMEOUT,
-              exchange.idempotent
-                ? 'check RELAY_API_URL, RELAY_ENV and the network, or raise timeoutMs'
-                : 'check RELAY_API_URL, RELAY_ENV and the network; it was not retried, as Relay may have started the workflow already',
-            ]
-          : error.kind === 'network'
-            ? [RelayApiErrorCode.NETWORK, 'check RELAY_API_URL, RELAY_ENV and the network']
-            : [RelayApiErrorCode.RESPONSE, 'check RELAY_API_URL'];
-      throw new RelayApiError({
-        call,
-        code,
-        message: `${call} failed: ${where}: ${error.detail}${afterAttempts(error.attempts)}; ${advice}`,
-      });
-    }
+  /** sendWithRetries, with no answer at all made the call's RelayApiError. */
+  private async sendToApi(call: RelayApiCall, request: HttpRequest, signal?: AbortSignal): Promise<HttpAnswer> {
+    const answer = await sendWithRetries(call, request, this.transport, signal);
+    if (!isNoAnswer(answer)) return answer;
+    const advice =
+      answer.kind === 'too-large'
+        ? 'check RELAY_API_URL'
+        : answer.kind === 'timeout' && !request.idempotent
+          ? 'check RELAY_API_URL, RELAY_ENV and the network; it was not retried, as Relay may have started the workflow already'
+          : answer.kind === 'timeout'
+            ? 'check RELAY_API_URL, RELAY_ENV and the network, or raise timeoutMs'
+            : 'check RELAY_API_URL, RELAY_ENV and the network';
+    throw new RelayApiError({
+      call,
+      code: noAnswerCode(answer.kind),
+      message: `${call} failed: Relay's API at ${hostOf(this.apiUrl)}: ${answer.detail}${afterAttempts(answer.attempts)}; ${advice}`,
+    });
   }
 
-  /** The current access token, with a token failure reported under this call's name. */
-  private async token(call: RelayApiCall): Promise<AccessToken> {
+  /** The current access token; a token failure is a RelayApiError of this call. */
+  private token(call: RelayApiCall): Promise<AccessToken> {
     if (this.apiKey === undefined || this.subscriberId === undefined) {
       const missing = this.apiKey === undefined ? 'RELAY_API_KEY' : 'RELAY_SUBSCRIBER_ID';
       throw new RelayApiError({
@@ -231,30 +300,19 @@ export class RelayApi {
         message: `${call} needs Relay API credentials, and ${missing} is not set: set RELAY_API_KEY (a refresh token from "relay token generate") and RELAY_SUBSCRIBER_ID`,
       });
     }
-    try {
-      return await this.tokens.get();
-    } catch (error) {
-      if (!(error instanceof TokenFailure)) throw error;
-      throw new RelayApiError({
-        call,
-        code: error.code,
-        status: error.status,
-        relayMessage: error.relayMessage,
-        message: `${call} failed: could not get an access token: ${error.detail}`,
-      });
-    }
+    return this.tokens.get(call);
   }
 
-  private async requestToken(): Promise<AccessToken> {
-    const token = await requestAccessToken({
+  private async requestToken(call: RelayApiCall): Promise<AccessToken> {
+    const token = await requestAccessToken(call, {
       apiKey: this.apiKey ?? '',
       authUrl: this.authUrl,
       clientId: this.clientId,
       userAgent: this.userAgent,
       now: this.now,
-      send: this.send,
+      send: this.transport,
     });
-    this.log.debug({ usableForSecs: Math.round((token.expiresAt - this.now()) / 1000) }, 'got a Relay access token');
+    this.logger.debug({ usableForSecs: Math.round((token.expiresAt - this.now()) / 1000) }, 'got a Relay access token');
     return token;
   }
 
@@ -263,7 +321,68 @@ export class RelayApi {
   }
 }
 
+/**
+ * The server's RelayApi from its config, logging under `component: relay-api`; undefined when
+ * RELAY_API_KEY and RELAY_SUBSCRIBER_ID are unset (loadConfig refuses one without the other).
+ * `overrides` are for tests (fetch, sleep, timeouts).
+ *
+ * @example
+ * const api = relayApiFromConfig(loadConfig(), logger)
+ * if (api === undefined) logger.warn('set RELAY_API_KEY and RELAY_SUBSCRIBER_ID to trigger workflows')
+ */
+export function relayApiFromConfig(
+  config: Config,
+  logger: Logger,
+  overrides: Partial<RelayApiOptions> = {},
+): RelayApi | undefined {
+  if (config.relayApiKey === undefined || config.relaySubscriberId === undefined) return undefined;
+  return new RelayApi({
+    apiKey: config.relayApiKey,
+    subscriberId: config.relaySubscriberId,
+    apiUrl: config.relayApiUrl,
+    authUrl: config.relayAuthUrl,
+    clientId: config.relayClientId,
+    logger: logger.child({ component: 'relay-api' }),
+    ...overrides,
+  });
+}
+
 function answerOf(answer: HttpAnswer): RelayAnswer {
   if (answer.text.trim() === '') return undefined;
-  return parseJson(answer.text) ?? answer.text;
+  return (parseJson(answer.text) as JsonValue | undefined) ?? answer.text;
+}
+
+/** Throws ERR_RELAY_API_ARGUMENT unless the trigger's arguments are what Relay takes. */
+function checkTrigger(call: RelayApiCall, workflowId: unknown, targets: unknown, args: unknown): void {
+  const { maxTargets, maxArgs, maxArgChars } = RELAY_LIMITS;
+  checkId(call, 'the workflow id (wf_..., as "relay workflow:create:http" printed it)', workflowId);
+  if (targets !== undefined) {
+    if (!Array.isArray(targets) || targets.length > maxTargets)
+      argumentError(call, `targets must be an array of at most ${maxTargets} device ids`);
+    for (const target of targets as unknown[]) checkId(call, 'each target device id', target);
+  }
+  if (args === undefined) return;
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    argumentError(call, 'args must be an object of string values');
+  const entries = Object.entries(args);
+  if (entries.length > maxArgs) argumentError(call, `args may have at most ${maxArgs} keys, got ${entries.length}`);
+  for (const [key, value] of entries) {
+    if (typeof value !== 'string' || value.length > maxArgChars) {
+      argumentError(
+        call,
+        `args.${key.slice(0, 40)} must be a string of at most ${maxArgChars} characters (Relay's action_args take strings only; use String() or JSON.stringify)`,
+      );
+    }
+  }
+}
+
+/** Throws ERR_RELAY_API_ARGUMENT unless `id` is a non-empty string Relay takes as an id. */
+function checkId(call: RelayApiCall, what: string, id: unknown): void {
+  const { maxIdChars } = RELAY_LIMITS;
+  if (typeof id !== 'string' || id.trim() === '' || id.length > maxIdChars)
+    argumentError(call, `${what} must be a non-empty string of at most ${maxIdChars} characters`);
+}
+
+function argumentError(call: RelayApiCall, problem: string): never {
+  throw new RelayApiError({ call, code: RelayApiErrorCode.ARGUMENT, message: `${call}: ${problem}` });
 }

@@ -1,11 +1,24 @@
+/**
+ * The bus inside one process (`InProcessBus`), and the handlers subscribed in this process
+ * (`LocalTopics`), through which both buses deliver.
+ */
 import type { Logger } from 'pino';
-import { BusError, BusErrorCode } from './bus-error';
-import { checkTopic, encodeMessage, MAX_MESSAGE_BYTES } from './bus-message';
-import { LocalTopics } from './local-topics';
-import type { BusHandler, BusState, SessionBus, Unsubscribe } from './session-bus';
+import {
+  checkTopic,
+  MAX_MESSAGE_BYTES,
+  messageToPublish,
+  requiredLogger,
+  type BusHandler,
+  type BusState,
+  type SessionBus,
+  type Unsubscribe,
+} from './session-bus';
 
 export interface InProcessBusOptions {
-  log: Logger;
+  /** Where handler failures and undeliverable messages are logged. Required (or `log`). */
+  logger?: Logger;
+  /** @deprecated the earlier name of `logger`, still accepted. */
+  log?: Logger;
   /** Largest message in bytes of JSON (default 64 KiB). */
   maxMessageBytes?: number;
 }
@@ -20,8 +33,8 @@ export class InProcessBus implements SessionBus {
   private readonly maxMessageBytes: number;
   private closed = false;
 
-  constructor({ log, maxMessageBytes = MAX_MESSAGE_BYTES }: InProcessBusOptions) {
-    this.topics = new LocalTopics(log);
+  constructor({ logger, log, maxMessageBytes = MAX_MESSAGE_BYTES }: InProcessBusOptions) {
+    this.topics = new LocalTopics(requiredLogger(logger ?? log, 'InProcessBus'));
     this.maxMessageBytes = maxMessageBytes;
   }
 
@@ -39,18 +52,80 @@ export class InProcessBus implements SessionBus {
 
   // eslint-disable-next-line @typescript-eslint/require-await -- async so that every refusal is a rejection, as on Redis
   async publish(topic: string, data: unknown): Promise<number> {
-    if (this.closed)
-      throw new BusError(
-        BusErrorCode.CLOSED,
-        'the bus is closed (the server is shutting down): nothing can be published on it',
-      );
-    checkTopic(topic);
-    return this.topics.deliver(topic, encodeMessage(data, this.maxMessageBytes));
+    const text = messageToPublish(this.closed, topic, data, this.maxMessageBytes);
+    return this.topics.deliver(topic, text);
   }
 
   close(): Promise<void> {
     this.closed = true;
     this.topics.clear();
     return Promise.resolve();
+  }
+}
+
+/**
+ * The handlers subscribed in this process, by topic: both bus implementations deliver through it.
+ * Delivery never throws: a handler that does is logged and counted as not having taken the message.
+ */
+export class LocalTopics {
+  private readonly byTopic = new Map<string, Set<BusHandler>>();
+  private count = 0;
+
+  constructor(private readonly logger: Logger) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(topic: string, handler: BusHandler): Unsubscribe {
+    checkTopic(topic);
+    if (typeof handler !== 'function')
+      throw new TypeError(`bus.subscribe(${JSON.stringify(topic)}, handler) needs a function, got ${typeof handler}`);
+    // A wrapper per subscription: the same function subscribed twice counts twice, and each unsubscribes alone.
+    const entry: BusHandler = (data, bytes) => handler(data, bytes);
+    let handlers = this.byTopic.get(topic);
+    if (handlers === undefined) {
+      handlers = new Set();
+      this.byTopic.set(topic, handlers);
+    }
+    handlers.add(entry);
+    this.count++;
+    return () => {
+      const current = this.byTopic.get(topic);
+      if (current === undefined || !current.delete(entry)) return;
+      this.count--;
+      if (current.size === 0) this.byTopic.delete(topic);
+    };
+  }
+
+  /**
+   * Hands `text` (the message's JSON) to every handler of `topic`, each its own parse, and returns
+   * how many took it. A text that is not JSON reaches nobody.
+   */
+  deliver(topic: string, text: string): number {
+    const handlers = this.byTopic.get(topic);
+    if (handlers === undefined) return 0;
+    let taken = 0;
+    const bytes = Buffer.byteLength(text);
+    for (const handler of [...handlers]) {
+      let data: unknown;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        this.logger.warn({ topic: topic.slice(0, 100), bytes: text.length }, 'bus message is not JSON; dropped');
+        return 0;
+      }
+      try {
+        if (handler(data, bytes) !== false) taken++;
+      } catch (err) {
+        this.logger.error({ err, topic: topic.slice(0, 100) }, 'bus handler threw; the message counts as not taken');
+      }
+    }
+    return taken;
+  }
+
+  clear(): void {
+    this.byTopic.clear();
+    this.count = 0;
   }
 }

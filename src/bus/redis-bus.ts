@@ -1,19 +1,33 @@
+/**
+ * The session bus across processes (`RedisBus`): Redis pub/sub, the envelope its messages travel
+ * in, and the Redis helpers the idempotency store shares.
+ */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type * as Redis from 'redis';
 import type { RedisClientType } from 'redis';
-import { BusError, BusErrorCode } from './bus-error';
-import { checkTopic, encodeMessage, MAX_MESSAGE_BYTES } from './bus-message';
-import { readDeliveryCount, readEnvelope, writeDeliveryCount, writeEnvelope } from './redis-envelope';
-import { LocalTopics } from './local-topics';
-import { redisTarget } from './redis-target';
-import type { BusHandler, BusState, SessionBus, Unsubscribe } from './session-bus';
-import { withTimeout } from '../util';
+import { isRecord, withTimeout } from '../util';
+import { LocalTopics } from './in-process-bus';
+import {
+  BusError,
+  BusErrorCode,
+  checkTopic,
+  MAX_MESSAGE_BYTES,
+  messageToPublish,
+  requiredLogger,
+  type BusHandler,
+  type BusState,
+  type SessionBus,
+  type Unsubscribe,
+} from './session-bus';
 
 export interface RedisBusOptions {
   /** `redis://` or `rediss://` (TLS, certificate not verified: Heroku's are self-signed). */
   url: string;
-  log: Logger;
+  /** Where connection changes and dropped messages are logged. Required (or `log`). */
+  logger?: Logger;
+  /** @deprecated the earlier name of `logger`, still accepted. */
+  log?: Logger;
   /** Largest message in bytes of JSON (default 64 KiB). */
   maxMessageBytes?: number;
   /** Prefix of the bus's Redis channels, so that apps sharing one Redis stay apart (default `relay-bus`). */
@@ -46,11 +60,9 @@ interface PendingPublish {
  * that received the message (connections, not sessions); each of them delivers it to its own
  * handlers and publishes back on the publisher's reply channel how many took it. `publish`
  * resolves when every receiving process has answered, or after `ackTimeoutMs` with the sum so far
- * (a process that died between receiving and answering counts 0). The cost, chosen over one
- * Redis channel per topic: every process sees every message and answers it, a few hundred bytes
- * per dyno per publish; in exchange `subscribe` is synchronous and local (no Redis round trip
- * and no window where a just-subscribed session misses a message), restoring subscriptions after
- * a reconnect is two channels, and 10,000 subscriptions cost Redis nothing.
+ * (a process that died between receiving and answering counts 0). One channel for every topic
+ * keeps `subscribe` synchronous and local, with no window where a just-subscribed session misses
+ * a message; docs/bus.md has the trade-off.
  *
  * When Redis is unreachable, publishes reject at once with UNAVAILABLE (node-redis's offline
  * queue is off), sessions go on, and the client reconnects with backoff; node-redis subscribes
@@ -59,7 +71,7 @@ interface PendingPublish {
  */
 export class RedisBus implements SessionBus {
   private readonly topics: LocalTopics;
-  private readonly log: Logger;
+  private readonly logger: Logger;
   private readonly publisher: RedisClientType;
   private readonly subscriber: RedisClientType;
   private readonly maxMessageBytes: number;
@@ -79,15 +91,14 @@ export class RedisBus implements SessionBus {
   constructor(options: RedisBusOptions) {
     const {
       url,
-      log,
       maxMessageBytes = MAX_MESSAGE_BYTES,
       channelPrefix = 'relay-bus',
       publishTimeoutMs = 2_000,
       ackTimeoutMs = 1_000,
     } = options;
     this.target = redisTarget(url);
-    this.log = log.child({ redis: this.target });
-    this.topics = new LocalTopics(this.log);
+    this.logger = requiredLogger(options.logger ?? options.log, 'RedisBus').child({ redis: this.target });
+    this.topics = new LocalTopics(this.logger);
     this.maxMessageBytes = maxMessageBytes;
     this.publishTimeoutMs = publishTimeoutMs;
     this.ackTimeoutMs = ackTimeoutMs;
@@ -95,8 +106,7 @@ export class RedisBus implements SessionBus {
     this.replyPrefix = `${channelPrefix}:reply:`;
     const maxDelay = options.maxReconnectDelayMs ?? 5_000;
     const tls = url.startsWith('rediss://');
-    // Loaded here, not imported: node-redis takes about 150 ms to load, which every boot and dyno
-    // wake-up without REDIS_URL would otherwise pay.
+    // Loaded here, not imported: a server without REDIS_URL never loads node-redis (docs/performance.md).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { createClient } = require('redis') as typeof Redis;
     this.publisher = createClient({
@@ -117,7 +127,7 @@ export class RedisBus implements SessionBus {
       ['subscriber', this.subscriber],
     ] as const) {
       client.on('error', (err: Error & { code?: string }) =>
-        this.log.debug(
+        this.logger.debug(
           { connection: name, code: err.code, problem: err.message.slice(0, 200) },
           'redis connection error',
         ),
@@ -127,10 +137,10 @@ export class RedisBus implements SessionBus {
       client.on('reconnecting', () => this.changed());
     }
     this.subscriber.on('ready', () => void this.listen());
-    this.log.info('connecting the session bus to Redis');
+    this.logger.info('connecting the session bus to Redis');
     for (const client of [this.publisher, this.subscriber]) {
       client.connect().catch((err: unknown) => {
-        if (!this.closed) this.log.error({ err }, 'the session bus gave up connecting to Redis');
+        if (!this.closed) this.logger.error({ err }, 'the session bus gave up connecting to Redis');
         this.changed();
       });
     }
@@ -182,13 +192,7 @@ export class RedisBus implements SessionBus {
   }
 
   async publish(topic: string, data: unknown): Promise<number> {
-    if (this.closed)
-      throw new BusError(
-        BusErrorCode.CLOSED,
-        'the bus is closed (the server is shutting down): nothing can be published on it',
-      );
-    checkTopic(topic);
-    const text = encodeMessage(data, this.maxMessageBytes);
+    const text = messageToPublish(this.closed, topic, data, this.maxMessageBytes);
     if (this.current !== 'ready') throw this.unavailable();
     const id = randomBytes(8).toString('hex');
     const envelope = writeEnvelope({ id, from: this.processId, topic, text });
@@ -231,7 +235,7 @@ export class RedisBus implements SessionBus {
       await this.subscriber.subscribe(`${this.replyPrefix}${this.processId}`, (message) => this.answered(message));
       this.listening = true;
     } catch (err) {
-      this.log.debug({ err }, 'subscribing the bus channels failed; retrying on the next reconnect');
+      this.logger.debug({ err }, 'subscribing the bus channels failed; retrying on the next reconnect');
     }
     this.changed();
   }
@@ -244,7 +248,7 @@ export class RedisBus implements SessionBus {
     this.publisher
       .publish(`${this.replyPrefix}${envelope.from}`, writeDeliveryCount({ id: envelope.id, taken }))
       .catch((err: unknown) => {
-        this.log.debug({ err }, 'could not report a delivery count to the publishing process');
+        this.logger.debug({ err }, 'could not report a delivery count to the publishing process');
       });
   }
 
@@ -267,7 +271,7 @@ export class RedisBus implements SessionBus {
     if (pending === undefined) return;
     this.pending.delete(id);
     if (pending.expected !== undefined && pending.acks < pending.expected) {
-      this.log.debug(
+      this.logger.debug(
         { expected: pending.expected, answered: pending.acks },
         'not every process reported its delivery count in time',
       );
@@ -277,7 +281,7 @@ export class RedisBus implements SessionBus {
 
   /** A bad message from Redis is logged with its size, never its text, and dropped. */
   private dropped(problem: string, chars: number): void {
-    this.log.warn({ problem, chars }, 'dropped a bus message from Redis that this bus did not send');
+    this.logger.warn({ problem, chars }, 'dropped a bus message from Redis that this bus did not send');
   }
 
   private unavailable(cause?: unknown): BusError {
@@ -304,9 +308,9 @@ export class RedisBus implements SessionBus {
     this.current = next;
     if (next === 'ready') this.wasReady = true;
     const line = { state: next, previous };
-    if (next === 'ready') this.log.info(line, 'session bus connected to Redis');
-    else if (next === 'down' && this.closed) this.log.info(line, 'session bus closed');
-    else this.log.warn(line, 'session bus lost Redis: publishing fails with 503 until it reconnects');
+    if (next === 'ready') this.logger.info(line, 'session bus connected to Redis');
+    else if (next === 'down' && this.closed) this.logger.info(line, 'session bus closed');
+    else this.logger.warn(line, 'session bus lost Redis: publishing fails with 503 until it reconnects');
     for (const check of [...this.stateWaiters]) check();
   }
 }
@@ -324,5 +328,89 @@ async function closeClient(client: RedisClientType): Promise<void> {
     else if (client.isOpen) client.destroy();
   } catch {
     if (client.isOpen) client.destroy();
+  }
+}
+
+/**
+ * `host:port` of a Redis URL, for log lines and error messages: the URL itself holds the
+ * password (Heroku's REDIS_URL is `rediss://:<password>@host:port`) and is never shown.
+ */
+function redisTarget(url: string): string {
+  const parsed = URL.parse(url);
+  if (parsed === null) return '(unparsable Redis URL, not shown)';
+  return `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`;
+}
+
+/** A message on the bus's Redis channel: who sent it (for the delivery count) and where it goes. */
+interface Envelope {
+  /** The publish's id, 16 hex characters. */
+  id: string;
+  /** The publishing process's id: its reply channel's suffix. */
+  from: string;
+  topic: string;
+  /** The message's JSON. */
+  text: string;
+}
+
+/** A process's answer on the publisher's reply channel: how many of its sessions took publish `id`. */
+interface DeliveryCount {
+  id: string;
+  taken: number;
+}
+
+/** Room for the envelope around a message's JSON: ids, topic and field names. */
+const ENVELOPE_BYTES = 512;
+const HEX_ID = /^[0-9a-f]{1,64}$/;
+
+/** The envelope as sent: `text` is already JSON, so it goes in as is. */
+function writeEnvelope({ id, from, topic, text }: Envelope): string {
+  return `{"id":"${id}","from":"${from}","topic":${JSON.stringify(topic)},"data":${text}}`;
+}
+
+function writeDeliveryCount({ id, taken }: DeliveryCount): string {
+  return `{"id":"${id}","taken":${taken}}`;
+}
+
+/**
+ * Reads an envelope from Redis (anything could be on the channel: another app, a stray
+ * `redis-cli publish`); returns the reason as a string when it is not one this bus sent.
+ */
+function readEnvelope(message: string, maxMessageBytes: number): Envelope | string {
+  const parsed = parseBounded(message, maxMessageBytes + ENVELOPE_BYTES);
+  if (!isRecord(parsed)) return 'not a JSON envelope, or over the size limit';
+  const { id, from, topic, data } = parsed;
+  if (typeof id !== 'string' || !HEX_ID.test(id) || typeof from !== 'string' || !HEX_ID.test(from))
+    return 'an envelope without a valid id and sender';
+  try {
+    checkTopic(topic);
+  } catch {
+    return 'an envelope with an invalid topic';
+  }
+  if (data === undefined) return 'an envelope without data';
+  return { id, from, topic, text: JSON.stringify(data) };
+}
+
+function readDeliveryCount(message: string): DeliveryCount | string {
+  const parsed = parseBounded(message, 256);
+  if (!isRecord(parsed)) return 'not a delivery count';
+  const { id, taken } = parsed;
+  if (
+    typeof id !== 'string' ||
+    !HEX_ID.test(id) ||
+    typeof taken !== 'number' ||
+    !Number.isSafeInteger(taken) ||
+    taken < 0
+  )
+    return 'not a delivery count';
+  return { id, taken };
+}
+
+/** JSON.parse that returns undefined for text over `maxChars` or that is not JSON. */
+function parseBounded(text: string, maxChars: number): unknown {
+  if (text.length > maxChars) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RelayApi } from '../api/relay-api';
-import type { IdempotencyStore } from '../bus/idempotency-store';
+import type { IdempotencyStore } from '../bus/idempotency';
 import type { SessionBus } from '../bus/session-bus';
 import type { Config } from '../config';
 import type { Logger } from '../logger';

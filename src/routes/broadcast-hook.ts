@@ -1,12 +1,17 @@
 import type { FastifySchemaValidationError } from 'fastify';
-import { RelayApiError } from '../api/relay-api-error';
+import { RelayApiError } from '../api/errors';
 import type { RelayApi } from '../api/relay-api';
 import type { Config } from '../config';
-import { answerUnconfigured } from '../http/answer-unconfigured';
 import { defineRoutes } from '../http/define-routes';
-import { relayFailureAnswer, type RelayFailure } from '../http/relay-failure-answer';
-import { answerOnce, requireWebhookSecret, type WebhookAnswer } from '../http/webhook';
-import { withTimeout } from '../util';
+import {
+  answerOnce,
+  answerUnconfigured,
+  relayFailureAnswer,
+  requireWebhookSecret,
+  type AnsweredOnce,
+  type RelayFailure,
+  type WebhookAnswer,
+} from '../http/webhook';
 
 /** The body `POST /hooks/broadcast` takes. */
 interface BroadcastRequest {
@@ -73,45 +78,13 @@ export default defineRoutes((app, { config, api, idempotency }) => {
     async (request, reply) => {
       if (api === undefined || workflowId === undefined)
         throw new Error('unreachable: answerUnconfigured answers first');
-      let failure: Omit<RelayFailure, 'answer'> | undefined;
-      let handled = false;
-      await answerOnce(idempotency, 'broadcast', request, reply, async (): Promise<WebhookAnswer> => {
-        handled = true;
-        const { group, message, timeout_secs, device_ids } = request.body as BroadcastRequest;
-        // Relay's action_args are strings; the workflow reads the timeout back with Number().
-        const args: Record<string, string> = { group, message };
-        if (timeout_secs !== undefined) args.timeout_secs = String(timeout_secs);
-        try {
-          await withTimeout(
-            api.triggerWorkflow(workflowId, device_ids, args),
-            ROUTER_LIMIT_MS,
-            () => new RouterLimitError(),
-          );
-        } catch (error) {
-          if (error instanceof RouterLimitError) {
-            failure = {
-              outcome: 'Relay timed out',
-              log: {
-                code: 'ROUTER_LIMIT',
-                hint: 'Relay, its token service or their retries took longer than the router allows',
-              },
-            };
-            return { status: 504, body: { error: error.message } };
-          }
-          if (!(error instanceof RelayApiError)) throw error;
-          const { answer, ...rest } = relayFailureAnswer(error);
-          failure = rest;
-          return answer;
-        }
-        return { status: 202, body: { workflow_id: workflowId } };
-      });
-      // Not handled: answerOnce answered itself (409 while the key's first call runs, a bad key, Redis down).
-      const outcome =
-        failure?.outcome ??
-        (handled ? 'triggered' : reply.getHeader('idempotent-replayed') === 'true' ? 'replayed' : 'not triggered');
-      const line = { outcome, status: reply.statusCode, workflowId, ...failure?.log };
+      const done = await answerOnce(idempotency, 'broadcast', request, reply, () =>
+        trigger(api, workflowId, request.body as BroadcastRequest),
+      );
+      const failure = done.outcome === 'handled' ? done.answer.failure : undefined;
+      const line = { outcome: failure?.outcome ?? OUTCOMES[done.outcome], status: done.answer.status, workflowId };
       if (failure === undefined) request.log.info(line, 'broadcast hook answered');
-      else request.log.warn(line, 'broadcast hook answered');
+      else request.log.warn({ ...line, ...failure.log }, 'broadcast hook answered');
       return reply;
     },
   );
@@ -123,12 +96,33 @@ export default defineRoutes((app, { config, api, idempotency }) => {
  */
 const ROUTER_LIMIT_MS = 25_000;
 
-class RouterLimitError extends Error {
-  constructor() {
-    super(
-      `Relay did not accept the trigger within ${ROUTER_LIMIT_MS / 1000} s; the workflow may still start, so retry with the same Idempotency-Key only after checking`,
-    );
+/** The log line's `outcome` for what answerOnce did, unless the trigger failed. */
+const OUTCOMES: Record<AnsweredOnce['outcome'], string> = {
+  handled: 'triggered',
+  replayed: 'replayed',
+  // A bad key, a key whose first call is still running, or the store unreachable.
+  refused: 'not triggered',
+};
+
+/** The hook's answer, with what to log when the trigger failed. */
+type BroadcastAnswer = WebhookAnswer & { failure?: Omit<RelayFailure, 'answer'> };
+
+async function trigger(
+  api: RelayApi,
+  workflowId: string,
+  { group, message, timeout_secs, device_ids }: BroadcastRequest,
+): Promise<BroadcastAnswer> {
+  // Relay's action_args are strings; the workflow reads the timeout back with Number().
+  const args: Record<string, string> = { group, message };
+  if (timeout_secs !== undefined) args.timeout_secs = String(timeout_secs);
+  try {
+    await api.triggerWorkflow(workflowId, device_ids, args, { deadlineMs: ROUTER_LIMIT_MS });
+  } catch (error) {
+    if (!(error instanceof RelayApiError)) throw error;
+    const { answer, ...failure } = relayFailureAnswer(error);
+    return { ...answer, failure };
   }
+  return { status: 202, body: { workflow_id: workflowId } };
 }
 
 /** What the hook needs and the server lacks, each with what it is. */

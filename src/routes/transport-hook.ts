@@ -1,4 +1,4 @@
-import { BusError, BusErrorCode, isBusUnavailable } from '../bus/bus-error';
+import { BusError, BusErrorCode, isBusUnavailable } from '../bus/session-bus';
 import { defineRoutes } from '../http/define-routes';
 import { answerOnce, requireWebhookSecret, type WebhookAnswer } from '../http/webhook';
 import { isTransportUpdate, TRANSPORT_UPDATE_SCHEMA } from '../workflows/transport-update';
@@ -44,8 +44,8 @@ export default defineRoutes((app, { config, bus, idempotency }) => {
           return { status: 400, body: { error: 'body/by must be 1 to 100 characters, not all spaces' } };
         return deliver(requestId, update);
       };
-      await answerOnce(idempotency, 'transport', request, reply, answer);
-      request.log.info({ transportRequest: requestId, outcome: reply.statusCode }, 'transport hook answered');
+      const done = await answerOnce(idempotency, 'transport', request, reply, answer);
+      request.log.info({ transportRequest: requestId, outcome: done.answer.status }, 'transport hook answered');
       return reply;
     },
   );

@@ -1,7 +1,7 @@
-import { RELAY_LIMITS } from '../api/check-arguments';
+import { RELAY_LIMITS } from '../api/relay-api';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseJson } from '../api/describe-failure';
+import { parseJson } from '../api/errors';
 import { isRecord, secretsMatch } from '../util';
 import type { SimulatedDevice } from './device';
 

@@ -1,8 +1,7 @@
-import { RELAY_LIMITS } from '../api/check-arguments';
 import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RELAY_ENVIRONMENTS } from '../api/relay-environments';
+import { RELAY_ENVIRONMENTS, RELAY_LIMITS } from '../api/relay-api';
 import {
   bearerOf,
   CloudFaults,

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { RelayApiError, type RelayApi } from '../../src';
-import { rejectionOf, startCloudClient, type CloudClient } from './cloud-client';
+import { rejectionOf, startCloudClient, type CloudClient } from '../helpers/cloud-client';
 
 const API_KEY = 'PLANTED-refresh-token-0123456789abcdef';
 

@@ -1,8 +1,15 @@
-import { createWorkflow, createWorkflowServer, Event, RelayApiError, type WorkflowServer } from '../../src';
+import {
+  createWorkflow,
+  createWorkflowServer,
+  Event,
+  RelayApiError,
+  relayFailureAnswer,
+  type WorkflowServer,
+} from '../../src';
 import { RelayCloud } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
-import { rejectionOf, startCloudClient, type CloudClient } from './cloud-client';
+import { rejectionOf, startCloudClient, type CloudClient } from '../helpers/cloud-client';
 
 /** Says the HTTP trigger's `text` arg on the device it started on, then terminates. */
 const announce = createWorkflow((workflow) => {
@@ -227,6 +234,45 @@ describe('RelayApi against the simulated Relay cloud', () => {
     );
     expect(setup.cloud.calls.trigger).toBe(1);
     expect(setup.cloud.sessions).toHaveLength(0); // the cloud saw the caller hang up
+  });
+
+  it('a call past its deadlineMs is ERR_RELAY_API_DEADLINE, and the attempt in flight is cut', async () => {
+    await setup.api.fetchDevice('990007560012345'); // the token, outside the delay
+    setup.cloud.delayNext(2_000, { path: '/ibot/workflow' });
+    const started = Date.now();
+    const error = await rejectionOf(
+      setup.api.triggerWorkflow('wf_announce', undefined, undefined, { deadlineMs: 200 }),
+    );
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(error).toBeInstanceOf(RelayApiError);
+    expect(error).toMatchObject({
+      call: 'triggerWorkflow',
+      code: 'ERR_RELAY_API_DEADLINE',
+      deadlineMs: 200,
+      status: undefined,
+    });
+    expect((error as Error).message).toMatch(/^triggerWorkflow failed: .*within the call's 200 ms deadline/);
+    expect(setup.cloud.calls.trigger).toBe(1);
+    expect(setup.cloud.sessions).toHaveLength(0); // the cloud saw the caller hang up
+    expect(relayFailureAnswer(error as RelayApiError)).toEqual({
+      answer: {
+        status: 504,
+        body: {
+          error:
+            'Relay did not accept the trigger within 0.2 s; the workflow may still start, so retry with the same Idempotency-Key only after checking',
+        },
+        keep: true,
+      },
+      outcome: 'Relay timed out',
+      log: { code: 'ERR_RELAY_API_DEADLINE', hint: expect.stringContaining('deadline') },
+    });
+  });
+
+  it('a deadline covers the token request too', async () => {
+    setup.cloud.delayNext(2_000, { path: '/oauth2/token' });
+    const error = await rejectionOf(setup.api.fetchDevice('990007560012345', { deadlineMs: 200 }));
+    expect(error).toMatchObject({ call: 'fetchDevice', code: 'ERR_RELAY_API_DEADLINE' });
+    expect(setup.cloud.calls.device).toBe(0);
   });
 
   it('a read that times out is retried, up to 3 attempts', async () => {

@@ -1,4 +1,4 @@
-import { MAX_RETRY_AFTER_MS, parseRetryAfterMs, retryDelayMs } from '../../src/api/retry-delay';
+import { MAX_RETRY_AFTER_MS, parseRetryAfterMs, retryDelayMs } from '../../src/api/transport';
 
 describe('retryDelayMs and Retry-After', () => {
   const now = Date.parse('2026-11-30T12:00:00Z');

@@ -1,8 +1,6 @@
-import { BusError, BusErrorCode } from '../../src/bus/bus-error';
-import { MAX_MESSAGE_BYTES } from '../../src/bus/bus-message';
 import { InProcessBus } from '../../src/bus/in-process-bus';
 import { RedisBus } from '../../src/bus/redis-bus';
-import type { SessionBus } from '../../src/bus/session-bus';
+import { BusError, BusErrorCode, MAX_MESSAGE_BYTES, type SessionBus } from '../../src/bus/session-bus';
 import { memoryLogger } from '../helpers/memory-logger';
 import { redisTestsRun, startRedis, type PrivateRedis } from '../helpers/redis-server';
 
@@ -21,7 +19,7 @@ const implementations: Implementation[] = [
   {
     name: 'InProcessBus',
     ready: 'embedded',
-    make: () => Promise.resolve(new InProcessBus({ log: memoryLogger().logger })),
+    make: () => Promise.resolve(new InProcessBus({ logger: memoryLogger().logger })),
   },
 ];
 if (withRedis) {
@@ -30,7 +28,7 @@ if (withRedis) {
     ready: 'ready',
     make: async () => {
       redis ??= await startRedis();
-      const bus = new RedisBus({ url: redis.url, log: memoryLogger().logger });
+      const bus = new RedisBus({ url: redis.url, logger: memoryLogger().logger });
       await bus.whenReady();
       return bus;
     },

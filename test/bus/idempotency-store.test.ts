@@ -1,11 +1,15 @@
 import { createClient } from 'redis';
-import { BusErrorCode } from '../../src/bus/bus-error';
-import { createIdempotencyStore } from '../../src/bus/create-idempotency-store';
-import { InMemoryIdempotencyStore } from '../../src/bus/in-memory-idempotency-store';
-import { IdempotencyKeyError, MAX_IDEMPOTENCY_KEY_CHARS, type IdempotencyStore } from '../../src/bus/idempotency-store';
+import {
+  createIdempotencyStore,
+  IdempotencyKeyError,
+  InMemoryIdempotencyStore,
+  MAX_IDEMPOTENCY_KEY_CHARS,
+  RedisIdempotencyStore,
+  type IdempotencyStore,
+} from '../../src/bus/idempotency';
 import { InProcessBus } from '../../src/bus/in-process-bus';
 import { RedisBus } from '../../src/bus/redis-bus';
-import { RedisIdempotencyStore } from '../../src/bus/redis-idempotency-store';
+import { BusErrorCode } from '../../src/bus/session-bus';
 import { memoryLogger } from '../helpers/memory-logger';
 import { redisTestsRun, startRedis, type PrivateRedis } from '../helpers/redis-server';
 
@@ -20,7 +24,7 @@ const withRedis = redisTestsRun();
 
 async function redisBus(): Promise<RedisBus> {
   redis ??= await startRedis();
-  bus ??= new RedisBus({ url: redis.url, log: memoryLogger().logger, maxReconnectDelayMs: 100 });
+  bus ??= new RedisBus({ url: redis.url, logger: memoryLogger().logger, maxReconnectDelayMs: 100 });
   await bus.whenReady();
   return bus;
 }
@@ -33,7 +37,7 @@ afterAll(async () => {
 const kinds: Array<{ name: string; make: () => Promise<IdempotencyStore<Answer>> }> = [
   {
     name: 'in memory',
-    make: () => Promise.resolve(createIdempotencyStore<Answer>(new InProcessBus({ log: memoryLogger().logger }))),
+    make: () => Promise.resolve(createIdempotencyStore<Answer>(new InProcessBus({ logger: memoryLogger().logger }))),
   },
 ];
 if (withRedis) kinds.push({ name: 'in Redis', make: async () => createIdempotencyStore<Answer>(await redisBus()) });
@@ -128,7 +132,7 @@ describe('the in-memory idempotency store', () => {
   });
 
   it('two dynos given the same retry: only one gets "new"', async () => {
-    const other = new RedisBus({ url: (redis as PrivateRedis).url, log: memoryLogger().logger });
+    const other = new RedisBus({ url: (redis as PrivateRedis).url, logger: memoryLogger().logger });
     try {
       await other.whenReady();
       const key = freshKey();
@@ -144,7 +148,7 @@ describe('the in-memory idempotency store', () => {
 
   it('rejects with UNAVAILABLE at once while Redis is down', async () => {
     const dead = await startRedis();
-    const deadBus = new RedisBus({ url: dead.url, log: memoryLogger().logger, maxReconnectDelayMs: 100 });
+    const deadBus = new RedisBus({ url: dead.url, logger: memoryLogger().logger, maxReconnectDelayMs: 100 });
     try {
       await deadBus.whenReady();
       await dead.kill();

@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
-import { BusErrorCode, isBusUnavailable } from '../../src/bus/bus-error';
 import { RedisBus } from '../../src/bus/redis-bus';
+import { BusErrorCode, isBusUnavailable } from '../../src/bus/session-bus';
 import { memoryLogger } from '../helpers/memory-logger';
 import { redisTestsRun, startRedis, type PrivateRedis } from '../helpers/redis-server';
 
@@ -22,7 +22,7 @@ describeRedis('the Redis bus', () => {
     log = memoryLogger().logger,
     options: Partial<ConstructorParameters<typeof RedisBus>[0]> = {},
   ): RedisBus {
-    const bus = new RedisBus({ url: redis.url, log, maxReconnectDelayMs: 100, ...options });
+    const bus = new RedisBus({ url: redis.url, logger: log, maxReconnectDelayMs: 100, ...options });
     buses.push(bus);
     return bus;
   }
@@ -136,7 +136,7 @@ describeRedis('the Redis bus', () => {
   it('is "connecting" and refuses publishes with UNAVAILABLE while it never reached Redis', async () => {
     const dead = await startRedis();
     await dead.stop();
-    const bus = new RedisBus({ url: dead.url, log: memoryLogger().logger, maxReconnectDelayMs: 100 });
+    const bus = new RedisBus({ url: dead.url, logger: memoryLogger().logger, maxReconnectDelayMs: 100 });
     buses.push(bus);
     expect(bus.state).toBe('connecting');
     await expect(bus.publish('t', 1)).rejects.toMatchObject({ code: BusErrorCode.UNAVAILABLE });

@@ -17,7 +17,7 @@ describe('the bus of a workflow server', () => {
   });
 
   it('is the one passed in, shared by two servers (one process, two "dynos")', async () => {
-    const bus = new InProcessBus({ log: memoryLogger().logger });
+    const bus = new InProcessBus({ logger: memoryLogger().logger });
     const a = createWorkflowServer({ bus, config: { logLevel: 'silent' } });
     const b = createWorkflowServer({ bus, config: { logLevel: 'silent' } });
     expect(a.bus).toBe(b.bus);

@@ -43,7 +43,7 @@ async function startHook({
   const delays: number[] = [];
   const client = new RelayApi({
     ...cloud.clientOptions,
-    log: logs.logger.child({ component: 'relay-api' }),
+    logger: logs.logger.child({ component: 'relay-api' }),
     sleep: (ms) => {
       delays.push(ms);
       return Promise.resolve();

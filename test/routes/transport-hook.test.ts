@@ -137,7 +137,7 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
   });
 
   it('answers 503 when the bus is closed', async () => {
-    const bus = new InProcessBus({ log: memoryLogger().logger });
+    const bus = new InProcessBus({ logger: memoryLogger().logger });
     const { server } = build({ bus });
     await bus.close();
     const answer = await hook(server, 'a1b2c3', { status: 'arriving' });
@@ -147,7 +147,7 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
 
   it('answers 503 at once while Redis is unreachable, and /health stays 200 saying so', async () => {
     const port = await freePort(); // nothing listens there
-    const bus = new RedisBus({ url: `redis://127.0.0.1:${port}`, log: memoryLogger().logger });
+    const bus = new RedisBus({ url: `redis://127.0.0.1:${port}`, logger: memoryLogger().logger });
     const { server } = build({ bus });
     const started = performance.now();
     const answer = await hook(server, 'a1b2c3', { status: 'arriving' });
@@ -197,7 +197,7 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
   });
 
   it('keeps no 503 under an Idempotency-Key: the retry after Redis is back delivers', async () => {
-    const inner = new InProcessBus({ log: memoryLogger().logger });
+    const inner = new InProcessBus({ logger: memoryLogger().logger });
     let down = true;
     // A bus that is unreachable until `down` turns false, as a Redis bus during an outage.
     const bus: SessionBus = Object.assign(Object.create(inner) as SessionBus, {

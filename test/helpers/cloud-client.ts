@@ -23,7 +23,7 @@ export async function startCloudClient(
   const client = (options: Partial<RelayApiOptions> = {}) =>
     new RelayApi({
       ...cloud.clientOptions,
-      log: logs.logger,
+      logger: logs.logger,
       sleep: (ms) => {
         delays.push(ms);
         return Promise.resolve();
