@@ -95,7 +95,7 @@ function hostOf(url: string): string {
   }
 }
 
-/** The path of an absolute `ws://` URL (workflow-path.ts's `pathOf` cuts a request's raw URL instead). */
+/** The path of an absolute `ws://` URL (workflow-registry.ts's `pathOf` cuts a request's raw URL instead). */
 function urlPathname(url: string): string {
   try {
     return new URL(url).pathname;
