@@ -16,8 +16,12 @@ import { logListening } from './http/log-listening';
 import { busReport, type HttpStatus } from './http/status-report';
 import { createLogger, type Logger } from './logger';
 import { WebSocketHost } from './relay/websocket-host';
-import type { Registration } from './relay/registration';
-import { WorkflowRegistry, type WorkflowHandler, type WorkflowModule } from './relay/workflow-registry';
+import {
+  WorkflowRegistry,
+  type Registration,
+  type WorkflowHandler,
+  type WorkflowModule,
+} from './relay/workflow-registry';
 
 export interface WorkflowServerOptions {
   /** Settings; anything missing takes its default (the factory itself never reads the environment). */
@@ -138,15 +142,15 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
   const api = options.api ?? relayApiFromConfig(config, log);
   const host = new WebSocketHost({
     registry,
-    log,
+    logger: log,
     heartbeatMs: config.heartbeatMs,
     maxPayloadBytes: config.maxPayloadBytes,
     maxSessions: config.maxSessions,
     startTimeoutMs: config.startTimeoutMs,
     maxQueuedBytes: config.maxQueuedBytes,
     maxBufferedBytes: config.maxBufferedBytes,
-    token: config.workflowToken,
-    logPayloads: config.logPrivateData,
+    workflowToken: config.workflowToken,
+    logPrivateData: config.logPrivateData,
     context: { bus, api, settings: { dispatchWebhookUrl: config.dispatchWebhookUrl } },
   });
   let closing: Promise<void> | undefined;
@@ -175,7 +179,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       return host.size;
     },
     get heldBytes() {
-      return host.heldBytes;
+      return host.bufferedBytes;
     },
     httpServer: side.httpServer,
     bus,

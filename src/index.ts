@@ -8,8 +8,32 @@ export { relay, createRelayEntry, type RelayOptions, type RelayApp, type RelayAp
 export { defineRoutes, type Routes, type RouteContext } from './http/define-routes';
 export { loadConfig, ConfigError, type Config } from './config';
 export { createLogger, type Logger } from './logger';
-export { Event, Language, type EventName } from './relay/event';
-export type * from './relay/event-types';
+export {
+  Event,
+  Language,
+  type EventName,
+  type TriggerArgs,
+  type TriggerType,
+  type StartEvent,
+  type StopEvent,
+  type InteractionLifecycleType,
+  type InteractionLifecycleEvent,
+  type PromptEvent,
+  type SpeechEvent,
+  type ButtonEvent,
+  type NotificationState,
+  type NotificationEvent,
+  type TimerFiredEvent,
+  type IncidentEvent,
+  type CallEvent,
+  type ProgressEvent,
+  type TimerEvent,
+  type CallStartRequestEvent,
+  type SmsEvent,
+  type ErrorEvent,
+  type EventPayloads,
+  type EventHandler,
+} from './relay/event';
 export {
   Workflow,
   type InteractionOptions,
@@ -44,21 +68,30 @@ export {
   type IdempotencyClaim,
   type InMemoryIdempotencyStoreOptions,
 } from './bus/idempotency';
-export type { LedEffect, LedIndex, LedInfo } from './relay/led';
-export type { NotificationOptions } from './relay/notification';
-export type { PlaceCall, RegisterRequest, UnregisterRequest, CallIdCarrier } from './relay/calls';
-export type { Mapper } from './relay/var-mappers';
-export { DeviceInfoQuery, DeviceInfoField, type DeviceType } from './relay/device-info';
-export { Uri } from './relay/uri';
+export {
+  DeviceInfoQuery,
+  DeviceInfoField,
+  type DeviceType,
+  type LedEffect,
+  type LedIndex,
+  type LedInfo,
+  type NotificationOptions,
+  type PlaceCall,
+  type RegisterRequest,
+  type UnregisterRequest,
+  type CallIdCarrier,
+  type Mapper,
+} from './relay/actions';
+export { Uri, isRelayUri, type Target } from './relay/uri';
 export {
   createWorkflow,
   type WorkflowHandler,
   type WorkflowModule,
   type WorkflowEntry,
+  type Registration,
+  type SuggestedTrigger,
 } from './relay/workflow-registry';
-export type { Registration, SuggestedTrigger } from './relay/registration';
 export { RelayError, RelayErrorCode } from './relay/errors';
-export { isRelayUri, type Target } from './relay/targets';
 export {
   Button,
   Taps,

@@ -9,7 +9,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from '../logger';
 import { requestIdOf } from '../relay/websocket-host';
-import { pathOf } from '../relay/workflow-path';
+import { pathOf } from '../relay/workflow-registry';
 import { lazySchemaCompilers } from './lazy-schema-compilers';
 import { QuietLogController } from './quiet-log-controller';
 import { RouteList } from './route-list';

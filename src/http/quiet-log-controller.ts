@@ -1,5 +1,5 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import { pathOf } from '../relay/workflow-path';
+import { pathOf } from '../relay/workflow-registry';
 
 /**
  * Fastify's per-request log lines, made quiet: nothing when a request arrives, and one `debug`

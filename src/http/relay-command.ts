@@ -1,4 +1,4 @@
-import type { Registration } from '../relay/registration';
+import type { Registration } from '../relay/workflow-registry';
 
 /** Where the person puts the id of the device (or user) to install the workflow on. */
 export const DEVICE_PLACEHOLDER = '<device id>';

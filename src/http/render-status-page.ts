@@ -1,4 +1,4 @@
-import type { SuggestedTrigger } from '../relay/registration';
+import type { SuggestedTrigger } from '../relay/workflow-registry';
 import { escapeHtml } from './escape-html';
 import { DEVICE_PLACEHOLDER } from './relay-command';
 import type { RouteEntry } from './route-list';

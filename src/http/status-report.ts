@@ -1,7 +1,6 @@
 import type { AppInfo } from '../util';
 import type { BusState } from '../bus/session-bus';
-import type { SuggestedTrigger } from '../relay/registration';
-import type { WorkflowEntry } from '../relay/workflow-registry';
+import type { SuggestedTrigger, WorkflowEntry } from '../relay/workflow-registry';
 import { relayCommand } from './relay-command';
 import type { RouteEntry } from './route-list';
 import { workflowUrl } from './workflow-url';

@@ -1,10 +1,21 @@
 import type { Logger } from 'pino';
-import { Event } from './event';
-import type { ByteBudget } from './byte-budget';
 import { isSessionClosed } from './errors';
+import { Event } from './event';
 import { eventPayload, type Frame } from './frame';
+import {
+  LOGGED_CHARS,
+  MAX_QUEUED_EVENTS,
+  RateLimit,
+  UNHANDLED_BURST,
+  UNHANDLED_PER_SECOND,
+  type IgnoredFrames,
+  type SessionBytes,
+} from './limits';
 
 type AnyHandler = (event: never) => unknown;
+
+/** Every event name Relay sends (the runtime's own `error` aside). */
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.values(Event).filter((name) => name !== Event.ERROR));
 
 /**
  * An event waiting for its turn. One that runs at once keeps its parsed frame; one queued behind
@@ -22,38 +33,57 @@ interface QueuedEvent {
   task?: () => unknown;
 }
 
+/** Which limit keeps the queue from taking one more event or task now. */
+export type QueueFull = 'bytes' | 'events' | 'buffered';
+
+/** Why a dispatcher stopped for good; its session closes. */
+export type DispatcherStop =
+  /** The peer sent events nobody takes faster than a Relay server would (close with 1008). */
+  | { problem: string }
+  /** The dispatcher itself failed, never a handler (close with 1011). */
+  | { error: unknown };
+
 export interface DispatcherOptions {
-  log: Logger;
-  /** Called for an event that no handler and no wait took: the session counts it as ignored. */
-  onUnhandled?: (name: string) => void;
-  /** Called if the dispatcher itself fails (never for a handler's error): the session closes. */
-  onBroken?: (error: unknown) => void;
-  /** The process's budget: queued bytes are taken from it and given back when they leave the queue. */
-  budget?: ByteBudget;
+  logger: Logger;
+  /** The session's bytes in the process's budget: queued bytes count there while they wait. */
+  bytes: SessionBytes;
+  /** The session's count of frames nobody uses: events of names Relay does not send count there. */
+  ignored: IgnoredFrames;
+  /** MAX_QUEUED_BYTES: most bytes of events waiting behind a running handler. */
+  maxQueuedBytes?: number;
 }
 
 /**
  * The event handlers of one session and the queue that runs them: one at a time, in arrival
- * order, as 2.4.0 does. This is the single error boundary for workflow code: a handler that throws
- * or rejects is logged once with the session's context and passed to the `error` handler.
+ * order, as the SDK does. This is the single error boundary for workflow code: a handler that
+ * throws or rejects is logged once with the session's context and passed to the `error` handler.
+ *
+ * It owns the queue's limits: {@link refusal} says whether one more event fits, {@link enqueue}
+ * returns why a task did not, and a peer flooding it with events nobody takes stops it:
+ * {@link stopped} settles with why, and the session closes.
  */
 export class Dispatcher {
   private readonly handlers = new Map<string, AnyHandler>();
   private readonly queue: QueuedEvent[] = [];
-  private queued = 0;
   private running = false;
   private readonly log: Logger;
-  private readonly onUnhandled: (name: string) => void;
-  private readonly onBroken: (error: unknown) => void;
-  private readonly budget: ByteBudget | undefined;
+  private readonly bytes: SessionBytes;
+  private readonly ignored: IgnoredFrames;
+  private readonly maxQueuedBytes: number;
+  private readonly unhandledRate = new RateLimit(UNHANDLED_BURST, UNHANDLED_PER_SECOND);
+  private stop?: DispatcherStop;
+  private settleStopped: (stop: DispatcherStop) => void = () => undefined;
+  /** Settles once, when the dispatcher stops for good (it never does for a peer that behaves). */
+  readonly stopped: Promise<DispatcherStop>;
   /** The event whose handler is running now, if any. */
   handling: string | undefined;
 
-  constructor({ log, onUnhandled = () => undefined, onBroken = () => undefined, budget }: DispatcherOptions) {
-    this.log = log;
-    this.budget = budget;
-    this.onUnhandled = onUnhandled;
-    this.onBroken = onBroken;
+  constructor({ logger, bytes, ignored, maxQueuedBytes = Number.POSITIVE_INFINITY }: DispatcherOptions) {
+    this.log = logger;
+    this.bytes = bytes;
+    this.ignored = ignored;
+    this.maxQueuedBytes = maxQueuedBytes;
+    this.stopped = new Promise((resolve) => (this.settleStopped = resolve));
   }
 
   on(name: string, handler: AnyHandler): void {
@@ -64,26 +94,30 @@ export class Dispatcher {
     this.handlers.delete(name);
   }
 
-  /** Whether a handler is running, so that a new event would wait in the queue. */
-  get busy(): boolean {
-    return this.running;
+  /** Whether the dispatcher has stopped for good; it takes nothing more. */
+  get isStopped(): boolean {
+    return this.stop !== undefined;
   }
 
-  /** Number of events waiting behind the one being handled. */
-  get backlog(): number {
-    return this.queue.length;
-  }
-
-  /** Bytes of the events waiting behind the one being handled. */
-  get backlogBytes(): number {
-    return this.queued;
+  /**
+   * Which limit keeps `bytes` more from waiting in the queue, or undefined when they fit. Nothing
+   * waits while no handler runs, so an idle dispatcher takes anything. A task from outside must
+   * also fit the process's byte budget: it never closes the session, it just is not taken.
+   */
+  refusal(bytes: number, fromOutside = false): QueueFull | undefined {
+    if (!this.running) return undefined;
+    if (this.bytes.queuedBytes + bytes > this.maxQueuedBytes) return 'bytes';
+    if (this.queue.length >= MAX_QUEUED_EVENTS) return 'events';
+    if (fromOutside && !this.bytes.fits(bytes)) return 'buffered';
+    return undefined;
   }
 
   /**
    * Runs an event's handler now, or queues the event behind the running one. A queued event's
    * handler is looked up when its turn comes (an earlier handler may set it). A lifecycle event
    * goes to `interaction_lifecycle` when that handler exists, otherwise to `interaction_<type>`
-   * (2.4.0's narrowing). `text` and `bytes` are what arrived, kept instead of the frame if it waits.
+   * (the SDK's narrowing). `text` and `bytes` are what arrived, kept instead of the frame if it
+   * waits. The caller checked {@link refusal} first.
    */
   dispatch(name: string, frame: Frame, text: string, bytes: number, watched: boolean): void {
     this.push(this.running ? { name, text, bytes, watched } : { name, frame, bytes, watched });
@@ -92,46 +126,47 @@ export class Dispatcher {
   /**
    * Runs `task` (a bus message's handler) now, or queues it behind the running handler, one at a
    * time with the events and under the same error boundary; `name` names it in logs and for the
-   * `error` handler. `bytes` (the message's size) count in the backlog while it waits.
+   * `error` handler, and `bytes` (the message's size) count while it waits. Returns which limit
+   * kept it out, or undefined when it was taken.
    */
-  enqueue(name: string, task: () => unknown, bytes: number): void {
-    this.push({ name, task, bytes, watched: false });
+  enqueue(name: string, task: () => unknown, bytes: number): QueueFull | undefined {
+    const full = this.refusal(bytes, true);
+    if (full === undefined) this.push({ name, task, bytes, watched: false });
+    return full;
+  }
+
+  /** Drops every queued event (the session is over, or the dispatcher stopped), giving back their bytes. */
+  clear(): void {
+    this.queue.length = 0;
+    this.bytes.dequeue(this.bytes.queuedBytes);
   }
 
   /**
-   * Queues behind the running handler, counting its bytes in the backlog (and the process budget);
-   * with nothing running, it runs at once and counts nothing. `item` is the caller's fresh object.
+   * Queues behind the running handler, counting its bytes; with nothing running, it runs at once
+   * and counts nothing. `item` is the caller's fresh object.
    */
   private push(item: QueuedEvent): void {
+    if (this.stop !== undefined) return;
     if (this.running) {
       this.queue.push(item);
-      this.queued += item.bytes;
-      this.budget?.take(item.bytes);
+      this.bytes.queue(item.bytes);
       return;
     }
     item.bytes = 0;
     this.queue.push(item);
-    this.drain().catch((error: unknown) => this.onBroken(error));
+    void this.drain();
   }
 
-  /** Drops every queued event (the session is over, or the dispatcher broke); returns the bytes they held. */
-  clear(): number {
-    const freed = this.queued;
-    this.queue.length = 0;
-    this.queued = 0;
-    this.budget?.give(freed);
-    return freed;
-  }
-
-  /** Runs queued events one at a time; an event nobody handles is skipped without an await. */
+  /** Runs queued events one at a time; an event nobody handles is skipped without an await. Never rejects. */
   private async drain(): Promise<void> {
     this.running = true;
     try {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-        this.queued -= next.bytes;
-        this.budget?.give(next.bytes);
+        this.bytes.dequeue(next.bytes);
         await this.run(next);
       }
+    } catch (error) {
+      this.stopWith({ error });
     } finally {
       this.running = false;
       this.clear();
@@ -146,7 +181,7 @@ export class Dispatcher {
       name === Event.INTERACTION_LIFECYCLE && !this.handlers.has(name) ? `interaction_${String(event.type)}` : name;
     const handler = this.handlers.get(target);
     if (handler === undefined) {
-      if (!watched) this.onUnhandled(target);
+      if (!watched) this.unhandled(target);
       return;
     }
     this.handling = target;
@@ -171,6 +206,29 @@ export class Dispatcher {
     } finally {
       this.handling = undefined;
     }
+  }
+
+  /**
+   * An event no handler and no action took. One of Relay's own names spends the larger unhandled
+   * budget; any other name (`wf_api_made_up_event`) is a frame nobody uses, like an unknown `_type`.
+   */
+  private unhandled(name: string): void {
+    if (!KNOWN_EVENTS.has(name) && !name.startsWith('interaction_')) {
+      const problem = this.ignored.note(name, 'ignored an event of a type Relay does not send');
+      if (problem !== undefined) this.stopWith({ problem });
+      return;
+    }
+    if (this.log.isLevelEnabled('debug'))
+      this.log.debug({ event: name.slice(0, LOGGED_CHARS) }, 'no handler for event');
+    if (!this.unhandledRate.spend()) this.stopWith({ problem: 'too many events that no handler takes' });
+  }
+
+  /** Stops for good: the queue is dropped, nothing more is taken, and {@link stopped} settles. */
+  private stopWith(stop: DispatcherStop): void {
+    if (this.stop !== undefined) return;
+    this.stop = stop;
+    this.clear();
+    this.settleStopped(stop);
   }
 
   private async fail(source: string, error: unknown): Promise<void> {

@@ -18,9 +18,8 @@ export interface FrameProblem {
 }
 
 /**
- * Parses one text frame. Unlike 2.4.0 it leaves arrays alone (2.4.0 turns `[]` into `""` and any
- * array of small integers into a string). Returns a problem instead of throwing, so the caller
- * decides what a bad frame costs.
+ * Parses one text frame as sent: arrays stay arrays (docs/sdk-differences.md, `arrays-kept`).
+ * Returns a problem instead of throwing, so the caller decides what a bad frame costs.
  */
 export function parseFrame(text: string): Frame | FrameProblem {
   let value: unknown;

@@ -1,7 +1,7 @@
 import { ERROR_RESPONSE, PROGRESS_EVENT, type Frame } from './frame';
 import { RelayError, RelayErrorCode } from './errors';
 
-/** What a response carries once `_id`, `_type` and `error` are removed; undefined when empty (as 2.4.0). */
+/** What a response carries once `_id`, `_type` and `error` are removed; undefined when empty (as the SDK). */
 export type ResponseBody = Record<string, unknown> | undefined;
 
 interface ResponseWait {
@@ -23,7 +23,7 @@ const WATCH_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
  * Collects events of one `_type` from the moment it is created, so that an event arriving in the
- * same TCP read as the response that announces it is not lost (2.4.0 loses it, then times out).
+ * same TCP read as the response that announces it is not lost.
  * Create it before sending the request; call {@link until} once the response has told you what to
  * look for; {@link cancel} it if the request fails.
  */
@@ -129,7 +129,7 @@ export class PendingWaits {
 
   /**
    * Waits for `wf_api_<action>_response` (or an error response) carrying `id`. Each
-   * `wf_api_progress_event` with the same id restarts the clock, as in 2.4.0.
+   * `wf_api_progress_event` with the same id restarts the clock, as in the SDK.
    */
   expectResponse(id: string, action: string, timeoutMs: number): Promise<ResponseBody> {
     if (this.failure !== undefined) return Promise.reject(this.failure);

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
 import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import type { ByteBudget } from './byte-budget';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, type DispatcherStop, type QueueFull } from './dispatcher';
 import { RelayError, RelayErrorCode } from './errors';
-import { Event } from './event';
 import {
   bufferOf,
   eventName,
@@ -16,16 +14,26 @@ import {
   parseFrame,
   type Frame,
 } from './frame';
-import { RateLimit } from './rate-limit';
+import {
+  ByteBudget,
+  CLOSE_HANDSHAKE_MS,
+  IgnoredFrames,
+  LOGGED_CHARS,
+  PING_BURST,
+  PING_PER_SECOND,
+  RateLimit,
+  Timeouts,
+  type SessionBytes,
+  type Sheddable,
+} from './limits';
 import { PendingWaits, type EventWatch, type ResponseBody } from './pending-waits';
-import { Timeouts } from './timeouts';
 
-/** Random bytes drawn in blocks: one randomBytes call per id was 6% of the server's CPU under load. */
+/** Random bytes drawn in blocks rather than one `randomBytes` call per id (see docs/performance.md). */
 const ID_BLOCK = 4096;
 let idPool = Buffer.alloc(0);
 let idOffset = 0;
 
-/** A fresh request id: 32 lowercase hex characters, as 2.4.0 makes them. */
+/** A fresh request id: 32 lowercase hex characters, as the SDK makes them. */
 export function makeId(): string {
   if (idOffset + 16 > idPool.length) {
     idPool = randomBytes(ID_BLOCK);
@@ -50,43 +58,18 @@ export type SessionEnd =
 /** After a `stop` event the Relay server closes the socket; if it does not, the session does. */
 const CLOSE_AFTER_STOP_MS = 5_000;
 
-/** A peer that does not answer a close frame within this long is cut off, so it stops holding a place. */
-const CLOSE_HANDSHAKE_MS = 2_000;
+/** What a peer event over a queue limit closes its session with. */
+const QUEUE_FULL_PROBLEM: Record<Exclude<QueueFull, 'buffered'>, string> = {
+  bytes: 'too many event bytes waiting for their handlers',
+  events: 'too many events waiting for their handlers',
+};
 
-/**
- * Frames nobody uses (unknown or unhandled events, stray responses, events before `start`):
- * a burst of 100 passes, then 10 a second. A real Relay server sends a few such frames a minute;
- * a peer over the rate is closed with 1008.
- */
-const IGNORED_BURST = 100;
-const IGNORED_PER_SECOND = 10;
-
-/**
- * Events of names Relay sends that the workflow has no handler for (prompt and lifecycle events
- * of every device in a group interaction, say): a budget of their own, ten times larger, so a
- * broadcast to a few hundred badges does not look like a flood.
- */
-const UNHANDLED_BURST = 1_000;
-const UNHANDLED_PER_SECOND = 100;
-
-/**
- * Events waiting behind a running handler, however small. The Relay server sends a handful at a
- * time; together with the byte cap this bounds what a session's queue holds.
- */
-const MAX_QUEUED_EVENTS = 2_048;
-
-/** Pings from the peer: the Relay server answers ours and rarely sends its own. */
-const PING_BURST = 50;
-const PING_PER_SECOND = 5;
-
-/** How many ignored frames a session logs at warn; later ones are only counted, in `session closed`. */
-const WARNED_IGNORED_FRAMES = 5;
-
-/** Every event name Relay sends (the runtime's own `error` aside). */
-const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.values(Event).filter((name) => name !== Event.ERROR));
-
-/** Longest piece of a peer's value (such as a `_type`) quoted in a log line. */
-const LOGGED_CHARS = 100;
+/** What is logged when a bus message is not taken because a queue limit is reached. */
+const QUEUE_FULL_DROP: Record<QueueFull, string> = {
+  bytes: 'dropped a bus message: too many bytes waiting for their handlers',
+  events: 'dropped a bus message: too many events waiting for their handlers',
+  buffered: 'dropped a bus message: the process is at MAX_BUFFERED_BYTES',
+};
 
 /**
  * What a frame looks like in a debug line: its type, id and the names of its fields. Payloads
@@ -102,27 +85,30 @@ function outline(frame: Frame): { _type: string; _id?: string; fields: string[] 
   };
 }
 
-/** Bytes a client-to-server WebSocket frame adds to its payload: header, length and mask. */
-function frameOverhead(payloadBytes: number): number {
-  return (payloadBytes < 126 ? 2 : payloadBytes < 65_536 ? 4 : 10) + 4;
-}
-
 export interface SessionOptions {
   socket: WebSocket;
-  log: Logger;
+  logger: Logger;
   id: string;
-  onClosed: (session: Session) => void;
   /** Log whole frames at debug (LOG_PRIVATE_DATA); otherwise only their {@link outline}. */
-  logPayloads?: boolean;
+  logPrivateData?: boolean;
   /** The raw connection under `socket`: its bytes are counted as they arrive, before `ws` has a whole message. */
   connection?: Duplex;
   /** How long the peer has to send its start event before the session is closed with 1008; none when undefined. */
   startTimeoutMs?: number;
   /** Most bytes of events waiting behind a running handler; a peer over it is closed with 1008. */
   maxQueuedBytes?: number;
-  /** The process's byte budget; `onOverBudget` is called when this session's bytes push it over. */
+  /**
+   * The process's byte budget (MAX_BUFFERED_BYTES), shared by every session. When this session's
+   * bytes push it over, the session holding the most is shed (this one, or another).
+   */
   budget?: ByteBudget;
-  onOverBudget?: () => void;
+}
+
+export interface RequestOptions {
+  /** The request `_id`; a fresh one when omitted. */
+  id?: string;
+  target?: { uris: string[] };
+  timeoutMs?: number;
 }
 
 /**
@@ -133,64 +119,49 @@ export interface SessionOptions {
  * Everything the peer sends passes through {@link receive}, which never throws: a frame that
  * breaks the protocol, or one that makes the receive path fail, closes this session and no other.
  */
-export class Session {
+export class Session implements Sheddable {
   readonly id: string;
   readonly log: Logger;
-  readonly dispatcher: Dispatcher;
-  readonly waits = new PendingWaits();
   /** Whether the peer answered the last ping; the heartbeat reads and resets it. */
   alive = true;
   private readonly socket: WebSocket;
+  private readonly dispatcher: Dispatcher;
+  private readonly waits = new PendingWaits();
+  private readonly bytes: SessionBytes;
+  private readonly ignored: IgnoredFrames;
   private readonly startedAt = Date.now();
   private endedBy?: SessionEnd;
   private started = false;
-  private ignoredCount = 0;
-  private readonly ignoredRate = new RateLimit(IGNORED_BURST, IGNORED_PER_SECOND);
-  private readonly unhandledRate = new RateLimit(UNHANDLED_BURST, UNHANDLED_PER_SECOND);
   private readonly pingRate = new RateLimit(PING_BURST, PING_PER_SECOND);
-  /** Bytes that arrived and are not yet part of a whole message, as counted in the budget. */
-  private arriving = 0;
   private stopTimer?: NodeJS.Timeout;
   private startTimer?: NodeJS.Timeout;
   private cutTimer?: NodeJS.Timeout;
-  private readonly onClosed: (session: Session) => void;
-  private readonly logPayloads: boolean;
-  private readonly maxQueuedBytes: number;
-  private readonly budget: ByteBudget | undefined;
-  private readonly onOverBudget: () => void;
+  private readonly logPrivateData: boolean;
   /** Run once when the session closes (bus subscriptions end this way). */
   private readonly cleanups = new Set<() => void>();
 
   constructor({
     socket,
-    log,
+    logger,
     id,
-    onClosed,
-    logPayloads = false,
+    logPrivateData = false,
     connection,
     startTimeoutMs,
-    maxQueuedBytes = Number.POSITIVE_INFINITY,
-    budget,
-    onOverBudget = () => undefined,
+    maxQueuedBytes,
+    budget = new ByteBudget(Number.POSITIVE_INFINITY),
   }: SessionOptions) {
     this.id = id;
-    this.logPayloads = logPayloads;
+    this.logPrivateData = logPrivateData;
     this.socket = socket;
-    this.log = log;
-    this.onClosed = onClosed;
-    this.maxQueuedBytes = maxQueuedBytes;
-    this.budget = budget;
-    this.onOverBudget = onOverBudget;
-    this.dispatcher = new Dispatcher({
-      log,
-      budget,
-      onUnhandled: (name) => this.unhandled(name),
-      onBroken: (error) => this.fail(error),
-    });
+    this.log = logger;
+    this.bytes = budget.open(this);
+    this.ignored = new IgnoredFrames(logger);
+    this.dispatcher = new Dispatcher({ logger, bytes: this.bytes, ignored: this.ignored, maxQueuedBytes });
+    void this.dispatcher.stopped.then((stop) => this.dispatcherStopped(stop));
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('ping', (data) => this.pinged(data.length));
     socket.on('pong', (data) => {
-      this.consumed(data.length);
+      this.bytes.consumed(data.length);
       this.alive = true;
     });
     socket.on('error', (err: Error & { code?: string }) => this.wsError(err));
@@ -220,9 +191,29 @@ export class Session {
     return Date.now() - this.startedAt;
   }
 
-  /** Bytes this session holds for its peer now: a message still arriving and events queued. */
-  get heldBytes(): number {
-    return this.arriving + this.dispatcher.backlogBytes;
+  /** Sets the handler for an event; a later `on` for the same name replaces it. */
+  on(name: string, handler: (event: never) => unknown): void {
+    this.dispatcher.on(name, handler);
+  }
+
+  /** Removes the handler for an event. */
+  off(name: string): void {
+    this.dispatcher.off(name);
+  }
+
+  /**
+   * Queues `task` (a bus message's handler) with this session's events: it runs one at a time
+   * with them and under the same error boundary; `name` names it in logs. Returns false, and
+   * drops it, when the session has ended or its queue is full (the message's `bytes` count against
+   * MAX_QUEUED_BYTES and MAX_BUFFERED_BYTES like an event's): a message from outside never closes
+   * a session, it just is not taken.
+   */
+  enqueue(name: string, bytes: number, task: () => unknown): boolean {
+    if (this.endedBy !== undefined || !this.isOpen || this.dispatcher.isStopped) return false;
+    const full = this.dispatcher.enqueue(name, task, bytes);
+    if (full === undefined) return true;
+    this.log.warn({ source: name.slice(0, LOGGED_CHARS), bytes }, QUEUE_FULL_DROP[full]);
+    return false;
   }
 
   /**
@@ -260,40 +251,6 @@ export class Session {
     return this.waits.watch(type);
   }
 
-  /**
-   * Queues `task` (a bus message's handler) on this session's dispatcher, one at a time with its
-   * events. Returns false, and drops it, when the session has ended or its queue is full (the
-   * message's `bytes` count against MAX_QUEUED_BYTES and the process's budget like an event's):
-   * a message from outside never closes a session, it just is not taken.
-   */
-  runFromOutside(name: string, bytes: number, task: () => unknown): boolean {
-    if (this.endedBy !== undefined || !this.isOpen) return false;
-    const busy = this.dispatcher.busy;
-    if (busy && this.dispatcher.backlogBytes + bytes > this.maxQueuedBytes) {
-      this.log.warn(
-        { source: name.slice(0, LOGGED_CHARS), bytes },
-        'dropped a bus message: too many bytes waiting for their handlers',
-      );
-      return false;
-    }
-    if (busy && this.dispatcher.backlog >= MAX_QUEUED_EVENTS) {
-      this.log.warn(
-        { source: name.slice(0, LOGGED_CHARS) },
-        'dropped a bus message: too many events waiting for their handlers',
-      );
-      return false;
-    }
-    if (busy && this.budget !== undefined && this.budget.used + bytes > this.budget.limit) {
-      this.log.warn(
-        { source: name.slice(0, LOGGED_CHARS), bytes },
-        'dropped a bus message: the process is at MAX_BUFFERED_BYTES',
-      );
-      return false;
-    }
-    this.dispatcher.enqueue(name, task, bytes);
-    return true;
-  }
-
   /** Calls `cleanup` once when the session closes; returns a function that cancels it. */
   onClose(cleanup: () => void): () => void {
     this.cleanups.add(cleanup);
@@ -327,7 +284,7 @@ export class Session {
    */
   shed(): void {
     this.log.warn(
-      { heldBytes: this.heldBytes },
+      { bufferedBytes: this.bytes.bufferedBytes },
       'closing the session that holds the most bytes: the process is over MAX_BUFFERED_BYTES',
     );
     this.releaseBytes();
@@ -344,7 +301,7 @@ export class Session {
   /** Writes one frame (`text` is its JSON); `done`, if given, is called once it is written, or with SEND_FAILED. */
   private write(frame: Frame, text: string, done?: (error?: RelayError) => void): void {
     if (this.log.isLevelEnabled('debug'))
-      this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame sent');
+      this.log.debug({ frame: this.logPrivateData ? frame : outline(frame) }, 'frame sent');
     if (done === undefined) {
       this.socket.send(text);
       return;
@@ -380,15 +337,15 @@ export class Session {
    */
   private route(data: RawData, isBinary: boolean): void {
     const buffer = bufferOf(data);
-    this.consumed(buffer.length);
-    if (this.endedBy !== undefined) return;
+    this.bytes.consumed(buffer.length);
+    if (this.endedBy !== undefined || this.dispatcher.isStopped) return;
     if (isBinary) return this.refuse(1003, 'binary frames are not part of the Relay protocol');
     if (hasTooManyValues(buffer)) return this.refuse(1009, `frame has more than ${MAX_FRAME_SEPARATORS} values`);
     const text = buffer.toString();
     const frame = parseFrame(text);
     if (isFrameProblem(frame)) return this.refuse(frame.closeCode, frame.problem);
     if (this.log.isLevelEnabled('debug'))
-      this.log.debug({ frame: this.logPayloads ? frame : outline(frame) }, 'frame received');
+      this.log.debug({ frame: this.logPrivateData ? frame : outline(frame) }, 'frame received');
     if (frame._id !== undefined) {
       if (!this.waits.deliverResponse(frame))
         this.ignore(frame._type, 'ignored a response that answers no pending request');
@@ -397,15 +354,11 @@ export class Session {
     const name = eventName(frame._type);
     if (name === undefined) return this.ignore(frame._type, 'ignored a frame of unknown _type');
     const missing = missingField(name, frame);
-    if (missing !== undefined)
-      return this.ignore(frame._type, 'ignored an event without a field it needs', { missing });
+    if (missing !== undefined) return this.ignore(frame._type, 'ignored an event without a field it needs', missing);
     if (name === 'start' && this.started) return this.ignore(frame._type, 'ignored a second start event');
     if (name !== 'start' && !this.started) return this.ignore(frame._type, 'ignored an event before the start event');
-    if (this.dispatcher.busy && this.dispatcher.backlogBytes + buffer.length > this.maxQueuedBytes) {
-      return this.refuse(1008, 'too many event bytes waiting for their handlers');
-    }
-    if (this.dispatcher.backlog >= MAX_QUEUED_EVENTS)
-      return this.refuse(1008, 'too many events waiting for their handlers');
+    const full = this.dispatcher.refusal(buffer.length);
+    if (full === 'bytes' || full === 'events') return this.refuse(1008, QUEUE_FULL_PROBLEM[full]);
     if (name === 'start') {
       this.started = true;
       clearTimeout(this.startTimer);
@@ -413,34 +366,31 @@ export class Session {
     const watched = this.waits.deliverEvent(frame, buffer.length);
     if (name === 'stop') this.closeSoonAfterStop();
     this.dispatcher.dispatch(name, frame, text, buffer.length, watched);
-    if (this.budget !== undefined && this.budget.used > this.budget.limit) this.onOverBudget();
+    this.bytes.overdrawn()?.shed();
   }
 
-  /** Counts bytes read off the connection; over the process's budget, the host sheds a session. */
+  /** Counts bytes read off the connection; over the process's budget, the session holding the most is shed. */
   private arrived(bytes: number): void {
     // Once the session is ending its bytes are read only to be thrown away, and not counted.
-    if (this.budget === undefined || this.endedBy !== undefined) return;
-    this.arriving += bytes;
-    if (!this.budget.take(bytes)) this.onOverBudget();
-  }
-
-  /** A whole message (or control frame) of `payloadBytes` arrived: its bytes are no longer in flight. */
-  private consumed(payloadBytes: number): void {
-    if (this.budget === undefined) return;
-    const bytes = Math.min(this.arriving, payloadBytes + frameOverhead(payloadBytes));
-    this.arriving -= bytes;
-    this.budget.give(bytes);
+    if (this.endedBy !== undefined) return;
+    this.bytes.arrived(bytes);
+    this.bytes.overdrawn()?.shed();
   }
 
   private pinged(payloadBytes: number): void {
-    this.consumed(payloadBytes);
+    this.bytes.consumed(payloadBytes);
     if (!this.pingRate.spend() && this.endedBy === undefined) this.refuse(1008, 'too many pings');
   }
 
   private releaseBytes(): void {
     this.dispatcher.clear();
-    this.budget?.give(this.arriving);
-    this.arriving = 0;
+    this.bytes.release();
+  }
+
+  /** The dispatcher stopped for good: a flood of events nobody takes (1008), or its own failure (1011). */
+  private dispatcherStopped(stop: DispatcherStop): void {
+    if ('problem' in stop) this.refuse(1008, stop.problem);
+    else this.fail(stop.error);
   }
 
   /** A failure of the receive path itself (a bug, or an input nobody foresaw): this session ends with 1011. */
@@ -457,25 +407,10 @@ export class Session {
     this.end(reason, code, problem);
   }
 
-  /** Counts a frame nobody uses (the first few logged at warn); a peer that sends them faster than a Relay server would is closed. */
-  private ignore(type: string, message: string, { missing }: { missing?: string } = {}): void {
-    if (++this.ignoredCount <= WARNED_IGNORED_FRAMES)
-      this.log.warn({ type: type.slice(0, LOGGED_CHARS), missing }, message);
-    if (!this.ignoredRate.spend()) this.refuse(1008, 'too many frames that are not part of this session');
-  }
-
-  /**
-   * An event no handler and no action took. One of Relay's own names spends the larger unhandled
-   * budget; any other name (`wf_api_made_up_event`) is a frame nobody uses, like an unknown `_type`.
-   */
-  private unhandled(name: string): void {
-    if (!KNOWN_EVENTS.has(name) && !name.startsWith('interaction_')) {
-      this.ignore(name, 'ignored an event of a type Relay does not send');
-      return;
-    }
-    if (this.log.isLevelEnabled('debug'))
-      this.log.debug({ event: name.slice(0, LOGGED_CHARS) }, 'no handler for event');
-    if (!this.unhandledRate.spend()) this.refuse(1008, 'too many events that no handler takes');
+  /** Counts a frame nobody uses; a peer that sends them faster than a Relay server would is closed. */
+  private ignore(type: string, message: string, missing?: string): void {
+    const problem = this.ignored.note(type, message, missing);
+    if (problem !== undefined) this.refuse(1008, problem);
   }
 
   /** `ws` found the peer breaking the WebSocket protocol (a bad opcode, an oversized message...) and is closing. */
@@ -500,7 +435,8 @@ export class Session {
     clearTimeout(this.stopTimer);
     clearTimeout(this.startTimer);
     clearTimeout(this.cutTimer);
-    this.releaseBytes();
+    this.dispatcher.clear();
+    this.bytes.close();
     for (const cleanup of this.cleanups) {
       try {
         cleanup();
@@ -528,17 +464,9 @@ export class Session {
         endedBy: this.endedBy ?? 'peer-closed',
         code,
         reason: reason.slice(0, LOGGED_CHARS),
-        ignoredFrames: this.ignoredCount > 0 ? this.ignoredCount : undefined,
+        ignoredFrames: this.ignored.count > 0 ? this.ignored.count : undefined,
       },
       'session closed',
     );
-    this.onClosed(this);
   }
-}
-
-export interface RequestOptions {
-  /** The request `_id`; a fresh one when omitted. */
-  id?: string;
-  target?: { uris: string[] };
-  timeoutMs?: number;
 }

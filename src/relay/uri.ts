@@ -1,12 +1,42 @@
 import { RelayError, RelayErrorCode } from './errors';
-import { isRelayUri, makeTargetUris } from './targets';
+
+/** A device, group or interaction URN, or several. */
+export type Target = string | string[];
+
+/** `urn:relay-resource:<id_type>:<resource_type>:<id>`, the test the SDK's `isRelayUri` makes. */
+export function isRelayUri(value: unknown): value is string {
+  if (typeof value !== 'string' || !value.startsWith('urn:relay-resource')) return false;
+  // At least three colons, i.e. the SDK's `split(':').length > 3`, without building the array.
+  let colons = 0;
+  for (let at = value.indexOf(':'); at !== -1 && colons < 3; at = value.indexOf(':', at + 1)) colons += 1;
+  return colons === 3;
+}
+
+/**
+ * The `_target` of a request. Rejects anything that is not a relay URN before a frame is sent,
+ * naming the bad value and what a target looks like.
+ */
+export function makeTargetUris(target: Target): { uris: string[] } {
+  const uris = Array.isArray(target) ? target : [target];
+  // findIndex, not find: an undefined element is itself the bad value.
+  const badIndex = uris.findIndex((uri) => !isRelayUri(uri));
+  if (uris.length === 0 || badIndex !== -1) {
+    const bad: unknown = uris[badIndex];
+    const got = uris.length === 0 ? 'an empty list' : bad === undefined ? 'undefined' : JSON.stringify(bad);
+    throw new RelayError(
+      RelayErrorCode.INVALID_TARGET,
+      `${RelayErrorCode.INVALID_TARGET}: a target must be a urn:relay-resource: URN ` +
+        `(the source_uri of an event, or one built with Uri), got ${got}`,
+    );
+  }
+  return { uris };
+}
 
 /**
  * Builders and parsers for Relay URNs (`urn:relay-resource:<id_type>:<resource_type>:<id>`),
- * with the names and results of 2.4.0's `Uri`, plus what 2.4.0 lacks or gets wrong:
- * `interactionName` (added to the SDK after 2.4.0), an `isInteractionUri` that answers (2.4.0's
- * always returns undefined), and parsers that percent-decode the id (2.4.0 returns `Jim%20Bob`
- * for `...:device:Jim%20Bob`; these return `Jim Bob`).
+ * with the names and results of the SDK's `Uri`, plus `interactionName` and
+ * `parseInteractionName`. Parsers percent-decode the id and `isInteractionUri` answers a boolean;
+ * docs/sdk-differences.md lists where this differs from the SDK.
  *
  * @example
  * Uri.deviceName('Jim Bob')                    // 'urn:relay-resource:name:device:Jim%20Bob'
@@ -21,7 +51,7 @@ export const Uri = {
   /** The URN `isGroupMember` asks about: the group by name, with the device's name URN as `device`. */
   groupMember: (group: string, device: string): string =>
     construct('group', 'name', group, { device: Uri.deviceName(device) }),
-  /** An interaction by name, as targets for `endInteraction` and friends (not in 2.4.0). */
+  /** An interaction by name, as targets for `endInteraction` and friends. */
   interactionName: (name: string): string => construct('interaction', 'name', name),
   allDevicesWithStatus(interactionName: string, status: string): string {
     if (!status) throw new Error('invalid_status');
@@ -36,11 +66,11 @@ export const Uri = {
   parseDeviceId: (uri: string): string => idOfType(parseDevice(uri), 'id'),
   parseGroupName: (uri: string): string => idOfType(parseOfKind(uri, 'group'), 'name'),
   parseGroupId: (uri: string): string => idOfType(parseOfKind(uri, 'group'), 'id'),
-  /** The interaction name in an interaction URN; decoded (not in 2.4.0). */
+  /** The interaction name in an interaction URN; decoded. */
   parseInteractionName: (uri: string): string => idOfType(parseOfKind(uri, 'interaction'), 'name'),
 
   isRelayUri,
-  /** True for `urn:relay-resource:name:interaction:...` URNs (2.4.0's always returned undefined). */
+  /** True for `urn:relay-resource:name:interaction:...` URNs. */
   isInteractionUri: (uri: unknown): boolean =>
     typeof uri === 'string' && uri.startsWith('urn:relay-resource:name:interaction') && uri.split(':').length > 3,
   /** Throws `invalid-target-uris` unless every element is a relay URN; true otherwise. */

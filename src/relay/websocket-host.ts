@@ -1,34 +1,31 @@
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ByteBudget } from './byte-budget';
-import { rejectUpgrade } from './reject-upgrade';
+import { secretsMatch, withTimeout } from '../util';
+import { ByteBudget, CLOSE_HANDSHAKE_MS } from './limits';
 import { makeId, Session } from './session';
-import { tokenMatches } from './token-matches';
-import { pathOf } from './workflow-path';
 import { Workflow } from './workflow';
-import type { WorkflowContext } from './workflow-context';
-import type { WorkflowRegistry } from './workflow-registry';
+import { pathOf, type WorkflowContext, type WorkflowRegistry } from './workflow-registry';
 
 export interface WebSocketHostOptions {
   registry: WorkflowRegistry;
-  log: Logger;
+  logger: Logger;
   /** Interval between pings; a peer that missed the previous pong is dropped. */
   heartbeatMs: number;
   /** Largest incoming message; a bigger one closes its session with 1009. */
   maxPayloadBytes: number;
   /** Most sessions open at once; upgrades beyond it get 503. */
   maxSessions: number;
-  /** When set, upgrades must carry it as the `token` query parameter. */
-  token?: string;
+  /** WORKFLOW_TOKEN: when set, upgrades must carry it as the `token` query parameter. */
+  workflowToken?: string;
   /** Log whole frames at debug (LOG_PRIVATE_DATA). */
-  logPayloads?: boolean;
+  logPrivateData?: boolean;
   /** How long a new session has to send its start event before it is closed with 1008. */
   startTimeoutMs?: number;
   /** Most bytes of events one session may have waiting behind a running handler. */
   maxQueuedBytes?: number;
-  /** Most bytes all sessions together may hold (messages arriving and events queued). */
+  /** MAX_BUFFERED_BYTES: most bytes all sessions together may hold (messages arriving and events queued). */
   maxBufferedBytes?: number;
   /** What each session's Workflow gets besides its session: the bus and the workflows' settings. */
   context?: WorkflowContext;
@@ -39,9 +36,6 @@ export interface WebSocketHostOptions {
  * off to make room at MAX_SESSIONS; a younger one may still be Relay's, its start on the way.
  */
 const EVICTABLE_AFTER_MS = 1_000;
-
-/** How long closed-with-1001 sessions get to finish their closing handshake before being cut. */
-const CLOSE_HANDSHAKE_MS = 2_000;
 
 /**
  * The WebSocket side of the server: it takes upgrade requests from the HTTP server, refuses
@@ -55,28 +49,36 @@ export class WebSocketHost {
   private readonly registry: WorkflowRegistry;
   private readonly log: Logger;
   private readonly maxSessions: number;
-  private readonly token: string | undefined;
-  private readonly logPayloads: boolean;
+  private readonly workflowToken: string | undefined;
+  private readonly logPrivateData: boolean;
   private readonly startTimeoutMs: number | undefined;
   private readonly maxQueuedBytes: number | undefined;
-  private readonly budget: ByteBudget | undefined;
+  private readonly budget: ByteBudget;
   private readonly context: WorkflowContext;
   private readonly evictableAfterMs: number;
   private draining = false;
   private readonly onSocketError = (err: Error) => this.log.debug({ err }, 'socket error during upgrade');
 
   constructor(options: WebSocketHostOptions) {
-    const { registry, log, heartbeatMs, maxPayloadBytes, maxSessions, token, logPayloads = false } = options;
+    const {
+      registry,
+      logger,
+      heartbeatMs,
+      maxPayloadBytes,
+      maxSessions,
+      workflowToken,
+      logPrivateData = false,
+    } = options;
     this.registry = registry;
     this.startTimeoutMs = options.startTimeoutMs;
     this.evictableAfterMs = Math.min(EVICTABLE_AFTER_MS, (options.startTimeoutMs ?? Infinity) / 10);
     this.context = options.context ?? {};
     this.maxQueuedBytes = options.maxQueuedBytes;
-    this.budget = options.maxBufferedBytes === undefined ? undefined : new ByteBudget(options.maxBufferedBytes);
-    this.logPayloads = logPayloads;
-    this.log = log;
+    this.budget = new ByteBudget(options.maxBufferedBytes ?? Number.POSITIVE_INFINITY);
+    this.logPrivateData = logPrivateData;
+    this.log = logger;
     this.maxSessions = maxSessions;
-    this.token = token;
+    this.workflowToken = workflowToken;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -92,9 +94,9 @@ export class WebSocketHost {
     return this.sessions.size;
   }
 
-  /** Bytes all sessions hold now (messages arriving and events queued); 0 without a byte budget. */
-  get heldBytes(): number {
-    return this.budget?.used ?? 0;
+  /** Bytes all sessions hold now (messages arriving and events queued). */
+  get bufferedBytes(): number {
+    return this.budget.bufferedBytes;
   }
 
   /**
@@ -112,7 +114,7 @@ export class WebSocketHost {
       rejectUpgrade(socket, 503, 'this server is restarting; try again in a moment', { 'Retry-After': '1' });
       return;
     }
-    if (this.token !== undefined && !tokenMatches(url, this.token)) {
+    if (this.workflowToken !== undefined && !tokenMatches(url, this.workflowToken)) {
       this.log.warn({ path, requestId: requestIdOf(request) }, 'upgrade refused: missing or wrong token');
       rejectUpgrade(socket, 401, 'this server needs the token query parameter of its registered URL');
       return;
@@ -171,16 +173,15 @@ export class WebSocketHost {
     const session = new Session({
       socket: ws,
       connection,
-      log,
+      logger: log,
       id,
-      logPayloads: this.logPayloads,
+      logPrivateData: this.logPrivateData,
       startTimeoutMs: this.startTimeoutMs,
       maxQueuedBytes: this.maxQueuedBytes,
       budget: this.budget,
-      onOverBudget: () => this.shedLargest(),
-      onClosed: (closed) => this.sessions.delete(closed),
     });
     this.sessions.add(session);
+    void session.whenClosed().then(() => this.sessions.delete(session));
     log.info('session opened');
     const fail = (err: unknown) => {
       log.error({ err }, 'workflow function failed while the session opened; closing it with 1011');
@@ -211,15 +212,6 @@ export class WebSocketHost {
     return false;
   }
 
-  /** The process is over MAX_BUFFERED_BYTES: the session holding the most is closed. */
-  private shedLargest(): void {
-    let largest: Session | undefined;
-    for (const session of this.sessions) {
-      if (largest === undefined || session.heldBytes > largest.heldBytes) largest = session;
-    }
-    if (largest !== undefined && largest.heldBytes > 0) largest.shed();
-  }
-
   private beat(): void {
     for (const session of this.sessions) {
       if (session.alive) session.ping();
@@ -229,12 +221,9 @@ export class WebSocketHost {
 
   private async allClosedWithin(ms: number): Promise<void> {
     if (this.sessions.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    });
-    await Promise.race([Promise.all([...this.sessions].map((session) => session.whenClosed())), timeout]);
-    clearTimeout(timer);
+    const allClosed = Promise.all([...this.sessions].map((session) => session.whenClosed()));
+    // Sessions still open after `ms` are not an error: the caller closes them harder.
+    await withTimeout(allClosed, ms, () => new Error('sessions still open')).catch(() => undefined);
   }
 }
 
@@ -242,4 +231,33 @@ export class WebSocketHost {
 export function requestIdOf(request: IncomingMessage): string | undefined {
   const value = request.headers['x-request-id'];
   return typeof value === 'string' && /^[A-Za-z0-9+/=_.:-]{1,200}$/.test(value) ? value : undefined;
+}
+
+/** Whether the request URL carries `token=<expected>` in its query string, compared in constant time. */
+function tokenMatches(url: string, expected: string): boolean {
+  const query = url.indexOf('?');
+  const given = query === -1 ? null : new URLSearchParams(url.slice(query + 1)).get('token');
+  if (given === null) return false;
+  return secretsMatch(given, expected);
+}
+
+/**
+ * Answers an upgrade request with a plain HTTP error instead of a WebSocket, then closes the
+ * connection. Used before the handshake, so no workflow code runs for a refused request.
+ */
+function rejectUpgrade(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `${message}\n`;
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  socket.once('finish', () => socket.destroy());
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }

@@ -1,6 +1,44 @@
-import type { Registration } from './registration';
+import type { RelayApi } from '../api/relay-api';
+import type { SessionBus } from '../bus/session-bus';
 import type { Workflow } from './workflow';
-import { trimSlashes, workflowNameFromUrl } from './workflow-path';
+
+/**
+ * How a workflow is meant to be registered with the `relay` CLI: declared next to its code, shown
+ * on the status page as a ready-to-paste `relay workflow:create:<type>` command. The trigger types
+ * and their options are the ones the CLI (`@relaypro/cli`) accepts.
+ */
+export type SuggestedTrigger =
+  | { type: 'phrase'; /** Spoken to the Relay Assistant. */ phrase: string }
+  | { type: 'button'; /** The CLI offers single and double taps. */ taps: 'single' | 'double' }
+  | { type: 'http' }
+  | { type: 'nfc' }
+  | { type: 'event'; event: 'emergency' };
+
+export interface Registration {
+  /** One sentence on what the workflow does. */
+  description: string;
+  trigger: SuggestedTrigger;
+  /** Registration args the workflow reads with `getVar`, with the values to suggest. */
+  args?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * Settings a workflow may read, handed over by the runtime (workflows never read the environment):
+ * only values that are no secret of the server's own.
+ */
+export interface WorkflowSettings {
+  /** DISPATCH_WEBHOOK_URL: where the transport sample POSTs its requests. */
+  readonly dispatchWebhookUrl?: string;
+}
+
+/** What the runtime hands each session's {@link Workflow} besides the session itself. */
+export interface WorkflowContext {
+  /** The server's session bus, behind `workflow.subscribe`. */
+  readonly bus?: SessionBus;
+  /** The server's Relay HTTP API client; undefined without RELAY_API_KEY and RELAY_SUBSCRIBER_ID. */
+  readonly api?: RelayApi;
+  readonly settings?: WorkflowSettings;
+}
 
 /** A workflow: called once per session, synchronously, to register its event handlers. */
 export type WorkflowHandler = (workflow: Workflow) => void;
@@ -61,8 +99,8 @@ export class WorkflowRegistry {
   }
 
   /**
-   * The default workflow of 2.4.0's `relay().workflow(fn)`, served at `/` (registered under the
-   * name `''`). Only the 2.4.0 entry (relay-compat.ts) registers one: `add` refuses an empty name.
+   * The default workflow of the SDK's `relay().workflow(fn)`, served at `/` (registered under the
+   * name `''`). Only the SDK-compatible entry (relay-compat.ts) registers one: `add` refuses an empty name.
    */
   addDefault(handler: WorkflowHandler): void {
     if (typeof handler !== 'function') {
@@ -87,4 +125,28 @@ export class WorkflowRegistry {
   entries(): WorkflowEntry[] {
     return [...this.byName.values()];
   }
+}
+
+/**
+ * The workflow name a request URL asks for: the path without its query string, without leading
+ * and trailing slashes, with `%xx` decoded. `/hello/?x=1` → `hello`, `/hello%20world` →
+ * `hello world`. Undefined when the path cannot be decoded.
+ */
+export function workflowNameFromUrl(url: string): string | undefined {
+  try {
+    return decodeURIComponent(trimSlashes(pathOf(url)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A request URL without its query string or fragment (which may hold the token: never log them). */
+export function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
+}
+
+/** `//a/b/` → `a/b`. Registered names are trimmed the same way. */
+export function trimSlashes(path: string): string {
+  return path.replace(/^\/+|\/+$/g, '');
 }

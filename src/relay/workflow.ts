@@ -1,30 +1,50 @@
 import type { Logger } from 'pino';
-import type { Unsubscribe } from '../bus/session-bus';
+import type { RelayApi } from '../api/relay-api';
+import type { SessionBus, Unsubscribe } from '../bus/session-bus';
 import {
+  arrayMapper,
+  DeviceInfoField,
+  DeviceInfoQuery,
+  filterInt,
+  listenFor,
+  numberArrayMapper,
+  readDeviceInfo,
+  sendNotification,
+  sendPrompt,
+  sendPromptAndWait,
   toCallIdRequest,
+  toVarString,
+  type AudioResult,
   type CallIdCarrier,
+  type DeviceType,
+  type LedEffect,
+  type LedIndex,
+  type LedInfo,
+  type ListenOptions,
+  type ListenResult,
+  type Mapper,
+  type NotificationOptions,
   type PlaceCall,
   type RegisterRequest,
+  type TranscriptionResult,
   type UnregisterRequest,
-} from './calls';
-import { DeviceInfoField, DeviceInfoQuery, readDeviceInfo, type DeviceType } from './device-info';
-import { Event, Language } from './event';
-import type { EventHandler, EventPayloads } from './event-types';
-import type { LedEffect, LedIndex, LedInfo } from './led';
-import { listenFor, type AudioResult, type ListenOptions, type ListenResult, type TranscriptionResult } from './listen';
-import { sendNotification, type NotificationOptions } from './notification';
-import { sendPrompt, sendPromptAndWait } from './prompts';
+} from './actions';
+import { Event, Language, type EventHandler, type EventPayloads } from './event';
+import { Timeouts } from './limits';
 import { makeId, type Session } from './session';
-import { subscribeSession, type SubscribeOptions } from './subscribe-session';
-import { makeTargetUris, type Target } from './targets';
-import { Timeouts } from './timeouts';
-import { toVarString } from './to-var-string';
-import { Uri } from './uri';
-import { arrayMapper, filterInt, numberArrayMapper, type Mapper } from './var-mappers';
-import type { RelayApi } from '../api/relay-api';
-import type { WorkflowContext, WorkflowSettings } from './workflow-context';
+import { makeTargetUris, Uri, type Target } from './uri';
+import type { WorkflowContext, WorkflowSettings } from './workflow-registry';
 
-export type { AudioResult, ListenOptions, ListenResult, TranscriptionResult, SubscribeOptions, WorkflowSettings };
+export type { AudioResult, ListenOptions, ListenResult, TranscriptionResult, WorkflowSettings };
+
+/** Options of `workflow.subscribe`. */
+export interface SubscribeOptions<T> {
+  /**
+   * Checks a message before the handler gets it (messages come from webhooks: check them). A
+   * message it refuses is logged (its topic, never its data) and not counted as taken.
+   */
+  accept?: (data: unknown) => data is T;
+}
 
 /** Options of {@link Workflow.startInteraction}, sent as given. */
 export interface InteractionOptions {
@@ -121,12 +141,12 @@ export class Workflow {
   on<K extends keyof EventPayloads>(name: K, handler: EventHandler<EventPayloads[K]>): void;
   on(name: string, handler: EventHandler<Record<string, unknown>>): void;
   on(name: string, handler: EventHandler<never>): void {
-    this.session.dispatcher.on(name, handler);
+    this.session.on(name, handler);
   }
 
   /** Removes the handler for an event. */
   off(name: keyof EventPayloads | (string & {})): void {
-    this.session.dispatcher.off(name);
+    this.session.off(name);
   }
 
   // ---- interactions and audio ------------------------------------------------------------
@@ -471,13 +491,13 @@ export class Workflow {
     return body?.text as string | undefined;
   }
 
-  /** The member URNs of a group; an empty group gives `[]` (2.4.0 gave `""`). */
+  /** The member URNs of a group; an empty group gives `[]`. */
   async getGroupMembers(groupUri: string): Promise<string[] | undefined> {
     const body = await this.session.request('group_query', { group_uri: groupUri, query: 'list_members' });
     return body?.member_uris as string[] | undefined;
   }
 
-  /** Whether a device (name URN) is in a group (name URN). Names are encoded once (2.4.0 double-encoded). */
+  /** Whether a device (name URN) is in a group (name URN). Names are encoded once. */
   async isGroupMember(groupNameUri: string, potentialMemberNameUri: string): Promise<boolean | undefined> {
     const groupUri = Uri.groupMember(Uri.parseGroupName(groupNameUri), Uri.parseDeviceName(potentialMemberNameUri));
     const body = await this.session.request('group_query', { group_uri: groupUri, query: 'is_member' });
@@ -553,7 +573,7 @@ export class Workflow {
     await this.session.request('unset_var', { name });
   }
 
-  /** Removes one or several variables; resolves once every removal is confirmed (2.4.0 did not wait). */
+  /** Removes one or several variables; resolves once every removal is confirmed. */
   async unset(names: string | string[]): Promise<void> {
     if (Array.isArray(names)) await Promise.all(names.map((name) => this.unsetVar(name)));
     else await this.unsetVar(names);
@@ -626,3 +646,37 @@ export class Workflow {
 }
 
 const EVENT_PARAMETERS = 'application/vnd.relay.event.parameters+json';
+
+/**
+ * Subscribes `session` to `topic` on `bus`: each message's handler is queued with the session's
+ * events, so it runs one at a time with them and under their error boundary. The subscription
+ * ends when the session closes; a message arriving after that is not taken, and subscribing a
+ * closed session does nothing.
+ */
+function subscribeSession<T>(
+  session: Session,
+  bus: SessionBus,
+  topic: string,
+  handler: (data: T) => unknown,
+  { accept }: SubscribeOptions<T> = {},
+): Unsubscribe {
+  if (typeof handler !== 'function')
+    throw new TypeError(
+      `workflow.subscribe(${JSON.stringify(String(topic).slice(0, 60))}, handler) needs a handler function`,
+    );
+  const name = `bus ${topic}`;
+  // A closed session would never run its close cleanups again: subscribing it would leak.
+  if (!session.isOpen) return () => undefined;
+  const stop = bus.subscribe(topic, (data, bytes) => {
+    if (accept !== undefined && !accept(data)) {
+      session.log.warn({ topic: topic.slice(0, 100), bytes }, 'dropped a bus message that failed its check');
+      return false;
+    }
+    return session.enqueue(name, bytes, () => handler(data as T));
+  });
+  const cancel = session.onClose(stop);
+  return () => {
+    stop();
+    cancel();
+  };
+}

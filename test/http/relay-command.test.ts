@@ -1,5 +1,5 @@
 import { relayCommand } from '../../src/http/relay-command';
-import type { Registration } from '../../src/relay/registration';
+import type { Registration } from '../../src/relay/workflow-registry';
 import { parseRelayCommand, shellWords } from './parse-relay-command';
 
 const URI = 'wss://demo-1234.herokuapp.com/w';

@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { Event, type Workflow } from '../../src';
 import { RelayPeer, type Frame } from '../helpers/relay-peer';
 import { interactionUri, startEvent } from '../helpers/relay-frames';
-import { responseTo, workflowOnFakeSocket } from './fake-socket';
-import { deferred, settle, type Settled } from './settle';
-import { startTestServer } from './test-server';
+import { responseTo, workflowOnFakeSocket } from '../helpers/fake-socket';
+import { deferred, settle, type Settled } from '../helpers/settle';
+import { startTestServer } from '../helpers/test-server';
 
 /** The behavioural fixes listed in docs/sdk-differences.md that the wire does not show. */
 

@@ -2,8 +2,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createWorkflow, Event, TimeoutType, TimerType, Uri } from '../../src';
 import { RelayPeer, type Frame } from '../helpers/relay-peer';
 import { DEVICE, interactionUri, startEvent } from '../helpers/relay-frames';
-import { responseTo } from './fake-socket';
-import { startTestServer } from './test-server';
+import { responseTo } from '../helpers/fake-socket';
+import { startTestServer } from '../helpers/test-server';
 
 /**
  * A workflow written the way Relay's current 2.x docs show one: Event.START, an interaction,

@@ -1,6 +1,6 @@
 import type { Workflow } from '../../src';
-import { workflowOnFakeSocket } from './fake-socket';
-import { settle } from './settle';
+import { workflowOnFakeSocket } from '../helpers/fake-socket';
+import { settle } from '../helpers/settle';
 
 const DEVICE = 'urn:relay-resource:name:device:Alice';
 const GROUP = 'urn:relay-resource:name:group:Security';

@@ -1,5 +1,4 @@
-import { workflowNameFromUrl } from '../../src/relay/workflow-path';
-import { WorkflowRegistry } from '../../src/relay/workflow-registry';
+import { WorkflowRegistry, workflowNameFromUrl } from '../../src/relay/workflow-registry';
 
 const noop = () => undefined;
 

@@ -1,6 +1,6 @@
 import { createWorkflowServer, type WorkflowServer } from '../../src';
 import type { WorkflowHandler } from '../../src/relay/workflow-registry';
-import { memoryLogger } from '../helpers/memory-logger';
+import { memoryLogger } from './memory-logger';
 
 /**
  * An in-process workflow server on port 0 for tests that register one workflow each:

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { Session } from '../../src/relay/session';
 import { Workflow } from '../../src/relay/workflow';
-import type { Frame } from '../helpers/relay-peer';
-import { memoryLogger } from '../helpers/memory-logger';
+import type { Frame } from './relay-peer';
+import { memoryLogger } from './memory-logger';
 
 /**
  * Just enough of a `ws` WebSocket for a {@link Session}: it records what is sent and delivers
@@ -39,22 +39,21 @@ export class FakeSocket extends EventEmitter {
 }
 
 /**
- * A Workflow on a fake socket, with its Session for heartbeat and close tests. The start event
- * has already arrived (the session ignores other events before it).
+ * A Workflow on a fake socket; close the socket to close its session. The start event has
+ * already arrived (the session ignores other events before it).
  */
-export function workflowOnFakeSocket(): { workflow: Workflow; session: Session; socket: FakeSocket } {
+export function workflowOnFakeSocket(): { workflow: Workflow; socket: FakeSocket } {
   const socket = new FakeSocket();
   const session = new Session({
     socket: socket as unknown as WebSocket,
-    log: memoryLogger().logger,
+    logger: memoryLogger().logger,
     id: 'test',
-    onClosed: () => undefined,
   });
   socket.deliver({
     _type: 'wf_api_start_event',
     trigger: { type: 'phrase', args: { source_uri: 'urn:relay-resource:name:device:Test' } },
   });
-  return { workflow: new Workflow(session), session, socket };
+  return { workflow: new Workflow(session), socket };
 }
 
 /** The response to a request, with extra fields. */
