@@ -7,16 +7,16 @@ export interface BatchedWriterOptions {
   minBytes?: number;
   /** Milliseconds between periodic flushes of what has gathered. */
   flushEveryMs?: number;
-  /** Bytes kept while the reader is slow; lines beyond are dropped, not queued without bound. */
-  maxBufferedBytes?: number;
+  /** Bytes gathered at most while the reader is slow; lines beyond are dropped, not kept without bound. */
+  maxGatheredBytes?: number;
   /** How long `flushSync` (at exit) retries a full pipe (EAGAIN) before it drops the rest. */
   exitFlushMs?: number;
 }
 
 export interface BatchedWriter {
-  /** Queues a chunk (a log line); never throws, never blocks. */
+  /** Gathers a chunk (a log line) for the next write; never throws, never blocks. */
   write(chunk: string): boolean;
-  /** Writes what is queued, synchronously, for at most `exitFlushMs`; then gives up. Never throws. */
+  /** Writes what is gathered, synchronously, for at most `exitFlushMs`; then gives up. Never throws. */
   flushSync(): void;
   /** Stops the periodic flush (tests). */
   stop(): void;
@@ -24,9 +24,9 @@ export interface BatchedWriter {
 
 /**
  * A pino destination that writes in batches: lines are gathered up to `minBytes` and written at
- * least every `flushEveryMs`, instead of one write(2) per line. Under load that write per line was
- * a fifth of the server's CPU (npm run bench, docs/performance.md); the price is that a line may
- * reach `heroku logs` up to 100 ms late, or be lost if the process is killed with SIGKILL.
+ * least every `flushEveryMs`, instead of one write(2) per line, which under load costs much of the
+ * server's CPU (docs/performance.md); the price is that a line may reach `heroku logs` up to 100 ms
+ * late, or be lost if the process is killed with SIGKILL.
  *
  * A write that fails for good (EPIPE: `npm start | head` has exited; EBADF) marks the output broken,
  * and from then on lines are dropped: logging must never keep a process from exiting. (pino's own
@@ -37,28 +37,28 @@ export function createBatchedWriter({
   fd,
   minBytes = 4096,
   flushEveryMs = 100,
-  maxBufferedBytes = 8 * 1024 * 1024,
+  maxGatheredBytes = 8 * 1024 * 1024,
   exitFlushMs = 500,
 }: BatchedWriterOptions): BatchedWriter {
-  let queued: string[] = [];
-  let queuedBytes = 0;
+  let gathered: string[] = [];
+  let gatheredBytes = 0;
   let writing = false;
   let broken = false;
   /** A batch the pipe refused for now (EAGAIN), waiting for its retry: no write holds it meanwhile. */
   let retry: { data: Buffer; timer: NodeJS.Timeout } | undefined;
 
   const take = (): Buffer => {
-    const data = Buffer.from(queued.join(''));
-    queued = [];
-    queuedBytes = 0;
+    const data = Buffer.from(gathered.join(''));
+    gathered = [];
+    gatheredBytes = 0;
     return data;
   };
 
   const giveUp = () => {
     broken = true;
     writing = false;
-    queued = [];
-    queuedBytes = 0;
+    gathered = [];
+    gatheredBytes = 0;
   };
 
   const writeOut = (data: Buffer) => {
@@ -75,12 +75,12 @@ export function createBatchedWriter({
       if (error) return giveUp();
       if (written < data.length) return writeOut(data.subarray(written));
       writing = false;
-      if (queuedBytes >= minBytes) flush();
+      if (gatheredBytes >= minBytes) flush();
     });
   };
 
   const flush = () => {
-    if (writing || broken || queuedBytes === 0) return;
+    if (writing || broken || gatheredBytes === 0) return;
     writeOut(take());
   };
 
@@ -90,10 +90,10 @@ export function createBatchedWriter({
     write(chunk) {
       if (broken) return true;
       const bytes = Buffer.byteLength(chunk);
-      if (queuedBytes + bytes > maxBufferedBytes) return false;
-      queued.push(chunk);
-      queuedBytes += bytes;
-      if (queuedBytes >= minBytes) flush();
+      if (gatheredBytes + bytes > maxGatheredBytes) return false;
+      gathered.push(chunk);
+      gatheredBytes += bytes;
+      if (gatheredBytes >= minBytes) flush();
       return true;
     },
     flushSync() {
@@ -103,7 +103,7 @@ export function createBatchedWriter({
       if (retry !== undefined) clearTimeout(retry.timer);
       const pending = retry?.data;
       retry = undefined;
-      if (broken || (queuedBytes === 0 && pending === undefined)) return;
+      if (broken || (gatheredBytes === 0 && pending === undefined)) return;
       let data = pending === undefined ? take() : Buffer.concat([pending, take()]);
       const deadline = Date.now() + exitFlushMs;
       const pause = new Int32Array(new SharedArrayBuffer(4));

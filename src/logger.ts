@@ -1,6 +1,9 @@
+/**
+ * The process logger (pino, one JSON line per event on stdout) and what keeps every line safe to
+ * ship: private fields censored and every value bounded, whatever a peer sent.
+ */
 import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger } from 'pino';
 import { batchedStdout } from './batched-writer';
-import { boundForLog, censorPrivate } from './censor-private';
 import type { LogLevel } from './config';
 
 export type { Logger };
@@ -65,4 +68,128 @@ function censorChildBindings(logger: Logger): Logger {
     configurable: true,
   });
   return logger;
+}
+
+/**
+ * Fields that can hold what a person said or heard, wherever they sit in a logged object. They are
+ * censored at every level, so even a `debug` line that carries a whole frame keeps them out.
+ */
+export const PRIVATE_FIELDS: ReadonlySet<string> = new Set([
+  'text',
+  'audio',
+  'phrases',
+  'phrase',
+  'transcript',
+  'value',
+  'username',
+]);
+
+export const CENSORED = '[private]';
+
+/** What stands in for a value nested deeper than {@link MAX_DEPTH}: it is not looked into, so it is not logged. */
+export const TOO_DEEP = '[too deep]';
+
+/** How deep into nested objects and arrays fields are looked for. */
+const MAX_DEPTH = 8;
+
+/**
+ * Bounds on what one log line carries, whatever a peer sent: strings are cut at 300 characters
+ * (a stack at 2,000), arrays at 20 items, objects at 50 keys. Heroku splits lines over 10,000
+ * bytes, and a peer's value can be megabytes.
+ */
+export const MAX_LOGGED_CHARS = 300;
+const MAX_LOGGED_STACK_CHARS = 2_000;
+const MAX_LOGGED_ITEMS = 20;
+const MAX_LOGGED_KEYS = 50;
+
+/** `text` cut to `limit` characters, saying how many were left out. */
+export function truncate(text: string, limit = MAX_LOGGED_CHARS): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}…[${text.length - limit} more chars]`;
+}
+
+/**
+ * `value` with every {@link PRIVATE_FIELDS} key replaced by `[private]`, in plain objects, arrays,
+ * errors and class instances alike (what JSON.stringify would write of them), down to 8 levels;
+ * anything deeper, a cycle included, becomes `[too deep]`. Objects with their own `toJSON`
+ * (Buffer, Date, URL) are left whole.
+ *
+ * Copy on write: the caller's object is never changed, and a value with nothing to censor comes
+ * back as the same object, so a typical log line allocates nothing here. A copy keeps the
+ * original's prototype and every own property (an error's message and stack too), so pino still
+ * serializes an error as an error.
+ *
+ * It stands in for pino's `redact` paths, whose wildcard stringifier runs on every key of every
+ * line and of every child's bindings (docs/performance.md).
+ */
+export function censorPrivate<T>(value: T): T {
+  return censor(value, 0, true, MAX_LOGGED_CHARS);
+}
+
+/** `value` within the bounds of a log line ({@link MAX_LOGGED_CHARS} and the rest), private fields left in clear. */
+export function boundForLog<T>(value: T): T {
+  return censor(value, 0, false, MAX_LOGGED_CHARS);
+}
+
+function censor<T>(value: T, depth: number, hidePrivate: boolean, maxChars: number): T {
+  if (typeof value === 'string') return truncate(value, maxChars) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_DEPTH) return TOO_DEEP as T;
+  if (Array.isArray(value)) return censorArray(value, depth, hidePrivate) as T;
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]` as T;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  const source = value as Record<string, unknown>;
+  const keys = Object.keys(source);
+  let copy: Record<string, unknown> | undefined;
+  if (keys.length > MAX_LOGGED_KEYS) {
+    copy = Object.create(Object.getPrototypeOf(source) as object | null) as Record<string, unknown>;
+    copy['…'] = `${keys.length - MAX_LOGGED_KEYS} more keys`;
+  }
+  for (const key of keys.slice(0, MAX_LOGGED_KEYS)) {
+    const field = source[key];
+    const limit = key === 'stack' ? MAX_LOGGED_STACK_CHARS : MAX_LOGGED_CHARS;
+    const replaced =
+      hidePrivate && PRIVATE_FIELDS.has(key) && field !== undefined
+        ? CENSORED
+        : censor(field, depth + 1, hidePrivate, limit);
+    if (replaced === field && copy === undefined) continue;
+    copy ??= cloneOf(source);
+    // Defined, not assigned: the original may have been frozen, or the key an accessor.
+    Object.defineProperty(copy, key, { value: replaced, enumerable: true, writable: true, configurable: true });
+  }
+  return (copy ?? value) as T;
+}
+
+function censorArray(items: unknown[], depth: number, hidePrivate: boolean): unknown[] {
+  let copy: unknown[] | undefined = items.length > MAX_LOGGED_ITEMS ? items.slice(0, MAX_LOGGED_ITEMS) : undefined;
+  for (let index = 0; index < Math.min(items.length, MAX_LOGGED_ITEMS); index++) {
+    const item = items[index];
+    const replaced = censor(item, depth + 1, hidePrivate, MAX_LOGGED_CHARS);
+    if (replaced === item) continue;
+    copy ??= items.slice();
+    copy[index] = replaced;
+  }
+  if (items.length > MAX_LOGGED_ITEMS) copy?.push(`…${items.length - MAX_LOGGED_ITEMS} more items`);
+  return copy ?? items;
+}
+
+/**
+ * A shallow copy with the same prototype and own properties, enumerable or not. Accessors are
+ * read into plain values: an error's `stack` getter, for one, works only on the original.
+ */
+function cloneOf(source: Record<string, unknown>): Record<string, unknown> {
+  const proto: unknown = Object.getPrototypeOf(source);
+  if (proto === Object.prototype || proto === null) return { ...source };
+  const descriptors = Object.getOwnPropertyDescriptors(source);
+  for (const key of Reflect.ownKeys(descriptors)) {
+    const descriptor = descriptors[key as keyof typeof descriptors] as PropertyDescriptor;
+    if (descriptor.get === undefined && descriptor.set === undefined) continue;
+    const value: unknown = Reflect.get(source, key);
+    descriptors[key as keyof typeof descriptors] = {
+      value,
+      enumerable: descriptor.enumerable,
+      writable: true,
+      configurable: true,
+    };
+  }
+  return Object.create(proto as object, descriptors) as Record<string, unknown>;
 }

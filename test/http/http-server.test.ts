@@ -1,7 +1,7 @@
 import { createWorkflowServer, defineRoutes, type WorkflowServer } from '../../src';
 import { memoryLogger } from '../helpers/memory-logger';
 import { RelayPeer } from '../helpers/relay-peer';
-import { get } from './get';
+import { get } from '../helpers/get';
 
 /** Set by node from the createServer option, though @types/node does not declare it. */
 const checkingInterval = (server: WorkflowServer) =>

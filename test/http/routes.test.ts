@@ -1,5 +1,5 @@
 import { createWorkflowServer, defineRoutes, type WorkflowServer } from '../../src';
-import type { StatusReport } from '../../src/http/status-report';
+import type { StatusReport } from '../../src/http/status';
 import { routes } from '../../src/routes';
 import * as hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
