@@ -150,7 +150,8 @@ export class StandaloneHttpServer implements WorkflowHttpServer {
     if (this.closed && this.app === undefined)
       return Promise.reject(new Error('the server is closed: build a new one to inject requests'));
     if (this.app === undefined) {
-      this.app = this.options.buildApp(this.httpServer, this.routeModules);
+      // A build that throws at once (a module that fails to load) fails like one that rejects.
+      this.app = (async () => this.options.buildApp(this.httpServer, this.routeModules))();
       this.app.then(
         () => this.settled.resolve(),
         (error: unknown) => this.settled.reject(error),
