@@ -226,7 +226,7 @@ export function loadConfig(env: Env = readEnvironment()): Config {
       1024 * 1024 * 1024,
       ' (at least MAX_QUEUED_BYTES)',
     ),
-    workflowToken: readToken('WORKFLOW_TOKEN', value('WORKFLOW_TOKEN')),
+    workflowToken: readSecret('WORKFLOW_TOKEN', value('WORKFLOW_TOKEN'), 'it goes in the registered URL'),
     logPrivateData: readBoolean('LOG_PRIVATE_DATA', value('LOG_PRIVATE_DATA'), DEFAULT_CONFIG.logPrivateData),
     herokuAppDomain: readDomain('HEROKU_APP_DEFAULT_DOMAIN_NAME', value('HEROKU_APP_DEFAULT_DOMAIN_NAME')),
     herokuReleaseVersion: readPattern(
@@ -355,11 +355,6 @@ function readPattern(name: string, raw: string | undefined, pattern: RegExp, wha
   return raw;
 }
 
-/** A secret: the message says what is wrong with it without repeating it. */
-function readToken(name: string, raw: string | undefined): string | undefined {
-  return readSecret(name, raw, 'it goes in the registered URL');
-}
-
 /** A secret of 16 to 256 URL-safe characters; `use` says where it goes. The message never repeats the value. */
 function readSecret(name: string, raw: string | undefined, use: string): string | undefined {
   if (raw === undefined) return undefined;
@@ -373,7 +368,7 @@ function readSecret(name: string, raw: string | undefined, use: string): string 
   return raw;
 }
 
-/** A secret: like readToken, the message never repeats the value. */
+/** A secret: like readSecret, the message never repeats the value. */
 function readApiKey(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   if (!/^[\x21-\x7e]{8,4096}$/.test(raw)) {

@@ -165,6 +165,8 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     bus,
     idempotency: createIdempotencyStore<WebhookAnswer>(bus),
   };
+  // The HTTP side: its own node server answering with Fastify (built when first needed), or the
+  // workflow upgrades on the caller's server.
   const http: WorkflowHttpServer =
     options.server === undefined
       ? new StandaloneHttpServer({

@@ -1,7 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBatchedWriter } from '../src/batched-writer';
+import { createBatchedWriter } from '../src/logger';
 
 function tempFile(): { path: string; fd: number } {
   const path = join(mkdtempSync(join(tmpdir(), 'relay-batched-')), 'out.log');
