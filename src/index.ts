@@ -102,9 +102,9 @@ export {
   TimeoutType,
   IncidentStatus,
   CallDirection,
-  // The enums module alone: the package's index also loads node-fetch and whatwg-url, about 30 ms
-  // of every boot (and of every dyno wake-up) for nine constant tables. A deep import works
-  // because 2.4.0 (pinned exactly, see test/hardening/dependencies.test.ts) has no `exports` map.
+  // The enums module alone: the package's index also loads node-fetch and whatwg-url, a boot cost
+  // (docs/performance.md) for nine constant tables. A deep import works because 2.4.0 (pinned
+  // exactly, see test/hardening/dependencies.test.ts) has no `exports` map.
 } from '@relaypro/sdk/dist/enums';
 export {
   RelayApi,

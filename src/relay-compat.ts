@@ -37,7 +37,7 @@ export interface RelayApp<Api> {
   api: Api;
   /** Resolves with the bound address once listening; with `server`, at once with undefined. */
   listening: Promise<AddressInfo | undefined>;
-  /** Drains sessions and stops (or, with `server`, detaches from it). 2.4.0 had no way to stop. */
+  /** Drains sessions and stops (or, with `server`, detaches from it). */
   close(graceMs?: number): Promise<void>;
   /** The workflow server underneath. */
   server: WorkflowServer;
@@ -103,6 +103,6 @@ export const relay = createRelayEntry(
       apiUrl: config.relayApiUrl,
       authUrl: config.relayAuthUrl,
       clientId: config.relayClientId,
-      log: logger.child({ component: 'relay-api' }),
+      logger: logger.child({ component: 'relay-api' }),
     }),
 );

@@ -1,4 +1,5 @@
-import { checkDotenv, ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig } from './config';
+import { checkDotenv } from './dotenv-check';
 import { createWorkflowServer } from './create-workflow-server';
 import { createLogger } from './logger';
 import type { Routes } from './http/define-routes';

@@ -1,7 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBatchedWriter } from '../src/batched-writer';
+import { createBatchedWriter } from '../src/logger';
 
 function tempFile(): { path: string; fd: number } {
   const path = join(mkdtempSync(join(tmpdir(), 'relay-batched-')), 'out.log');
@@ -50,9 +50,9 @@ describe('createBatchedWriter', () => {
     writer.stop();
   });
 
-  it('refuses lines beyond maxBufferedBytes rather than queueing without bound', () => {
+  it('refuses lines beyond maxGatheredBytes rather than keeping them without bound', () => {
     const { path, fd } = tempFile();
-    const writer = createBatchedWriter({ fd, minBytes: 1024, flushEveryMs: 60_000, maxBufferedBytes: 10 });
+    const writer = createBatchedWriter({ fd, minBytes: 1024, flushEveryMs: 60_000, maxGatheredBytes: 10 });
     try {
       expect(writer.write('12345\n')).toBe(true);
       expect(writer.write('67890\n')).toBe(false);

@@ -1,4 +1,4 @@
-import { boundForLog, CENSORED, censorPrivate, MAX_LOGGED_CHARS, TOO_DEEP, truncate } from '../src/censor-private';
+import { boundForLog, CENSORED, censorPrivate, MAX_LOGGED_CHARS, TOO_DEEP, truncate } from '../src/logger';
 import { memoryLogger } from './helpers/memory-logger';
 
 describe('censorPrivate', () => {

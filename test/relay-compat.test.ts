@@ -7,7 +7,7 @@ import { Event, RelayApi, createRelayEntry, createWorkflow, relay, type RelayApp
 import { simulate } from '../src/testing';
 import * as sample from './fixtures/express-relay-app';
 import { RelayPeer } from './helpers/relay-peer';
-import { get } from './http/get';
+import { get } from './helpers/get';
 
 describe('an express app written for 2.4.0, with relay({ server }) (only the import line changed)', () => {
   let port: number;

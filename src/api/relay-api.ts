@@ -72,8 +72,6 @@ export interface RelayApiOptions {
   maxBodyBytes?: number;
   /** Where retries and token refreshes are logged (never a token). Default: silent. */
   logger?: Logger;
-  /** @deprecated the earlier name of `logger`, still accepted. */
-  log?: Logger;
   fetch?: typeof globalThis.fetch;
   /** The jitter's randomness, in [0, 1). */
   random?: () => number;
@@ -137,9 +135,8 @@ export class RelayApi {
     timeoutMs = 10_000,
     maxAttempts = 3,
     maxBodyBytes = MIB,
-    log,
     // Disabled outright: a silent logger on stdout would still open a stream and a flush timer.
-    logger = log ?? pino({ enabled: false }),
+    logger = pino({ enabled: false }),
     fetch = globalThis.fetch,
     random = Math.random,
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -17,8 +17,6 @@ import {
 export interface InProcessBusOptions {
   /** Where handler failures and undeliverable messages are logged. Required (or `log`). */
   logger?: Logger;
-  /** @deprecated the earlier name of `logger`, still accepted. */
-  log?: Logger;
   /** Largest message in bytes of JSON (default 64 KiB). */
   maxMessageBytes?: number;
 }
@@ -33,8 +31,8 @@ export class InProcessBus implements SessionBus {
   private readonly maxMessageBytes: number;
   private closed = false;
 
-  constructor({ logger, log, maxMessageBytes = MAX_MESSAGE_BYTES }: InProcessBusOptions) {
-    this.topics = new LocalTopics(requiredLogger(logger ?? log, 'InProcessBus'));
+  constructor({ logger, maxMessageBytes = MAX_MESSAGE_BYTES }: InProcessBusOptions) {
+    this.topics = new LocalTopics(requiredLogger(logger, 'InProcessBus'));
     this.maxMessageBytes = maxMessageBytes;
   }
 

@@ -26,8 +26,6 @@ export interface RedisBusOptions {
   url: string;
   /** Where connection changes and dropped messages are logged. Required (or `log`). */
   logger?: Logger;
-  /** @deprecated the earlier name of `logger`, still accepted. */
-  log?: Logger;
   /** Largest message in bytes of JSON (default 64 KiB). */
   maxMessageBytes?: number;
   /** Prefix of the bus's Redis channels, so that apps sharing one Redis stay apart (default `relay-bus`). */
@@ -97,7 +95,7 @@ export class RedisBus implements SessionBus {
       ackTimeoutMs = 1_000,
     } = options;
     this.target = redisTarget(url);
-    this.logger = requiredLogger(options.logger ?? options.log, 'RedisBus').child({ redis: this.target });
+    this.logger = requiredLogger(options.logger, 'RedisBus').child({ redis: this.target });
     this.topics = new LocalTopics(this.logger);
     this.maxMessageBytes = maxMessageBytes;
     this.publishTimeoutMs = publishTimeoutMs;

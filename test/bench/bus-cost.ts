@@ -47,8 +47,8 @@ async function latency(
   topics: number,
   publishes: number,
 ): Promise<{ deliverP50: number; deliverP99: number; countedP50: number; countedP99: number }> {
-  const publisher = new RedisBus({ url, log });
-  const holder = new RedisBus({ url, log });
+  const publisher = new RedisBus({ url, logger: log });
+  const holder = new RedisBus({ url, logger: log });
   await Promise.all([publisher.whenReady(), holder.whenReady()]);
   let sentAt = 0n;
   const delivered: number[] = [];
@@ -106,10 +106,10 @@ async function main(): Promise<void> {
   const redis =
     values['redis-url'] === undefined ? await privateRedis() : { url: values['redis-url'], stop: () => undefined };
   try {
-    const inProcess = new InProcessBus({ log });
+    const inProcess = new InProcessBus({ logger: log });
     bytesPerSubscription(inProcess, 1000); // warm-up: the first Map growth and JIT
     const inProcessBytes = bytesPerSubscription(inProcess, count);
-    const redisBus = new RedisBus({ url: redis.url, log });
+    const redisBus = new RedisBus({ url: redis.url, logger: log });
     await redisBus.whenReady();
     bytesPerSubscription(redisBus, 1000);
     const redisBytes = bytesPerSubscription(redisBus, count);

@@ -161,7 +161,7 @@ describe('the receive path, fuzzed', () => {
     expect(failures).toEqual([]);
     expect(handled.count).toBeGreaterThan(100);
     while (server.sessions > 0) await new Promise((resolve) => setImmediate(resolve));
-    expect(server.heldBytes).toBe(0);
+    expect(server.bufferedBytes).toBe(0);
     expect(failures).toEqual([]);
     const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Hal'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Hal!']);

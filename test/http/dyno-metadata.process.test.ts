@@ -1,5 +1,5 @@
 import { freePort, spawnServer, type ServerProcess } from '../helpers/spawn-server';
-import { get } from './get';
+import { get } from '../helpers/get';
 
 const running: ServerProcess[] = [];
 afterEach(() => {

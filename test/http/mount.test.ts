@@ -8,7 +8,7 @@ import * as hello from '../../src/workflows/hello';
 import { heldAnswer } from '../helpers/held-answer';
 import { memoryLogger } from '../helpers/memory-logger';
 import { RelayPeer } from '../helpers/relay-peer';
-import { get } from './get';
+import { get } from '../helpers/get';
 
 const TOKEN = 'tok-0123456789abcdef-mounted';
 

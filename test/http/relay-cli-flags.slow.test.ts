@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CREATE_COMMANDS, RELAY_CLI_VERSION } from './relay-cli-flags';
+import { CREATE_COMMANDS, RELAY_CLI_VERSION } from '../helpers/relay-cli-flags';
 
 interface ManifestFlag {
   type: 'option' | 'boolean';

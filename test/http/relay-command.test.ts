@@ -1,6 +1,6 @@
-import { relayCommand } from '../../src/http/relay-command';
+import { relayCommand } from '../../src/http/status';
 import type { Registration } from '../../src/relay/workflow-registry';
-import { parseRelayCommand, shellWords } from './parse-relay-command';
+import { parseRelayCommand, shellWords } from '../helpers/parse-relay-command';
 
 const URI = 'wss://demo-1234.herokuapp.com/w';
 

@@ -1,5 +1,5 @@
 import { createWorkflowServer, defineRoutes, type WorkflowServer } from '../../src';
-import type { StatusReport } from '../../src/http/status-report';
+import type { RouteEntry, StatusReport } from '../../src/http/status';
 import { routes } from '../../src/routes';
 import * as hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
@@ -30,7 +30,29 @@ const messages = defineRoutes((app) => {
   });
 });
 
+/** The runtime's own routes, listed first. */
+const RUNTIME_ROUTES: RouteEntry[] = [
+  { path: '/', methods: ['GET', 'HEAD'] },
+  { path: '/health', methods: ['GET', 'HEAD'] },
+];
+
 const servers: WorkflowServer[] = [];
+
+async function statusReport(server: WorkflowServer): Promise<StatusReport> {
+  return (await server.inject({ url: '/', headers: { accept: 'application/json' } })).json<StatusReport>();
+}
+
+/** The routes of the app's own modules (src/routes/index.ts), as a server with only them lists them after the runtime's. */
+async function routesOfAppModules(): Promise<RouteEntry[]> {
+  const server = createWorkflowServer({ logger: memoryLogger().logger, routes });
+  servers.push(server);
+  const listed = (await statusReport(server)).routes;
+  expect(listed.slice(0, RUNTIME_ROUTES.length)).toEqual(RUNTIME_ROUTES);
+  return listed.slice(RUNTIME_ROUTES.length);
+}
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 afterEach(() => Promise.all(servers.splice(0).map((server) => server.close(0))));
 
 function build(level: 'info' | 'debug' = 'info', bodyLimitBytes?: number) {
@@ -204,24 +226,47 @@ describe('route modules (inject)', () => {
     expect(answer.json()).toEqual({ workflows: ['hello'] });
   });
 
-  it('lists every route, method and path, on the status page (JSON and HTML)', async () => {
+  it("lists every route, method and path, on the status page (JSON and HTML): the runtime's, then each module's", async () => {
     const { server } = build();
-    const report = (await server.inject({ url: '/', headers: { accept: 'application/json' } })).json<StatusReport>();
+    const report = await statusReport(server);
+    const appRoutes = await routesOfAppModules();
     expect(report.routes).toEqual([
-      { path: '/', methods: ['GET', 'HEAD'] },
-      { path: '/health', methods: ['GET', 'HEAD'] },
+      ...RUNTIME_ROUTES,
       { path: '/api/messages', methods: ['POST'] },
       { path: '/api/tiny', methods: ['POST'] },
       { path: '/api/broken', methods: ['GET', 'HEAD'] },
       { path: '/api/refuse', methods: ['GET', 'HEAD'] },
-      { path: '/api/workflows', methods: ['GET', 'HEAD'] },
-      { path: '/hooks/broadcast', methods: ['POST'] },
-      { path: '/hooks/transport/:requestId', methods: ['POST'] },
+      ...appRoutes,
     ]);
+    // The project's own modules, whatever else src/routes/index.ts lists.
+    expect(appRoutes).toEqual(
+      expect.arrayContaining([
+        { path: '/api/workflows', methods: ['GET', 'HEAD'] },
+        { path: '/hooks/broadcast', methods: ['POST'] },
+        { path: '/hooks/transport/:requestId', methods: ['POST'] },
+      ]),
+    );
     const page = (await server.inject('/')).body;
-    expect(page).toContain('<h2>HTTP routes (9)</h2>');
-    expect(page).toContain('<li><code>POST /api/messages</code></li>');
-    expect(page).toContain('<li><code>GET, HEAD /api/workflows</code></li>');
+    expect(page).toContain(`<h2>HTTP routes (${report.routes.length})</h2>`);
+    for (const { path, methods } of report.routes)
+      expect(page).toContain(`<li><code>${escapeHtml(methods.join(', '))} ${escapeHtml(path)}</code></li>`);
+  });
+
+  it('serves every route the status page lists, with each method it lists (HEAD as its GET)', async () => {
+    const { server } = build();
+    for (const { path, methods } of (await statusReport(server)).routes) {
+      const url = path.replace(/:[^/]+|\*/g, 'x');
+      const answers = new Map<string, { status: number; body: string }>();
+      for (const method of methods) {
+        const answer = await server.inject({ method: method as 'GET', url });
+        answers.set(method, { status: answer.statusCode, body: answer.body });
+      }
+      for (const [method, { status, body }] of answers) {
+        const reached = { method, path, reached: status !== 405 && !(status === 404 && body.includes('"workflows"')) };
+        expect(reached).toEqual({ method, path, reached: true });
+        if (method === 'HEAD' && answers.has('GET')) expect(status).toBe(answers.get('GET')!.status);
+      }
+    }
   });
 
   it('logs nothing per request at info, and at debug one line without query string, headers or body', async () => {

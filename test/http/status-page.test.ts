@@ -1,9 +1,9 @@
 import { createWorkflowServer, type WorkflowServer } from '../../src';
-import type { StatusReport } from '../../src/http/status-report';
+import type { StatusReport } from '../../src/http/status';
 import * as hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
-import { get } from './get';
-import { parseRelayCommand } from './parse-relay-command';
+import { get } from '../helpers/get';
+import { parseRelayCommand } from '../helpers/parse-relay-command';
 
 const HEROKU = { host: 'demo-1234.herokuapp.com', 'x-forwarded-proto': 'https' };
 const TOKEN = 'tok-0123456789abcdef-secret';

@@ -38,7 +38,7 @@ afterEach(() => {
 /** A session on a fake socket whose workflow has a bus; `start()` delivers its start event. */
 function setUp({ maxQueuedBytes, budget }: { maxQueuedBytes?: number; budget?: ByteBudget } = {}) {
   const logs = memoryLogger();
-  const bus = new InProcessBus({ log: logs.logger });
+  const bus = new InProcessBus({ logger: logs.logger });
   const socket = new FakeSocket();
   sockets.push(socket);
   const session = new Session({

@@ -7,7 +7,7 @@ import {
   type SessionBus,
   type WorkflowServer,
 } from '../../src';
-import type { StatusReport } from '../../src/http/status-report';
+import type { StatusReport } from '../../src/http/status';
 import { routes } from '../../src/routes';
 import { simulate } from '../../src/testing';
 import * as transport from '../../src/workflows/transport';

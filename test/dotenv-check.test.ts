@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkDotenv, ENV_VARIABLES } from '../src/config';
+import { ENV_VARIABLES } from '../src/config';
+import { checkDotenv } from '../src/dotenv-check';
 
 function dotenv(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'relay-dotenv-check-')), '.env');

@@ -1,9 +1,15 @@
+/**
+ * The status page for people (`GET /` in a browser): what this server is, whether it is up, and
+ * for every workflow the URL to register and the `relay` command that does it.
+ */
 import type { SuggestedTrigger } from '../relay/workflow-registry';
-import { escapeHtml } from './escape-html';
-import { DEVICE_PLACEHOLDER } from './relay-command';
-import type { RouteEntry } from './route-list';
-import type { StatusReport, WorkflowReport } from './status-report';
-import { TOKEN_PLACEHOLDER } from './workflow-url';
+import {
+  DEVICE_PLACEHOLDER,
+  TOKEN_PLACEHOLDER,
+  type RouteEntry,
+  type StatusReport,
+  type WorkflowReport,
+} from './status';
 
 const STYLE = `
 :root{color-scheme:light dark;--bg:#f6f7f9;--card:#fff;--ink:#1d2330;--muted:#5b6475;--line:#dde1e8;--accent:#6d28d9;--ok:#15803d;--warn:#b45309;--code:#f1f3f7}
@@ -29,9 +35,7 @@ footer{margin-top:2rem;color:var(--muted);font-size:.9rem}a{color:var(--accent)}
 `;
 
 /**
- * The status page for people: what this server is, whether it is up, and for every workflow the
- * URL to register and the `relay` command that does it. Every value is escaped; the page has no
- * script and loads nothing else.
+ * The page from a report. Every value is escaped; the page has no script and loads nothing else.
  */
 export function renderStatusPage(report: StatusReport): string {
   const { app } = report;
@@ -136,11 +140,24 @@ function describeTrigger(trigger: SuggestedTrigger): string {
 }
 
 /** `42 s`, `7 min`, `3 h 12 min`, `2 d 5 h`. */
-export function formatUptime(seconds: number): string {
+function formatUptime(seconds: number): string {
   if (seconds < 60) return `${seconds} s`;
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   if (hours < 24) return `${hours} h ${minutes % 60} min`;
   return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+const ENTITIES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Text made safe to place in HTML content and in quoted attribute values. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
 }
