@@ -46,9 +46,10 @@ describe('the node HTTP server under Fastify', () => {
     const reply = await rawExchange(port, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     const elapsed = performance.now() - started;
     expect(statusOf(reply)).toBe(408);
-    // headersTimeout, then at most one check interval (200 ms here), plus slack for a loaded machine.
+    // headersTimeout, then at most one check interval (200 ms here). The upper bound only tells that
+    // interval from node's default of 30 s, with room for a loaded machine: it is no speed figure.
     expect(elapsed).toBeGreaterThanOrEqual(350);
-    expect(elapsed).toBeLessThan(2_500);
+    expect(elapsed).toBeLessThan(10_000);
   });
 
   it('closes a server that never built its HTTP side without building it, and refuses routes and inject afterwards', async () => {
