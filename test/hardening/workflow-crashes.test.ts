@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { createWorkflowServer, Event, type WorkflowServer } from '../../src';
 import { simulate } from '../../src/testing';
 import { memoryLogger } from '../helpers/memory-logger';
-import { startEvent } from '../helpers/relay-frames';
-import { RelayPeer } from '../helpers/relay-peer';
+import { RelayPeer, startEvent } from '../helpers/relay-peer';
 import { freePort, spawnServer, type ServerProcess } from '../helpers/spawn-server';
 
 describe('workflow code that fails', () => {
