@@ -48,9 +48,7 @@ describe('workflow code that fails', () => {
     peer.send(startEvent());
     await peer.close();
     while (server.sessions > 0) await new Promise((resolve) => setImmediate(resolve));
-    while (!logs.lines().some((line) => line.msg === 'session closed' && line.workflow === 'stuck')) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await logs.logged('session closed', (line) => line.workflow === 'stuck');
     expect(logs.lines()).toContainEqual(
       expect.objectContaining({
         level: 'warn',

@@ -7,8 +7,8 @@ export interface MemoryLogger {
   logger: Logger;
   lines: () => Line[];
   text: () => string;
-  /** Resolves with the first line logged with this message, already or later. */
-  logged: (msg: string) => Promise<Line>;
+  /** Resolves with the first line logged with this message (and that `where` takes), already or later. */
+  logged: (msg: string, where?: (line: Line) => boolean) => Promise<Line>;
 }
 
 /** A logger that keeps its JSON lines in memory, for asserting on what was logged. */
@@ -17,12 +17,12 @@ export function memoryLogger(
   { logPrivateData = false }: { logPrivateData?: boolean } = {},
 ): MemoryLogger {
   const chunks: string[] = [];
-  const waiting: Array<{ msg: string; resolve: (line: Line) => void }> = [];
+  const waiting: Array<{ accept: (line: Line) => boolean; resolve: (line: Line) => void }> = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
       chunks.push(chunk.toString());
       for (const line of parse(chunk.toString())) {
-        for (const wait of waiting.filter(({ msg }) => msg === line.msg)) {
+        for (const wait of waiting.filter(({ accept }) => accept(line))) {
           waiting.splice(waiting.indexOf(wait), 1);
           wait.resolve(line);
         }
@@ -36,10 +36,11 @@ export function memoryLogger(
     logger: createLogger({ level, destination: stream, logPrivateData }),
     text,
     lines,
-    logged: (msg) => {
-      const line = lines().find((entry) => entry.msg === msg);
+    logged: (msg, where = () => true) => {
+      const accept = (line: Line) => line.msg === msg && where(line);
+      const line = lines().find(accept);
       if (line !== undefined) return Promise.resolve(line);
-      return new Promise((resolve) => waiting.push({ msg, resolve }));
+      return new Promise((resolve) => waiting.push({ accept, resolve }));
     },
   };
 }
