@@ -4,8 +4,7 @@ import { simulate } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
 import { rawExchange, statusOf, upgradeRequest } from '../helpers/raw-http';
-import { startEvent } from '../helpers/relay-frames';
-import { RelayPeer } from '../helpers/relay-peer';
+import { RelayPeer, startEvent } from '../helpers/relay-peer';
 
 const TOKEN = 'tok_0123456789abcdef-SECRET';
 

@@ -4,8 +4,7 @@ import { simulate } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
 import { openRawWebSocket } from '../helpers/raw-websocket';
-import { DEVICE, startEvent } from '../helpers/relay-frames';
-import { RelayPeer } from '../helpers/relay-peer';
+import { DEVICE, RelayPeer, startEvent } from '../helpers/relay-peer';
 
 /**
  * The holes a hostile peer found (issue "One frame must never take the server down"), one test

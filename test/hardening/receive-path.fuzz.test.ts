@@ -4,7 +4,7 @@ import { createWorkflowServer, Event, type Workflow, type WorkflowServer } from 
 import { simulate } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
-import { startEvent } from '../helpers/relay-frames';
+import { startEvent } from '../helpers/relay-peer';
 
 /**
  * Property: whatever a peer sends, in whatever order around a valid start, its session either

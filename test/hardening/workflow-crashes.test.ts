@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { createWorkflowServer, Event, type WorkflowServer } from '../../src';
 import { simulate } from '../../src/testing';
 import { memoryLogger } from '../helpers/memory-logger';
-import { startEvent } from '../helpers/relay-frames';
-import { RelayPeer } from '../helpers/relay-peer';
+import { RelayPeer, startEvent } from '../helpers/relay-peer';
 import { freePort, spawnServer, type ServerProcess } from '../helpers/spawn-server';
 
 describe('workflow code that fails', () => {
@@ -49,9 +48,7 @@ describe('workflow code that fails', () => {
     peer.send(startEvent());
     await peer.close();
     while (server.sessions > 0) await new Promise((resolve) => setImmediate(resolve));
-    while (!logs.lines().some((line) => line.msg === 'session closed' && line.workflow === 'stuck')) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await logs.logged('session closed', (line) => line.workflow === 'stuck');
     expect(logs.lines()).toContainEqual(
       expect.objectContaining({
         level: 'warn',

@@ -1,10 +1,16 @@
 import { once } from 'node:events';
 import { Event, type Workflow } from '../../src';
-import { RelayPeer, type Frame } from '../helpers/relay-peer';
-import { interactionUri, startEvent } from '../helpers/relay-frames';
-import { responseTo, workflowOnFakeSocket } from '../helpers/fake-socket';
+import {
+  FAKE_TIMERS,
+  interactionUri,
+  responseTo,
+  startEvent,
+  startRelayServer,
+  type Frame,
+  type RelayPeer,
+  type RelayTestServer,
+} from '../helpers/relay-peer';
 import { deferred, settle, type Settled } from '../helpers/settle';
-import { startTestServer } from '../helpers/test-server';
 
 /** The behavioural fixes listed in docs/sdk-differences.md that the wire does not show. */
 
@@ -15,23 +21,21 @@ function prompt(type: string, request: Frame): Frame {
 }
 
 describe('deviations from 2.4.0 that the conformance transcripts cannot show', () => {
-  let testServer: Awaited<ReturnType<typeof startTestServer>>;
+  let relay: RelayTestServer;
 
   beforeAll(async () => {
-    testServer = await startTestServer();
+    relay = await startRelayServer();
   });
 
-  afterAll(() => testServer.close());
+  afterEach(() => jest.useRealTimers());
+  afterAll(() => relay.close());
 
-  async function run<T>(
-    script: (workflow: Workflow) => Promise<T>,
-    url?: string,
-  ): Promise<{ peer: RelayPeer; outcome: Promise<T> }> {
+  /** Serves a workflow whose start handler runs `script`, and connects a peer that sends `start`. */
+  async function run<T>(script: (workflow: Workflow) => Promise<T>): Promise<{ peer: RelayPeer; outcome: Promise<T> }> {
     const outcome = deferred<T>();
-    const target =
-      url ??
-      testServer.serve((workflow) => workflow.on(Event.START, async () => outcome.resolve(await script(workflow))));
-    const peer = await RelayPeer.connect(target);
+    const peer = await relay.connect((workflow) =>
+      workflow.on(Event.START, async () => outcome.resolve(await script(workflow))),
+    );
     peer.send(startEvent());
     return { peer, outcome: outcome.promise };
   }
@@ -55,35 +59,36 @@ describe('deviations from 2.4.0 that the conformance transcripts cannot show', (
     await peer.close();
   });
 
-  it('no-response-event-race: sayAndWait waits for the stopped prompt of its own id only (fake socket)', async () => {
-    const { workflow, socket } = workflowOnFakeSocket();
+  it('no-response-event-race: sayAndWait waits for the stopped prompt of its own id only', async () => {
     let done = false;
-    const said = workflow.sayAndWait(INTERACTION, 'mine').then((id) => {
-      done = true;
-      return id;
-    });
-    const say = socket.sent[0] as Frame;
-    socket.deliver(
+    const { peer, outcome } = await run((workflow) =>
+      workflow.sayAndWait(INTERACTION, 'mine').finally(() => (done = true)),
+    );
+    const say = await peer.nextOfType('wf_api_say_request');
+    peer.sendTogether([
       responseTo(say, { id: say._id }),
       prompt('stopped', { ...say, _id: 'someone-else' }),
       prompt('started', say),
-    );
-    await new Promise(setImmediate);
+    ]);
+    await peer.synced();
     expect(done).toBe(false);
-    socket.deliver(prompt('stopped', say));
-    expect(await said).toBe(say._id);
+    peer.send(prompt('stopped', say));
+    expect(await outcome).toBe(say._id);
+    await peer.close();
   });
 
   it('no-heartbeat-refusal: actions go out while a ping is unanswered', async () => {
-    const slowPeer = await startTestServer({ heartbeatMs: 300 });
+    const beating = await startRelayServer({ config: { heartbeatMs: 300 } });
     try {
       const said = deferred<Settled<string>>();
-      const url = slowPeer.serve((workflow) => {
-        workflow.on(Event.BUTTON, async ({ source_uri }) =>
-          said.resolve(await settle(() => workflow.say(source_uri, 'pressed'))),
-        );
-      });
-      const peer = await RelayPeer.connect(url, { autoPong: false });
+      const peer = await beating.connect(
+        (workflow) => {
+          workflow.on(Event.BUTTON, async ({ source_uri }) =>
+            said.resolve(await settle(() => workflow.say(source_uri, 'pressed'))),
+          );
+        },
+        { autoPong: false },
+      );
       await once(peer.socket, 'ping');
       // Until the next beat the session counts as not alive; 2.4.0 refused every action here.
       peer.send({ _type: 'wf_api_start_event', trigger: { type: 'phrase', args: { source_uri: INTERACTION } } });
@@ -93,7 +98,7 @@ describe('deviations from 2.4.0 that the conformance transcripts cannot show', (
       expect(await said.promise).toEqual({ value: say._id });
       await peer.close();
     } finally {
-      await slowPeer.close();
+      await beating.close();
     }
   });
 
@@ -109,32 +114,39 @@ describe('deviations from 2.4.0 that the conformance transcripts cannot show', (
     await peer.close();
   });
 
-  describe('listen-waits-its-timeout (fake timers, fake socket)', () => {
-    beforeEach(() => jest.useFakeTimers());
-    afterEach(() => jest.useRealTimers());
+  describe('listen-waits-its-timeout (fake clock, real socket)', () => {
+    beforeEach(() => jest.useFakeTimers(FAKE_TIMERS));
 
     it('still takes speech after 32 s when the timeout is longer', async () => {
-      const { workflow, socket } = workflowOnFakeSocket();
-      const heard = settle(() => workflow.listen(INTERACTION, [], { timeout: 120 }));
-      const request = socket.sent[0];
-      socket.deliver(responseTo(request));
+      const { peer, outcome } = await run((workflow) =>
+        settle(() => workflow.listen(INTERACTION, [], { timeout: 120 })),
+      );
+      const request = await peer.nextOfType('wf_api_listen_request');
+      peer.respond(request);
+      await peer.synced();
       await jest.advanceTimersByTimeAsync(100_000);
-      socket.deliver({
+      peer.send({
         _type: 'wf_api_speech_event',
-        request_id: request?._id,
+        request_id: request._id,
         text: 'late',
         lang: 'en-US',
         source_uri: INTERACTION,
       });
-      expect(await heard).toEqual({ value: { text: 'late', lang: 'en-US' } });
+      expect(await outcome).toEqual({ value: { text: 'late', lang: 'en-US' } });
+      jest.useRealTimers();
+      await peer.close();
     });
 
     it('gives up after its own timeout', async () => {
-      const { workflow, socket } = workflowOnFakeSocket();
-      const heard = settle(() => workflow.listen(INTERACTION, [], { timeout: 10 }));
-      socket.deliver(responseTo(socket.sent[0]));
+      const { peer, outcome } = await run((workflow) =>
+        settle(() => workflow.listen(INTERACTION, [], { timeout: 10 })),
+      );
+      peer.respond(await peer.nextOfType('wf_api_listen_request'));
+      await peer.synced();
       await jest.advanceTimersByTimeAsync(10_001);
-      expect(await heard).toEqual({ error: expect.objectContaining({ code: 'failed-to-receive-event-timeout' }) });
+      expect(await outcome).toEqual({ error: expect.objectContaining({ code: 'failed-to-receive-event-timeout' }) });
+      jest.useRealTimers();
+      await peer.close();
     });
   });
 });

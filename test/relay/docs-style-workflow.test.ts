@@ -1,9 +1,5 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createWorkflow, Event, TimeoutType, TimerType, Uri } from '../../src';
-import { RelayPeer, type Frame } from '../helpers/relay-peer';
-import { DEVICE, interactionUri, startEvent } from '../helpers/relay-frames';
-import { responseTo } from '../helpers/fake-socket';
-import { startTestServer } from '../helpers/test-server';
+import { DEVICE, interactionUri, startEvent, startRelayServer, type Frame } from '../helpers/relay-peer';
 
 /**
  * A workflow written the way Relay's current 2.x docs show one: Event.START, an interaction,
@@ -39,8 +35,8 @@ const reminder = createWorkflow((workflow) => {
 
 describe('a workflow written against the 2.x docs', () => {
   it('runs unchanged: start, interaction, timer_fired, endInteraction(uri), interaction_ended, terminate', async () => {
-    const testServer = await startTestServer();
-    const peer = await RelayPeer.connect(testServer.serve(reminder));
+    const relay = await startRelayServer();
+    const peer = await relay.connect(reminder);
     const interaction = interactionUri('reminder');
     const lifecycle = (type: string): Frame => ({
       _type: 'wf_api_interaction_lifecycle_event',
@@ -60,8 +56,9 @@ describe('a workflow written against the 2.x docs', () => {
             : frame._type === 'wf_api_get_var_request'
               ? { value: vars[String(frame.name)] }
               : {};
-        peer.send(responseTo(frame, body));
-        await nextTurn();
+        peer.respond(frame, body);
+        // The Relay server sends what an action sets off after the workflow took its response.
+        await peer.synced();
         if (frame._type === 'wf_api_start_interaction_request') peer.send(lifecycle('started'));
         if (frame._type === 'wf_api_set_timer_request')
           peer.send({ _type: 'wf_api_timer_fired_event', name: frame.name });
@@ -72,7 +69,7 @@ describe('a workflow written against the 2.x docs', () => {
       peer.send({ _type: 'wf_api_stop_event', reason: 'normal' });
     } finally {
       await peer.close();
-      await testServer.close();
+      await relay.close();
     }
     const sent = peer.received.map(({ _id, ...frame }) => frame);
     expect(sent).toEqual([

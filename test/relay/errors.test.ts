@@ -1,28 +1,33 @@
 import { Event, RelayError, type Workflow } from '../../src';
-import { RelayPeer } from '../helpers/relay-peer';
-import { DEVICE, interactionUri, startEvent } from '../helpers/relay-frames';
-import { responseTo, workflowOnFakeSocket } from '../helpers/fake-socket';
+import {
+  DEVICE,
+  FAKE_TIMERS,
+  interactionUri,
+  startEvent,
+  startRelayServer,
+  type RelayPeer,
+  type RelayTestServer,
+} from '../helpers/relay-peer';
 import { deferred, settle, type Settled } from '../helpers/settle';
-import { startTestServer } from '../helpers/test-server';
 
 const INTERACTION = interactionUri('errors');
 
 describe('how actions fail', () => {
-  let testServer: Awaited<ReturnType<typeof startTestServer>>;
+  let relay: RelayTestServer;
 
   beforeAll(async () => {
-    testServer = await startTestServer();
+    relay = await startRelayServer();
   });
 
-  afterAll(() => testServer.close());
+  afterEach(() => jest.useRealTimers());
+  afterAll(() => relay.close());
 
   /** Serves a workflow whose start handler runs `script`, and connects a peer that sends `start`. */
   async function run<T>(script: (workflow: Workflow) => Promise<T>): Promise<{ peer: RelayPeer; outcome: Promise<T> }> {
     const outcome = deferred<T>();
-    const url = testServer.serve((workflow) =>
+    const peer = await relay.connect((workflow) =>
       workflow.on(Event.START, async () => outcome.resolve(await script(workflow))),
     );
-    const peer = await RelayPeer.connect(url);
     peer.send(startEvent());
     return { peer, outcome: outcome.promise };
   }
@@ -48,15 +53,25 @@ describe('how actions fail', () => {
 
   it('rejects a payload JSON cannot hold before sending anything, and leaves no wait behind', async () => {
     // Every wait runs a response timer: with fake timers, one left behind shows in the timer count.
-    jest.useFakeTimers();
-    try {
-      const { workflow, socket } = workflowOnFakeSocket();
-      await expect(workflow.trackEvent('counts', { count: 1n })).rejects.toThrow(TypeError);
-      expect(jest.getTimerCount()).toBe(0);
-      expect(socket.sent).toEqual([]);
-    } finally {
-      jest.useRealTimers();
-    }
+    jest.useFakeTimers(FAKE_TIMERS);
+    const timers = deferred<{ before: number; after: number }>();
+    const { peer, outcome } = await run(async (workflow) => {
+      const before = jest.getTimerCount();
+      const result = await settle(() => workflow.trackEvent('counts', { count: 1n }));
+      timers.resolve({ before, after: jest.getTimerCount() });
+      await workflow.logMessage('after the bad payload');
+      return result;
+    });
+    const { before, after } = await timers.promise;
+    jest.useRealTimers();
+    expect(after).toBe(before);
+    const first = await peer.next();
+    expect(first).toEqual(
+      expect.objectContaining({ _type: 'wf_api_log_analytics_event_request', content: 'after the bad payload' }),
+    );
+    peer.respond(first);
+    expect(await outcome).toEqual({ error: expect.any(TypeError) });
+    await peer.close();
   });
 
   it('rejects a bad target before sending anything, naming it', async () => {
@@ -74,7 +89,7 @@ describe('how actions fail', () => {
     expect(first).toEqual(
       expect.objectContaining({ _type: 'wf_api_log_analytics_event_request', content: 'after the bad targets' }),
     );
-    peer.send(responseTo(first));
+    peer.respond(first);
     const messages = (await outcome).map((result) => ('error' in result ? result.error.message : 'resolved'));
     expect(messages).toEqual([
       expect.stringMatching(/^invalid-target-uris: a target must be a urn:relay-resource: URN .*got "Alice"$/),

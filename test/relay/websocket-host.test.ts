@@ -1,32 +1,34 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
-import { createWorkflowServer, Event, RelayErrorCode, type WorkflowServer } from '../../src';
+import { Event, RelayErrorCode } from '../../src';
 import { simulate } from '../../src/testing';
 import type { Workflow } from '../../src/relay/workflow';
 import hello from '../../src/workflows/hello';
-import { memoryLogger } from '../helpers/memory-logger';
 import { heldAnswer } from '../helpers/held-answer';
-import { RelayPeer, type Frame } from '../helpers/relay-peer';
-import { DEVICE, interactionUri, startEvent } from '../helpers/relay-frames';
+import { deferred } from '../helpers/settle';
+import {
+  DEVICE,
+  interactionUri,
+  RelayPeer,
+  startEvent,
+  startRelayServer,
+  type Frame,
+  type RelayTestServer,
+} from '../helpers/relay-peer';
 
-interface Harness {
-  server: WorkflowServer;
-  base: string;
-  logs: ReturnType<typeof memoryLogger>;
-}
-
-const open: WorkflowServer[] = [];
+const open: RelayTestServer[] = [];
 afterEach(async () => {
-  await Promise.all(open.splice(0).map((server) => server.close(0)));
+  await Promise.all(open.splice(0).map((relay) => relay.close()));
 });
 
-async function start(workflows: Record<string, (workflow: Workflow) => void>, heartbeatMs = 25_000): Promise<Harness> {
-  const logs = memoryLogger();
-  const server = createWorkflowServer({ logger: logs.logger, workflows, config: { heartbeatMs } });
-  open.push(server);
-  const { port } = await server.listen(0, '127.0.0.1');
-  return { server, base: `127.0.0.1:${port}`, logs };
+async function start(
+  workflows: Record<string, (workflow: Workflow) => void>,
+  heartbeatMs = 25_000,
+): Promise<RelayTestServer> {
+  const relay = await startRelayServer({ workflows, config: { heartbeatMs } });
+  open.push(relay);
+  return relay;
 }
 
 function get(base: string, path: string): Promise<{ status: number; type: string; body: string }> {
@@ -57,15 +59,6 @@ function refusal(url: string): Promise<{ status: number; headers: Record<string,
   });
 }
 
-/** Resolves with the next log line that has this message. */
-async function logged(logs: Harness['logs'], msg: string): Promise<Record<string, unknown>> {
-  for (;;) {
-    const line = logs.lines().find((entry) => entry.msg === msg);
-    if (line !== undefined) return line;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 describe('routing', () => {
   it('answers an unknown path with 404 before the handshake, running no workflow code', async () => {
     const opened = jest.fn();
@@ -93,7 +86,7 @@ describe('routing', () => {
     peer.send(startEvent());
     await peer.nextOfType('wf_api_start_interaction_request');
     await peer.close();
-    const line = await logged(logs, 'session closed');
+    const line = await logs.logged('session closed');
     expect(line).toMatchObject({
       workflow: 'hello',
       requestId: 'req-1234567890abcdef-xyz',
@@ -145,11 +138,11 @@ describe('sessions', () => {
     const listen = await peer.nextOfType('wf_api_listen_request');
     expect(server.sessions).toBe(1);
     peer.socket.terminate();
-    await logged(logs, 'workflow stopped: the session closed while an action was pending');
+    await logs.logged('workflow stopped: the session closed while an action was pending');
     expect(failures).toEqual([expect.objectContaining({ code: RelayErrorCode.NOT_CONNECTED })]);
     expect(server.sessions).toBe(0);
     expect(listen._type).toBe('wf_api_listen_request');
-    expect(await logged(logs, 'session closed')).toMatchObject({ endedBy: 'peer-closed', code: 1006 });
+    expect(await logs.logged('session closed')).toMatchObject({ endedBy: 'peer-closed', code: 1006 });
   });
 
   it('passes a throwing handler to the error handler and goes on with the next event', async () => {
@@ -193,12 +186,10 @@ describe('sessions', () => {
     });
     const peer = await RelayPeer.connect(`ws://${base}/broken`);
     expect((await peer.closed).code).toBe(1011);
-    expect(await logged(logs, 'workflow function failed while the session opened; closing it with 1011')).toMatchObject(
-      {
-        workflow: 'broken',
-        err: expect.objectContaining({ message: 'bad workflow' }),
-      },
-    );
+    expect(await logs.logged('workflow function failed while the session opened; closing it with 1011')).toMatchObject({
+      workflow: 'broken',
+      err: expect.objectContaining({ message: 'bad workflow' }),
+    });
     const run = await simulate(`ws://${base}/hello`, { answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
   });
@@ -214,21 +205,21 @@ describe('sessions', () => {
     });
     const peer = await RelayPeer.connect(`ws://${base}/broken`);
     expect((await peer.closed).code).toBe(1011);
-    expect(await logged(logs, 'workflow function failed while the session opened; closing it with 1011')).toMatchObject(
-      {
-        err: expect.objectContaining({ message: 'async bad workflow' }),
-      },
-    );
+    expect(await logs.logged('workflow function failed while the session opened; closing it with 1011')).toMatchObject({
+      err: expect.objectContaining({ message: 'async bad workflow' }),
+    });
     while (server.sessions > 0) await new Promise((resolve) => setImmediate(resolve));
   });
 
   it('runs one handler at a time, in arrival order, with 2.4.0 lifecycle narrowing', async () => {
     const order: string[] = [];
     let releaseStarted: () => void = () => undefined;
+    const began = deferred<void>();
     const { base } = await start({
       ordered: (workflow) => {
         workflow.on(Event.INTERACTION_STARTED, async () => {
           order.push('started:begin');
+          began.resolve();
           await new Promise<void>((resolve) => (releaseStarted = resolve));
           order.push('started:end');
         });
@@ -245,7 +236,7 @@ describe('sessions', () => {
       { _type: 'wf_api_interaction_lifecycle_event', type: 'started', source_uri: uri },
       { _type: 'wf_api_interaction_lifecycle_event', type: 'resumed', source_uri: uri },
     ]);
-    while (order.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    await began.promise;
     releaseStarted();
     const setVar = await peer.nextOfType('wf_api_set_var_request');
     expect(setVar.value).toBe('started:begin,started:end,resumed');
@@ -258,7 +249,7 @@ describe('heartbeat', () => {
     const { base, logs } = await start({ hello }, 20);
     const peer = await RelayPeer.connect(`ws://${base}/hello`, { autoPong: false });
     expect((await peer.closed).code).toBe(1006);
-    expect(await logged(logs, 'session closed')).toMatchObject({ endedBy: 'heartbeat-timeout' });
+    expect(await logs.logged('session closed')).toMatchObject({ endedBy: 'heartbeat-timeout' });
   });
 
   it('keeps a session whose peer answers, and never refuses an action while a ping is unanswered', async () => {
@@ -319,6 +310,6 @@ describe('close', () => {
     const peer = await RelayPeer.connect(`ws://${base}/idle`);
     await server.close(10);
     expect(await peer.closed).toEqual({ code: 1001, reason: 'server shutting down' });
-    expect(await logged(logs, 'session closed')).toMatchObject({ endedBy: 'server-shutdown', code: 1001 });
+    expect(await logs.logged('session closed')).toMatchObject({ endedBy: 'server-shutdown', code: 1001 });
   });
 });

@@ -1,11 +1,13 @@
-import type { WebSocket } from 'ws';
-import { InProcessBus } from '../../src/bus/in-process-bus';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../../src';
 import { Event } from '../../src/relay/event';
-import { ByteBudget } from '../../src/relay/limits';
-import { Session } from '../../src/relay/session';
-import { Workflow } from '../../src/relay/workflow';
+import { WebSocketHost } from '../../src/relay/websocket-host';
+import type { Workflow } from '../../src/relay/workflow';
+import { WorkflowRegistry } from '../../src/relay/workflow-registry';
 import { memoryLogger } from '../helpers/memory-logger';
-import { FakeSocket, workflowOnFakeSocket } from '../helpers/fake-socket';
+import { RelayPeer, startRelayServer, type RelayTestServer } from '../helpers/relay-peer';
+import { deferred } from '../helpers/settle';
 
 const START = {
   _type: 'wf_api_start_event',
@@ -25,75 +27,81 @@ function gate(): { wait: Promise<void>; open: () => void } {
   return { wait, open };
 }
 
+/** Turns of the event loop, to see that something queued does not run. */
 const ticks = async (count = 5) => {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-const sockets: FakeSocket[] = [];
-// Closing the session rejects its pending actions (a `say` nobody answers) and clears their timers.
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.close(1000);
+const opened: RelayTestServer[] = [];
+// Closing the server closes the session, which rejects its pending actions (a `say` nobody answers).
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((relay) => relay.close()));
 });
 
-/** A session on a fake socket whose workflow has a bus; `start()` delivers its start event. */
-function setUp({ maxQueuedBytes, budget }: { maxQueuedBytes?: number; budget?: ByteBudget } = {}) {
-  const logs = memoryLogger();
-  const bus = new InProcessBus({ logger: logs.logger });
-  const socket = new FakeSocket();
-  sockets.push(socket);
-  const session = new Session({
-    socket: socket as unknown as WebSocket,
-    logger: logs.logger,
-    id: 'test',
-    maxQueuedBytes,
-    budget,
-  });
-  const workflow = new Workflow(session, { bus });
-  return { logs, bus, socket, session, workflow, start: () => socket.deliver(START) };
+/**
+ * A server (with its in-process bus) and one session on it; `start()` sends the start event and
+ * resolves once the session took it.
+ */
+async function setUp(config: Partial<Config> = {}) {
+  const relay = await startRelayServer({ config });
+  opened.push(relay);
+  const session = deferred<Workflow>();
+  const peer = await relay.connect((workflow) => session.resolve(workflow));
+  const workflow = await session.promise;
+  const start = async () => {
+    peer.send(START);
+    await peer.synced();
+  };
+  return { relay, logs: relay.logs, bus: relay.server.bus, peer, workflow, start };
 }
 
 describe('workflow.subscribe', () => {
   it('runs a message handler one at a time with the events: after the running handler, before later events', async () => {
-    const { bus, socket, workflow, start } = setUp();
+    const { bus, peer, workflow, start } = await setUp();
     const order: string[] = [];
     const startGate = gate();
+    const tapped = deferred<void>();
     workflow.on(Event.START, async () => {
       order.push('start begins');
       await startGate.wait;
       order.push('start ends');
     });
-    workflow.on(Event.BUTTON, () => void order.push('button'));
+    workflow.on(Event.BUTTON, () => {
+      order.push('button');
+      tapped.resolve();
+    });
     workflow.subscribe<{ n: number }>('t', (data) => void order.push(`message ${data.n}`));
-    start();
+    await start();
     await expect(bus.publish('t', { n: 1 })).resolves.toBe(1);
-    socket.deliver(TAP);
-    await ticks();
+    peer.send(TAP);
+    await peer.synced();
     expect(order).toEqual(['start begins']);
     startGate.open();
-    await ticks();
+    await tapped.promise;
     expect(order).toEqual(['start begins', 'start ends', 'message 1', 'button']);
   });
 
   it('lets the handler act on the session (say)', async () => {
-    const { bus, socket, workflow, start } = setUp();
-    start();
+    const { bus, peer, workflow, start } = await setUp();
+    await start();
     workflow.subscribe('t', async () => {
       await workflow.say('urn:relay-resource:name:device:Test', 'news');
     });
     await bus.publish('t', {});
-    await ticks();
-    expect(socket.sent.map((frame) => [frame._type, frame.text])).toEqual([['wf_api_say_request', 'news']]);
+    await peer.next();
+    expect(peer.received.map((frame) => [frame._type, frame.text])).toEqual([['wf_api_say_request', 'news']]);
   });
 
   it('sends what the handler throws to the error handler, logged once with the topic', async () => {
-    const { bus, logs, workflow, start } = setUp();
+    const { bus, logs, workflow, start } = await setUp();
     const errors: Error[] = [];
     workflow.on(Event.ERROR, ({ error }) => void errors.push(error));
-    start();
+    await start();
     workflow.subscribe('transport:x1', () => {
       throw new Error('handler bug');
     });
     await expect(bus.publish('transport:x1', 1)).resolves.toBe(1);
+    await logs.logged('workflow handler failed');
     await ticks();
     expect(errors.map((error) => error.message)).toEqual(['handler bug']);
     expect(
@@ -105,14 +113,15 @@ describe('workflow.subscribe', () => {
   });
 
   it('ends the subscription with the session and drops a message still queued; a message after close is not taken', async () => {
-    const { bus, socket, workflow, start } = setUp();
+    const { bus, logs, peer, workflow, start } = await setUp();
     const startGate = gate();
     const heard: unknown[] = [];
     workflow.on(Event.START, () => startGate.wait);
     workflow.subscribe('t', (data) => void heard.push(data));
-    start();
+    await start();
     await expect(bus.publish('t', 'queued')).resolves.toBe(1);
-    socket.close(1000);
+    await peer.close(1000);
+    await logs.logged('session closed');
     expect(bus.subscriptions).toBe(0);
     await expect(bus.publish('t', 'late')).resolves.toBe(0);
     startGate.open();
@@ -123,8 +132,8 @@ describe('workflow.subscribe', () => {
   });
 
   it('stops on the returned function, which is safe to call twice', async () => {
-    const { bus, workflow, start } = setUp();
-    start();
+    const { bus, workflow, start } = await setUp();
+    await start();
     const stop = workflow.subscribe('t', () => undefined);
     stop();
     stop();
@@ -132,56 +141,92 @@ describe('workflow.subscribe', () => {
   });
 
   it('counts a waiting message in the buffered bytes and gives them back when it ran', async () => {
-    const budget = new ByteBudget(1_000_000);
-    const { bus, workflow, start } = setUp({ budget });
+    const { relay, bus, workflow, start } = await setUp();
     const startGate = gate();
+    const ran = deferred<void>();
     workflow.on(Event.START, () => startGate.wait);
-    workflow.subscribe('t', () => undefined);
-    start();
+    workflow.subscribe('t', () => ran.resolve());
+    await start();
     const message = { text: 'x'.repeat(1000) };
     await bus.publish('t', message);
     const bytes = Buffer.byteLength(JSON.stringify(message));
-    // The budget is this session's alone: what it holds is what the session holds.
-    expect(budget.bufferedBytes).toBe(bytes);
+    // The only session on this server: what the server holds is what the session holds.
+    expect(relay.server.bufferedBytes).toBe(bytes);
     startGate.open();
+    await ran.promise;
     await ticks();
-    expect(budget.bufferedBytes).toBe(0);
+    expect(relay.server.bufferedBytes).toBe(0);
   });
 
   it('does not take a message over MAX_QUEUED_BYTES while a handler runs, and the session goes on', async () => {
-    const { bus, logs, session, workflow, start } = setUp({ maxQueuedBytes: 500 });
+    const { relay, bus, logs, peer, workflow, start } = await setUp({ maxQueuedBytes: 500 });
     const startGate = gate();
     const heard: unknown[] = [];
+    const ran = deferred<void>();
     workflow.on(Event.START, () => startGate.wait);
-    workflow.subscribe('t', (data) => void heard.push(data));
-    start();
+    workflow.subscribe('t', (data) => {
+      heard.push(data);
+      ran.resolve();
+    });
+    await start();
     await expect(bus.publish('t', 'x'.repeat(600))).resolves.toBe(0);
     await expect(bus.publish('t', 'small')).resolves.toBe(1);
     startGate.open();
+    await ran.promise;
     await ticks();
     expect(heard).toEqual(['small']);
-    expect(session.isOpen).toBe(true);
+    // A session the server closed would have sent its close frame before the pong.
+    await peer.synced();
+    expect(peer.socket.readyState).toBe(peer.socket.OPEN);
+    expect(relay.server.sessions).toBe(1);
     expect(logs.lines().map((line) => line.msg)).toContain(
       'dropped a bus message: too many bytes waiting for their handlers',
     );
   });
 
   it('refuses a message that fails `accept`, without counting it or logging its data', async () => {
-    const { bus, logs, workflow, start } = setUp();
-    start();
+    const { bus, logs, workflow, start } = await setUp();
+    await start();
     const heard: number[] = [];
+    const ran = deferred<void>();
     const isNumber = (data: unknown): data is number => typeof data === 'number';
-    workflow.subscribe('t', (n) => void heard.push(n + 1), { accept: isNumber });
+    workflow.subscribe(
+      't',
+      (n) => {
+        heard.push(n + 1);
+        ran.resolve();
+      },
+      { accept: isNumber },
+    );
     await expect(bus.publish('t', 'secret words')).resolves.toBe(0);
     await expect(bus.publish('t', 41)).resolves.toBe(1);
+    await ran.promise;
     await ticks();
     expect(heard).toEqual([42]);
     expect(logs.text()).not.toContain('secret words');
   });
 
-  it('says how to get a bus when the workflow has none', () => {
-    const { workflow, socket } = workflowOnFakeSocket();
-    sockets.push(socket);
-    expect(() => workflow.subscribe('t', () => undefined)).toThrow(/createWorkflowServer/);
+  it('says how to get a bus when the workflow has none (a WebSocketHost given no context)', async () => {
+    const registry = new WorkflowRegistry();
+    const session = deferred<Workflow>();
+    registry.add('bare', (workflow) => session.resolve(workflow));
+    const host = new WebSocketHost({
+      registry,
+      logger: memoryLogger().logger,
+      heartbeatMs: 50_000,
+      maxPayloadBytes: 65_536,
+      maxSessions: 1,
+    });
+    const server = createServer().on('upgrade', (request, socket, head) => host.handleUpgrade(request, socket, head));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const peer = await RelayPeer.connect(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/bare`);
+    try {
+      const workflow = await session.promise;
+      expect(() => workflow.subscribe('t', () => undefined)).toThrow(/createWorkflowServer/);
+    } finally {
+      await peer.close();
+      await host.close(0);
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BUILD_DIR } from '../global-setup';
 import { freePort, spawnServer, type ServerProcess } from '../helpers/spawn-server';
 
-const SIM_CLI = join(BUILD_DIR, 'sim', 'cli.js');
+const SIM_CLI = join(BUILD_DIR, 'bin', 'sim.js');
 const SECRET = 'laptop-secret-0123456789abcdef';
 
 /**

@@ -6,6 +6,22 @@ import { memoryLogger } from '../helpers/memory-logger';
 const ALICE = { id: 'dev-alice', name: 'Alice' };
 const BOB = { id: 'dev-bob', name: 'Bob' };
 
+/** `jest.useFakeTimers(ONLY_DATE)` fakes Date and nothing else. */
+const ONLY_DATE = {
+  doNotFake: [
+    'hrtime',
+    'nextTick',
+    'performance',
+    'queueMicrotask',
+    'setImmediate',
+    'clearImmediate',
+    'setInterval',
+    'clearInterval',
+    'setTimeout',
+    'clearTimeout',
+  ],
+} satisfies Parameters<typeof jest.useFakeTimers>[0];
+
 /** A raw request to the cloud, returning status and parsed JSON body. */
 async function call(
   cloud: RelayCloud,
@@ -128,11 +144,17 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
     it('tokens expire after tokenLifetimeSecs', async () => {
       await cloud.close();
       cloud = await RelayCloud.start({ tokenLifetimeSecs: 0.05 });
-      const token = await accessToken(cloud);
-      await new Promise((resolve) => setTimeout(resolve, 80));
-      expect(
-        (await call(cloud, 'GET', '/oauth2/validate', { headers: { Authorization: `Bearer ${token}` } })).status,
-      ).toBe(401);
+      // Only Date is fake: the clock moves 80 ms on without a wait.
+      jest.useFakeTimers(ONLY_DATE);
+      try {
+        const token = await accessToken(cloud);
+        jest.setSystemTime(Date.now() + 80);
+        expect(
+          (await call(cloud, 'GET', '/oauth2/validate', { headers: { Authorization: `Bearer ${token}` } })).status,
+        ).toBe(401);
+      } finally {
+        jest.useRealTimers();
+      }
     });
   });
 

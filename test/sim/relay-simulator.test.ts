@@ -1,6 +1,7 @@
 import { createWorkflowServer } from '../../src';
 import { RelaySimulator, simulate, SimulatorError, type SimulateOptions } from '../../src/testing';
-import { serveWireWorkflow, type Frame, type WireServer, type WireWorkflow } from '../helpers/wire-workflow';
+import type { Frame } from '../helpers/relay-peer';
+import { serveWireWorkflow, type WireServer, type WireWorkflow } from '../helpers/simulator-wire-workflow';
 
 const DEVICE = 'urn:relay-resource:name:device:Sim';
 const INTERACTION = `urn:relay-resource:name:interaction:chat%20room?device=${encodeURIComponent(DEVICE)}`;

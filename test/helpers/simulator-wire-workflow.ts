@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-
-export type Frame = { _type: string; _id?: string; [key: string]: unknown };
+import type { Frame } from './relay-peer';
 
 /**
- * A workflow written straight against the wire, for testing the simulator apart from any
- * runtime: it sends request frames and reads events. It also notes which TCP read each frame
- * came in, to tell frames written together from frames written apart.
+ * The workflow side of the wire, written by hand, for testing the simulator (RelaySimulator,
+ * simulate) apart from any runtime: it sends request frames and reads events. The opposite of
+ * relay-peer.ts, which plays the Relay side against a workflow. It also notes which TCP read each
+ * frame came in, to tell frames written together from frames written apart.
  */
 export class WireWorkflow {
   /** Every frame the simulator sent, in order. */
@@ -18,10 +18,14 @@ export class WireWorkflow {
   private readonly unread: Frame[] = [];
   private readonly waiting: Array<{ accept: (frame: Frame) => boolean; resolve: (frame: Frame) => void }> = [];
 
-  constructor(readonly socket: WebSocket) {
+  /** `connection` is the TCP socket under `socket` (the upgrade request's). */
+  constructor(
+    readonly socket: WebSocket,
+    connection: Socket,
+  ) {
     socket.on('message', (data: Buffer) => this.receive(JSON.parse(data.toString()) as Frame));
     // Added after ws's own listener: it runs once ws has emitted every message of this chunk.
-    (socket as unknown as { _socket: Socket })._socket.on('data', () => {
+    connection.on('data', () => {
       this.reads += 1;
     });
   }
@@ -93,8 +97,8 @@ export async function serveWireWorkflow(script: (workflow: WireWorkflow) => Prom
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   const runs: Array<{ workflow: WireWorkflow; outcome: Promise<unknown> }> = [];
   const connected: Array<(run: { workflow: WireWorkflow; outcome: Promise<unknown> }) => void> = [];
-  wss.on('connection', (socket) => {
-    const workflow = new WireWorkflow(socket);
+  wss.on('connection', (socket, request) => {
+    const workflow = new WireWorkflow(socket, request.socket);
     const outcome = script(workflow).catch((error: unknown) => {
       socket.close(1011, 'workflow failed');
       throw error;
