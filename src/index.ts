@@ -104,7 +104,7 @@ export {
   CallDirection,
   // The enums module alone: the package's index also loads node-fetch and whatwg-url, a boot cost
   // (docs/performance.md) for nine constant tables. A deep import works because 2.4.0 (pinned
-  // exactly, see test/hardening/dependencies.test.ts) has no `exports` map.
+  // exactly, see test/hardening/dependencies.process.test.ts) has no `exports` map.
 } from '@relaypro/sdk/dist/enums';
 export {
   RelayApi,

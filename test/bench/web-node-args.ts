@@ -1,4 +1,4 @@
-import { readProcfile } from '../deploy/read-procfile';
+import { readProcfile } from '../helpers/read-procfile';
 
 /**
  * The node options of the Procfile's web command (`node <options> dist/server.js`), so that the

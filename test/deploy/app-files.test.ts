@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV_VARIABLES } from '../../src/config';
 import schema from './app-json.schema.json';
-import { readProcfile } from './read-procfile';
+import { readProcfile } from '../helpers/read-procfile';
 
 const ROOT = join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');

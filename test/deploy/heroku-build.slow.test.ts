@@ -4,8 +4,8 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { simulate } from '../../src/testing';
 import { freePort } from '../helpers/spawn-server';
-import { readProcfile } from './read-procfile';
-import { run, startProcess, type StartedProcess } from './start-process';
+import { readProcfile } from '../helpers/read-procfile';
+import { run, startProcess, type StartedProcess } from '../helpers/start-process';
 
 const ROOT = join(__dirname, '..', '..');
 /** The Node running the tests (Node 24 in CI), first on PATH for every step, as the buildpack does. */
