@@ -14,25 +14,10 @@ import type { RelayCloudOptions } from '../../src/testing';
 import { rejectionOf, startCloudClient, type CloudClient } from '../helpers/cloud-client';
 import { unsignedJwt } from '../helpers/jwt';
 import { memoryLogger } from '../helpers/memory-logger';
+import { ONLY_DATE } from '../helpers/only-date';
 
 const DEVICE = '990007560012345';
 const TOKEN_PATH = '/realms/Relay/protocol/openid-connect/token';
-
-/** `jest.useFakeTimers(ONLY_DATE)` fakes Date and nothing else: sockets and their timers stay real. */
-const ONLY_DATE = {
-  doNotFake: [
-    'hrtime',
-    'nextTick',
-    'performance',
-    'queueMicrotask',
-    'setImmediate',
-    'clearImmediate',
-    'setInterval',
-    'clearInterval',
-    'setTimeout',
-    'clearTimeout',
-  ],
-} satisfies Parameters<typeof jest.useFakeTimers>[0];
 
 /** Says the trigger's `text` arg, then terminates. */
 const announce = createWorkflow((workflow) => {
