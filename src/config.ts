@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseDotenv } from 'dotenv';
-import { RELAY_ENV_NAMES, RELAY_ENVIRONMENTS, type RelayEnv } from './api/relay-api';
+import { RELAY_ENV_NAMES, RELAY_ENVIRONMENTS, relaySignIn, type RelayEnv } from './api/relay-api';
 
 /** Log levels pino understands, quietest last. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -50,10 +50,13 @@ export interface Config {
   readonly relayEnv: RelayEnv;
   /** Base URL of Relay's HTTP API, no trailing slash: RELAY_API_URL, else RELAY_HOST, else RELAY_ENV's. */
   readonly relayApiUrl: string;
-  /** Base URL of Relay's token service, no trailing slash: RELAY_AUTH_URL, else RELAY_ENV's. */
-  readonly relayAuthUrl: string;
-  /** The OAuth client id of RELAY_ENV (not a variable of its own). */
-  readonly relayClientId: string;
+  /**
+   * Base URL replacing Relay's sign-in host, no trailing slash (RELAY_AUTH_URL); unset: the refresh
+   * token's own issuer (a JWT), or RELAY_ENV's legacy token service (an opaque token).
+   */
+  readonly relayAuthUrl: string | undefined;
+  /** OAuth client id replacing the refresh token's own (`azp`) or RELAY_ENV's legacy one (RELAY_CLIENT_ID). */
+  readonly relayClientId: string | undefined;
   /** Redis (Heroku Key-Value Store) for the session bus and shared state; unset means the in-process bus. Holds a password. */
   readonly redisUrl: string | undefined;
   /** Where the transport sample POSTs its requests; unset means it only says that no dispatch system is set. */
@@ -97,15 +100,17 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
   HEROKU_SLUG_COMMIT:
     'Set by Heroku when dyno metadata is on: the git commit running, shown on the status page. Do not set it yourself.',
   RELAY_API_KEY:
-    'Secret: your Relay refresh token for the HTTP API (triggering workflows, device info), made once with relay token generate. Set it together with RELAY_SUBSCRIBER_ID. Default unset: no API client.',
+    'Secret: your Relay refresh token for the HTTP API (triggering workflows, device info), made once with relay token:generate (relay CLI 1.x; an older opaque token from @relaypro/sdk 2.4.0 days works too). Set it together with RELAY_SUBSCRIBER_ID. Default unset: no API client.',
   RELAY_SUBSCRIBER_ID:
     'Your Relay subscriber (account) id, sent with every HTTP API call. Set it together with RELAY_API_KEY. Default unset.',
   RELAY_ENV:
-    'The Relay environment the HTTP API client talks to: pro or qa; it picks the API and auth hosts and the OAuth client id. Default pro.',
+    'The Relay environment the HTTP API client talks to: pro or qa; it picks the API host, and the sign-in host and OAuth client id of a refresh token that names none (an older opaque one). Default pro.',
   RELAY_API_URL:
-    "Base URL (http or https) of Relay's HTTP API, replacing the one RELAY_ENV picks, e.g. the simulated cloud of npm run sim -- cloud. Default https://all-main-pro-ibot.relaysvr.com for pro, https://all-api-qa-ibot.nocell.io for qa.",
+    "Base URL (http or https) of Relay's HTTP API, replacing the one RELAY_ENV picks, e.g. the simulated cloud of npm run sim -- cloud. Default https://all-main-pro-ibot.relaysvr.com for pro, https://all-main-qa-ibot.relaysvr.com for qa.",
   RELAY_AUTH_URL:
-    "Base URL (http or https) of Relay's token service, replacing the one RELAY_ENV picks. Default https://auth.relaygo.com for pro, https://auth.relaygo.info for qa.",
+    "Base URL (http or https) replacing Relay's sign-in host, for a proxy or the simulated cloud: a refresh token from relay token:generate is redeemed at this URL plus its issuer's path (/realms/Relay/protocol/openid-connect/token), an older opaque one at this URL plus /oauth2/token. Default unset: the host the token names (auth.relaypro.com for pro), or auth.relaygo.com (pro) and auth.relaygo.info (qa) for an opaque token.",
+  RELAY_CLIENT_ID:
+    "OAuth client id sent with the refresh token, replacing the one the token names (RJZKRhh9 for pro, rGGK996c for qa), or RELAY_ENV's for an opaque token (TgDsXRuD for pro). Default unset.",
   RELAY_HOST:
     "@relaypro/sdk 2.4.0's way to replace the API host: a host name or an http(s) URL, which must contain the RELAY_ENV name (pro or qa) as in 2.4.0. Prefer RELAY_API_URL; set only one of the two. Default unset.",
   REDIS_URL:
@@ -143,8 +148,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   relaySubscriberId: undefined,
   relayEnv: 'pro',
   relayApiUrl: RELAY_ENVIRONMENTS.pro.apiUrl,
-  relayAuthUrl: RELAY_ENVIRONMENTS.pro.authUrl,
-  relayClientId: RELAY_ENVIRONMENTS.pro.clientId,
+  relayAuthUrl: undefined,
+  relayClientId: undefined,
   redisUrl: undefined,
   dispatchWebhookUrl: undefined,
   webhookSecret: undefined,
@@ -285,13 +290,24 @@ function readRelayApi(value: (name: string) => string | undefined): Pick<Config,
       "RELAY_API_URL and RELAY_HOST are both set: keep RELAY_API_URL and unset RELAY_HOST (2.4.0's older name)",
     );
   }
+  const relayAuthUrl = readBaseUrl('RELAY_AUTH_URL', value('RELAY_AUTH_URL'));
+  const relayClientId = readPattern(
+    'RELAY_CLIENT_ID',
+    value('RELAY_CLIENT_ID'),
+    /^[A-Za-z0-9._~:-]{1,128}$/,
+    'an OAuth client id (up to 128 characters from A-Z a-z 0-9 . _ ~ : -) such as RJZKRhh9',
+  );
+  // A JWT naming a foreign issuer stops startup here, before anything could send it there.
+  const signIn =
+    relayApiKey === undefined ? undefined : relaySignIn(relayApiKey, { env: relayEnv, authUrl: relayAuthUrl });
+  if (typeof signIn === 'string') throw new ConfigError('RELAY_API_KEY', signIn);
   return {
     relayApiKey,
     relaySubscriberId,
     relayEnv,
     relayApiUrl: apiUrl ?? host ?? defaults.apiUrl,
-    relayAuthUrl: readBaseUrl('RELAY_AUTH_URL', value('RELAY_AUTH_URL')) ?? defaults.authUrl,
-    relayClientId: defaults.clientId,
+    relayAuthUrl,
+    relayClientId,
   };
 }
 

@@ -100,6 +100,7 @@ export const relay = createRelayEntry(
     new RelayApi({
       subscriberId: subscriberId ?? config.relaySubscriberId,
       apiKey: apiKey ?? config.relayApiKey,
+      env: config.relayEnv,
       apiUrl: config.relayApiUrl,
       authUrl: config.relayAuthUrl,
       clientId: config.relayClientId,

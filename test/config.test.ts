@@ -25,8 +25,8 @@ describe('loadConfig', () => {
       relaySubscriberId: undefined,
       relayEnv: 'pro',
       relayApiUrl: 'https://all-main-pro-ibot.relaysvr.com',
-      relayAuthUrl: 'https://auth.relaygo.com',
-      relayClientId: 'TgDsXRuD',
+      relayAuthUrl: undefined,
+      relayClientId: undefined,
       redisUrl: undefined,
       dispatchWebhookUrl: undefined,
     });
@@ -55,6 +55,7 @@ describe('loadConfig', () => {
       RELAY_ENV: 'QA',
       RELAY_API_URL: 'http://127.0.0.1:4100/',
       RELAY_AUTH_URL: 'https://auth.example.test/base/',
+      RELAY_CLIENT_ID: 'my-client.1',
       REDIS_URL: 'rediss://:p4ss@ec2-1-2-3-4.compute-1.amazonaws.com:12345',
       DISPATCH_WEBHOOK_URL: 'https://dispatch.example.test/requests?key=abc',
     });
@@ -79,7 +80,7 @@ describe('loadConfig', () => {
       relayEnv: 'qa',
       relayApiUrl: 'http://127.0.0.1:4100',
       relayAuthUrl: 'https://auth.example.test/base',
-      relayClientId: 'rGGK996c',
+      relayClientId: 'my-client.1',
       redisUrl: 'rediss://:p4ss@ec2-1-2-3-4.compute-1.amazonaws.com:12345',
       dispatchWebhookUrl: 'https://dispatch.example.test/requests?key=abc',
     });

@@ -16,30 +16,62 @@ import {
   RelayApiErrorCode,
   type RelayApiCall,
 } from './errors';
-import { AccessTokens, requestAccessToken, type AccessToken } from './tokens';
+import { AccessTokens, requestAccessToken, signInOf, type AccessToken, type SignIn } from './tokens';
 import { isNoAnswer, sendWithRetries, type HttpAnswer, type HttpRequest, type SendOptions } from './transport';
 
 /**
- * Relay's environments by their `RELAY_ENV` names, with the HTTP API base URL, the token
- * service's base URL and the OAuth client id of each. RELAY_API_URL (or RELAY_HOST) selects
- * another API host; docs/relay-api.md says why pro's differs from @relaypro/sdk's.
+ * Relay's environments by their `RELAY_ENV` names, as relay CLI 1.x knows them: the HTTP API base
+ * URL, the OpenID Connect issuer (Keycloak realm) and SDK client id of today's sign-in, and the
+ * token service and client id of @relaypro/sdk 2.4.0's legacy sign-in, still used for an opaque
+ * refresh token. RELAY_API_URL (or RELAY_HOST) selects another API host, RELAY_AUTH_URL another
+ * sign-in host, RELAY_CLIENT_ID another client id; docs/relay-api.md says which token goes where.
  */
 export const RELAY_ENVIRONMENTS = Object.freeze({
   pro: Object.freeze({
     apiUrl: 'https://all-main-pro-ibot.relaysvr.com',
-    authUrl: 'https://auth.relaygo.com',
-    clientId: 'TgDsXRuD',
+    issuer: 'https://auth.relaypro.com/realms/Relay',
+    clientId: 'RJZKRhh9',
+    legacyAuthUrl: 'https://auth.relaygo.com',
+    legacyClientId: 'TgDsXRuD',
   }),
   qa: Object.freeze({
-    apiUrl: 'https://all-api-qa-ibot.nocell.io',
-    authUrl: 'https://auth.relaygo.info',
+    apiUrl: 'https://all-main-qa-ibot.relaysvr.com',
+    issuer: 'https://auth2.relaygo.info/realms/Relay',
     clientId: 'rGGK996c',
+    legacyAuthUrl: 'https://auth.relaygo.info',
+    legacyClientId: 'rGGK996c',
   }),
 });
 
 export type RelayEnv = keyof typeof RELAY_ENVIRONMENTS;
 
 export const RELAY_ENV_NAMES: readonly RelayEnv[] = ['pro', 'qa'];
+
+/** The origins of Relay's sign-in services, current and legacy: the issuers a refresh token may name. */
+const RELAY_AUTH_ORIGINS: readonly string[] = [
+  ...new Set(
+    Object.values(RELAY_ENVIRONMENTS).flatMap((env) => [new URL(env.issuer).origin, new URL(env.legacyAuthUrl).origin]),
+  ),
+];
+
+/**
+ * How `refreshToken` signs in with these overrides, or the problem (for an error naming what to
+ * set) when it is a JWT naming an issuer that is neither Relay's nor `authUrl`'s.
+ */
+export function relaySignIn(
+  refreshToken: string,
+  { env = 'pro', authUrl, clientId }: { env?: RelayEnv; authUrl?: string; clientId?: string } = {},
+): SignIn | string {
+  const environment = RELAY_ENVIRONMENTS[env];
+  return signInOf({
+    refreshToken,
+    authUrl: authUrl?.replace(/\/+$/, ''),
+    clientId,
+    legacy: { authUrl: environment.legacyAuthUrl, clientId: environment.legacyClientId },
+    oidcClientId: environment.clientId,
+    relayOrigins: RELAY_AUTH_ORIGINS,
+  });
+}
 
 /** What Relay's HTTP trigger takes: one definition for the client's checks and the simulated cloud's. */
 export const RELAY_LIMITS = {
@@ -58,11 +90,21 @@ export interface RelayApiOptions {
   apiKey: string | undefined;
   /** The subscriber (account) id (RELAY_SUBSCRIBER_ID). A call without it fails with ERR_RELAY_API_CONFIG. */
   subscriberId: string | undefined;
-  /** Base URL of the HTTP API, no trailing slash. Default: pro's. */
+  /**
+   * Relay's environment (RELAY_ENV): its API host, and the legacy token service and client id of
+   * an opaque refresh token (a JWT names its own). Default pro.
+   */
+  env?: RelayEnv;
+  /** Base URL of the HTTP API, no trailing slash (RELAY_API_URL). Default: the environment's. */
   apiUrl?: string;
-  /** Base URL of the token service. Default: pro's. */
+  /**
+   * Base URL replacing the sign-in host (RELAY_AUTH_URL), for both kinds of refresh token: an
+   * opaque one goes to `<authUrl>/oauth2/token`, a JWT to `<authUrl><its issuer's path>/protocol/openid-connect/token`,
+   * and a JWT may name this URL's origin as its issuer. Default: the JWT's issuer, or the
+   * environment's legacy token service.
+   */
   authUrl?: string;
-  /** OAuth client id of the environment. Default: pro's. */
+  /** OAuth client id replacing the JWT's `azp` or the environment's legacy one (RELAY_CLIENT_ID). */
   clientId?: string;
   /** Limit for each HTTP attempt, answer body included. Default 10 000. */
   timeoutMs?: number;
@@ -101,6 +143,17 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export type RelayAnswer = JsonValue | undefined;
 
 const MIB = 1024 * 1024;
+/** RELAY_API_KEY and the rotated refresh tokens before the current one (an answer may echo an old one). */
+const MAX_REFRESH_TOKENS_KEPT = 4;
+
+/** What an API call sends, whatever its token. */
+interface ApiRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body: string | undefined;
+  /** The device the call is about: its `user_id` when the sign-in validated none. */
+  device: string | undefined;
+}
 
 /**
  * A client for Relay's HTTP API: one per server, built from config by `relayApiFromConfig`. It
@@ -118,8 +171,16 @@ export class RelayApi {
   private readonly apiKey: string | undefined;
   private readonly subscriberId: string | undefined;
   private readonly apiUrl: string;
-  private readonly authUrl: string;
-  private readonly clientId: string;
+  /** How the refresh token signs in, or why it cannot (a JWT naming a foreign issuer). */
+  private readonly signIn: SignIn | string | undefined;
+  private readonly clientIdOverridden: boolean;
+  /**
+   * The refresh token the next grant redeems: RELAY_API_KEY, then whatever the last OpenID Connect
+   * grant rotated it to (kept in memory only; config cannot be written back).
+   */
+  private refreshToken: string | undefined;
+  /** RELAY_API_KEY and the latest rotated refresh tokens, scrubbed from anything Relay echoes. */
+  private readonly refreshTokens: string[] = [];
   private readonly transport: SendOptions;
   private readonly logger: Logger;
   private readonly userAgent: string;
@@ -129,9 +190,10 @@ export class RelayApi {
   constructor({
     apiKey,
     subscriberId,
-    apiUrl = RELAY_ENVIRONMENTS.pro.apiUrl,
-    authUrl = RELAY_ENVIRONMENTS.pro.authUrl,
-    clientId = RELAY_ENVIRONMENTS.pro.clientId,
+    env = 'pro',
+    apiUrl = RELAY_ENVIRONMENTS[env].apiUrl,
+    authUrl,
+    clientId,
     timeoutMs = 10_000,
     maxAttempts = 3,
     maxBodyBytes = MIB,
@@ -145,8 +207,10 @@ export class RelayApi {
     this.apiKey = apiKey === '' ? undefined : apiKey;
     this.subscriberId = subscriberId === '' ? undefined : subscriberId;
     this.apiUrl = apiUrl.replace(/\/+$/, '');
-    this.authUrl = authUrl.replace(/\/+$/, '');
-    this.clientId = clientId;
+    this.signIn = this.apiKey === undefined ? undefined : relaySignIn(this.apiKey, { env, authUrl, clientId });
+    this.clientIdOverridden = clientId !== undefined;
+    this.refreshToken = this.apiKey;
+    if (this.apiKey !== undefined) this.refreshTokens.push(this.apiKey);
     this.logger = logger;
     this.transport = {
       fetch,
@@ -184,7 +248,7 @@ export class RelayApi {
     if (args !== undefined) body.action_args = { ...args };
     if (targets !== undefined) body.target_device_ids = [...targets];
     const path = `/ibot/workflow/${encodeURIComponent(workflowId)}`;
-    const answer = await this.callApi(call, 'POST', path, JSON.stringify(body), options);
+    const answer = await this.callApi(call, 'POST', path, JSON.stringify(body), targets?.[0], options);
     return answerOf(answer);
   }
 
@@ -193,7 +257,7 @@ export class RelayApi {
     const call = 'fetchDevice';
     checkId(call, 'the device id', deviceId);
     const path = `/relaypro/api/v1/device/${encodeURIComponent(deviceId)}`;
-    const answer = await this.callApi(call, 'GET', path, undefined, options);
+    const answer = await this.callApi(call, 'GET', path, undefined, deviceId, options);
     const record = answerOf(answer);
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
       throw new RelayApiError({
@@ -206,17 +270,23 @@ export class RelayApi {
     return record;
   }
 
-  /** One authorized API call within the call's deadline, if it has one. */
+  /**
+   * One authorized API call within the call's deadline, if it has one. `device` is the device the
+   * call is about (a trigger's first target, the device fetched): after an OpenID Connect sign-in,
+   * which validates no user id, it is the call's `user_id`, as relay CLI 1.x sends it.
+   */
   private callApi(
     call: RelayApiCall,
     method: 'GET' | 'POST',
     path: string,
     body: string | undefined,
+    device: string | undefined,
     { deadlineMs }: RelayCallOptions,
   ): Promise<HttpAnswer> {
-    if (deadlineMs === undefined) return this.authorized(call, method, path, body);
+    const request = { method, path, body, device };
+    if (deadlineMs === undefined) return this.authorized(call, request);
     const deadline = new AbortController();
-    return withTimeout(this.authorized(call, method, path, body, deadline.signal), deadlineMs, () => {
+    return withTimeout(this.authorized(call, request, deadline.signal), deadlineMs, () => {
       deadline.abort();
       return new RelayApiError({
         call,
@@ -228,20 +298,14 @@ export class RelayApi {
   }
 
   /** A token, the request, and on 401 one new token and one more try. */
-  private async authorized(
-    call: RelayApiCall,
-    method: 'GET' | 'POST',
-    path: string,
-    body: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<HttpAnswer> {
+  private async authorized(call: RelayApiCall, request: ApiRequest, signal?: AbortSignal): Promise<HttpAnswer> {
     let token = await this.token(call);
-    let answer = await this.sendToApi(call, this.apiRequest(token, method, path, body), signal);
+    let answer = await this.sendToApi(call, this.apiRequest(token, request), signal);
     if (answer.status === 401) {
       this.logger.info({ call }, 'Relay refused the access token; getting a new one');
       this.tokens.invalidate(token);
       token = await this.token(call);
-      answer = await this.sendToApi(call, this.apiRequest(token, method, path, body), signal);
+      answer = await this.sendToApi(call, this.apiRequest(token, request), signal);
     }
     if (answer.status >= 200 && answer.status < 300) {
       this.logger.debug({ call, status: answer.status, attempts: answer.attempts }, 'Relay API call done');
@@ -257,8 +321,10 @@ export class RelayApi {
     });
   }
 
-  private apiRequest(token: AccessToken, method: 'GET' | 'POST', path: string, body: string | undefined): HttpRequest {
-    const query = new URLSearchParams({ subscriber_id: this.subscriberId ?? '', user_id: token.userId });
+  private apiRequest(token: AccessToken, { method, path, body, device }: ApiRequest): HttpRequest {
+    const query = new URLSearchParams({ subscriber_id: this.subscriberId ?? '' });
+    const userId = token.userId ?? device;
+    if (userId !== undefined) query.set('user_id', userId);
     const headers: Record<string, string> = {
       Authorization: `Bearer ${token.accessToken}`,
       Accept: 'application/json',
@@ -297,24 +363,40 @@ export class RelayApi {
         message: `${call} needs Relay API credentials, and ${missing} is not set: set RELAY_API_KEY (a refresh token from "relay token generate") and RELAY_SUBSCRIBER_ID`,
       });
     }
+    if (typeof this.signIn === 'string') {
+      throw new RelayApiError({ call, code: RelayApiErrorCode.CONFIG, message: `${call} failed: ${this.signIn}` });
+    }
     return this.tokens.get(call);
   }
 
   private async requestToken(call: RelayApiCall): Promise<AccessToken> {
-    const token = await requestAccessToken(call, {
-      apiKey: this.apiKey ?? '',
-      authUrl: this.authUrl,
-      clientId: this.clientId,
+    const signIn = this.signIn;
+    if (signIn === undefined || typeof signIn === 'string')
+      throw new Error('requestToken before token() checked the sign-in');
+    const { refreshToken, ...token } = await requestAccessToken(call, {
+      signIn,
+      refreshToken: this.refreshToken ?? '',
+      refreshTokens: this.refreshTokens,
+      clientIdOverridden: this.clientIdOverridden,
       userAgent: this.userAgent,
       now: this.now,
       send: this.transport,
     });
-    this.logger.debug({ usableForSecs: Math.round((token.expiresAt - this.now()) / 1000) }, 'got a Relay access token');
+    if (refreshToken !== undefined && refreshToken !== this.refreshToken) {
+      this.refreshToken = refreshToken;
+      // RELAY_API_KEY stays first; only the latest few rotated tokens are kept for scrubbing.
+      this.refreshTokens.splice(1, 0, refreshToken);
+      this.refreshTokens.length = Math.min(this.refreshTokens.length, MAX_REFRESH_TOKENS_KEPT);
+    }
+    this.logger.debug(
+      { signIn: signIn.kind, usableForSecs: Math.round((token.expiresAt - this.now()) / 1000) },
+      'got a Relay access token',
+    );
     return token;
   }
 
   private secrets(token: AccessToken): string[] {
-    return [this.apiKey ?? '', token.accessToken, ...this.tokens.secrets];
+    return [...this.refreshTokens, token.accessToken, ...this.tokens.secrets];
   }
 }
 
@@ -336,6 +418,7 @@ export function relayApiFromConfig(
   return new RelayApi({
     apiKey: config.relayApiKey,
     subscriberId: config.relaySubscriberId,
+    env: config.relayEnv,
     apiUrl: config.relayApiUrl,
     authUrl: config.relayAuthUrl,
     clientId: config.relayClientId,

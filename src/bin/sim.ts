@@ -221,7 +221,7 @@ export type ParsedCloudArgs =
 
 export const CLOUD_USAGE = `Usage: npm run sim -- cloud --register <workflow id>=<ws-url> [options]
 
-Plays Relay's cloud on a local port: its token service, HTTP triggers (POST /ibot/workflow/<id>)
+Plays Relay's cloud on a local port: its sign-in (current and legacy), HTTP triggers (POST /ibot/workflow/<id>)
 and device records. Point your app's RelayApi at it with the variables it prints; a trigger of a
 registered workflow opens a session to its URL, played by a simulated device whose doings are shown.
 
@@ -229,7 +229,8 @@ Options:
   --register <id>=<ws-url>  a workflow with an HTTP trigger, e.g. wf_broadcast=ws://localhost:8080/broadcast (repeatable)
   --port <n>                port to listen on (default 0: a free one; give one to keep the URL across runs)
   --host <ip>               interface (default 127.0.0.1)
-  --api-key <token>         the refresh token it accepts (default: a random one, printed)
+  --api-key <token>         the legacy refresh token it accepts (default: a random one, printed; the OpenID
+                            Connect one it prints beside it changes on every run)
   --subscriber-id <id>      the account id (default sim-subscriber)
   --answer <text>           what the device says when a workflow listens (repeatable, in order)
   --group <name=a,b,...>    a group and its member devices, for group queries and broadcasts (repeatable),
@@ -346,6 +347,11 @@ async function runCloud({ options, output, signal }: RunCloudOptions): Promise<n
   for (const [workflowId, url] of options.workflows) print(`Registered ${workflowId} -> ${url}`);
   print('Point the app at it (then restart it):');
   for (const [name, value] of Object.entries(cloud.env)) print(`  export ${name}=${value}`);
+  print(
+    "That RELAY_API_KEY is a legacy (opaque) refresh token. For one of Relay's current sign-in, as relay token:generate",
+  );
+  print('prints (a JWT naming this cloud as its issuer, redeemed at RELAY_AUTH_URL/realms/Relay/...), use instead:');
+  print(`  export RELAY_API_KEY=${cloud.oidcRefreshToken}`);
   const watching = (async () => {
     for (;;) {
       const next = await cloud.nextSession(2 ** 31 - 1).catch(() => undefined);

@@ -1,5 +1,5 @@
 import { RELAY_LIMITS } from '../api/relay-api';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJson } from '../api/errors';
 import { isRecord, secretsMatch } from '../util';
@@ -58,45 +58,137 @@ export interface TokenAnswer {
   body: Record<string, unknown>;
 }
 
+/** Which sign-in issued an access token: the API checks `user_id` differently for each. */
+export type SignInKind = 'legacy' | 'oidc';
+
+export interface CloudTokensOptions {
+  /** The legacy refresh token (opaque) and the client id `/oauth2/token` expects. */
+  apiKey: string;
+  clientId: string;
+  /** The OpenID Connect issuer (`<cloud url>/realms/Relay`), known once the cloud listens. */
+  issuer: () => string;
+  /** The SDK client id the OpenID Connect endpoint expects. */
+  oidcClientId: string;
+  /** Keycloak's realm setting "Revoke Refresh Token": a refresh token is then good for one grant. */
+  revokeRefreshTokens: boolean;
+  lifetimeSecs: number;
+}
+
 /**
- * The simulated token service: checks refresh-token grants, issues access tokens that expire
- * after `lifetimeSecs`, and tells valid bearer tokens from others. Answers use OAuth 2.0's error
- * names (RFC 6749 §5.2) and never repeat the refresh token.
+ * The simulated token service, both sign-ins: the legacy grant of a fixed opaque refresh token,
+ * and a Keycloak-like OpenID Connect grant of the JWT refresh tokens it issues (HMAC-signed with a
+ * key of its own, `iss` = its issuer, `azp` = the SDK client, `typ` Offline). Each grant issues an
+ * access token that expires after `lifetimeSecs`; an OpenID Connect grant also returns a rotated
+ * refresh token. As Keycloak does by default, the previous refresh token stays good; with
+ * `revokeRefreshTokens` each is good for one grant. Answers use OAuth 2.0's error names
+ * (RFC 6749 §5.2) and never repeat a refresh token.
  */
 export class CloudTokens {
-  /** Access token → when it expires (ms since the epoch). */
-  private readonly issued = new Map<string, number>();
+  /** Access token → when it expires (ms since the epoch) and which sign-in issued it. */
+  private readonly issued = new Map<string, { expiresAt: number; signIn: SignInKind }>();
+  /** The `jti` of every refresh token already redeemed (checked only with `revokeRefreshTokens`). */
+  private readonly redeemed = new Set<string>();
+  private readonly signingKey = randomBytes(32);
 
-  constructor(
-    private readonly expected: { apiKey: string; clientId: string },
-    private readonly lifetimeSecs: number,
-  ) {}
+  constructor(private readonly options: CloudTokensOptions) {}
 
   /** Answers a form-encoded `POST /oauth2/token` body. */
   grant(form: URLSearchParams): TokenAnswer {
     if (form.get('grant_type') !== 'refresh_token')
       return refusal(400, 'unsupported_grant_type', 'grant_type must be refresh_token');
-    if (form.get('client_id') !== this.expected.clientId)
+    if (form.get('client_id') !== this.options.clientId)
       return refusal(401, 'invalid_client', 'unknown client_id: check RELAY_ENV');
-    if (!secretsMatch(form.get('refresh_token') ?? '', this.expected.apiKey))
+    if (!secretsMatch(form.get('refresh_token') ?? '', this.options.apiKey))
       return refusal(400, 'invalid_grant', 'the refresh token is invalid or revoked');
-    const now = Date.now();
-    for (const [token, expiresAt] of this.issued) if (expiresAt <= now) this.issued.delete(token);
-    const accessToken = `sim-access-${randomBytes(24).toString('base64url')}`;
-    this.issued.set(accessToken, now + this.lifetimeSecs * 1000);
-    return { status: 200, body: { access_token: accessToken, expires_in: this.lifetimeSecs, token_type: 'Bearer' } };
+    return { status: 200, body: this.accessTokenAnswer('legacy') };
+  }
+
+  /**
+   * Answers a form-encoded `POST <issuer path>/protocol/openid-connect/token` body as Keycloak
+   * does: the client first (401 invalid_client), then the refresh token's signature, issuer and
+   * client (400 invalid_grant).
+   */
+  oidcGrant(form: URLSearchParams): TokenAnswer {
+    if (form.get('grant_type') !== 'refresh_token')
+      return refusal(400, 'unsupported_grant_type', 'Unsupported grant_type');
+    const clientId = form.get('client_id');
+    if (clientId !== this.options.oidcClientId)
+      return refusal(401, 'invalid_client', 'Invalid client or Invalid client credentials');
+    const claims = this.verify(form.get('refresh_token') ?? '');
+    if (claims === undefined || claims.get('iss') !== this.options.issuer())
+      return refusal(400, 'invalid_grant', 'Invalid refresh token');
+    if (claims.has('azp') && claims.get('azp') !== clientId) return refusal(400, 'invalid_grant', 'Unmatching clients');
+    const jti = String(claims.get('jti'));
+    if (this.options.revokeRefreshTokens) {
+      if (this.redeemed.has(jti)) return refusal(400, 'invalid_grant', 'Maximum allowed refresh token reuse exceeded');
+      this.redeemed.add(jti);
+    }
+    const rotated = this.issueRefreshToken(claims.has('azp') ? { azp: clientId } : { azp: null });
+    return {
+      status: 200,
+      body: { ...this.accessTokenAnswer('oidc'), refresh_token: rotated, scope: 'openid profile offline_access' },
+    };
+  }
+
+  /**
+   * A JWT refresh token as `relay token:generate` prints one: `iss` = the issuer, `azp` = the SDK
+   * client id (`azp: null` leaves it out; another value names another client).
+   */
+  issueRefreshToken({ azp = this.options.oidcClientId }: { azp?: string | null } = {}): string {
+    const payload: Record<string, unknown> = {
+      iss: this.options.issuer(),
+      typ: 'Offline',
+      jti: randomBytes(12).toString('base64url'),
+      iat: Math.floor(Date.now() / 1000),
+      scope: 'openid profile offline_access',
+    };
+    if (azp !== null) payload.azp = azp;
+    const signed = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url(payload)}`;
+    return `${signed}.${this.sign(signed)}`;
+  }
+
+  /** The sign-in that issued `token`, if it is a token this service issued that has neither expired nor been revoked. */
+  signInOf(token: string | undefined): SignInKind | undefined {
+    const issued = token === undefined ? undefined : this.issued.get(token);
+    return issued !== undefined && Date.now() < issued.expiresAt ? issued.signIn : undefined;
   }
 
   /** True for a token this service issued that has neither expired nor been revoked. */
   isValid(token: string | undefined): boolean {
-    const expiresAt = token === undefined ? undefined : this.issued.get(token);
-    return expiresAt !== undefined && Date.now() < expiresAt;
+    return this.signInOf(token) !== undefined;
   }
 
   /** Revokes every token issued so far. */
   revokeAll(): void {
     this.issued.clear();
   }
+
+  private accessTokenAnswer(signIn: SignInKind): Record<string, unknown> {
+    const now = Date.now();
+    for (const [token, { expiresAt }] of this.issued) if (expiresAt <= now) this.issued.delete(token);
+    const accessToken = `sim-access-${randomBytes(24).toString('base64url')}`;
+    const lifetimeSecs = this.options.lifetimeSecs;
+    this.issued.set(accessToken, { expiresAt: now + lifetimeSecs * 1000, signIn });
+    return { access_token: accessToken, expires_in: lifetimeSecs, token_type: 'Bearer' };
+  }
+
+  /** The claims of a JWT this service signed, or undefined. */
+  private verify(token: string): Map<string, unknown> | undefined {
+    const parts = token.length <= 4096 ? token.split('.') : [];
+    if (parts.length !== 3) return undefined;
+    const [header, payload, signature] = parts as [string, string, string];
+    if (!secretsMatch(signature, this.sign(`${header}.${payload}`))) return undefined;
+    const claims = parseJson(Buffer.from(payload, 'base64url').toString('utf8'));
+    return isRecord(claims) ? new Map(Object.entries(claims)) : undefined;
+  }
+
+  private sign(text: string): string {
+    return createHmac('sha256', this.signingKey).update(text).digest('base64url');
+  }
+}
+
+function base64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
 function refusal(status: number, error: string, description: string): TokenAnswer {
@@ -112,7 +204,7 @@ export interface FailureSpec {
   /** Sent as `Retry-After: <seconds>`. */
   retryAfterSecs?: number;
   /**
-   * Which requests: those whose path starts with this (`/oauth2/token`, `/ibot/workflow`...).
+   * Which requests: those whose path starts with this (`/oauth2/token`, `/realms/`, `/ibot/workflow`...).
    * Default: every API request (`/ibot/...` and `/relaypro/...`), not the token service.
    */
   path?: string;
@@ -163,7 +255,7 @@ export class CloudFaults {
 
 function take<T>(rules: Array<Rule<T>>, path: string): T | undefined {
   const index = rules.findIndex((rule) =>
-    rule.path === undefined ? !path.startsWith('/oauth2/') : path.startsWith(rule.path),
+    rule.path === undefined ? !path.startsWith('/oauth2/') && !path.startsWith('/realms/') : path.startsWith(rule.path),
   );
   const rule = rules[index];
   if (rule === undefined) return undefined;

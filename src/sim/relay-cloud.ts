@@ -32,8 +32,16 @@ export interface RelayCloudOptions {
   subscriberId?: string;
   /** The user id `/oauth2/validate` answers. Default `sim-user`. */
   userId?: string;
-  /** The OAuth client id the token service expects. Default: pro's, what RELAY_ENV=pro sends. */
+  /** The OAuth client id the legacy token service expects. Default: pro's, what RELAY_ENV=pro sends. */
   clientId?: string;
+  /** The SDK client id the OpenID Connect token endpoint expects, and its refresh tokens name. Default: pro's (RJZKRhh9). */
+  oidcClientId?: string;
+  /**
+   * Keycloak's realm setting "Revoke Refresh Token": each OpenID Connect refresh token is good for
+   * one grant (the rotated one must be used next). Default false, Keycloak's default: the previous
+   * refresh token stays good after a grant.
+   */
+  revokeRefreshTokens?: boolean;
   /** `expires_in` of each access token. Default 3600. */
   tokenLifetimeSecs?: number;
   /** The account's devices; the first is the default target. Default: one device, the simulator's default. */
@@ -79,10 +87,15 @@ export interface CloudRequest {
   path: string;
   status: number;
   userAgent: string | undefined;
+  /** The `user_id` query parameter, if any (truncated). */
+  userId: string | undefined;
 }
 
 const TRIGGER_PATH = /^\/ibot\/workflow\/([^/]{1,768})$/;
 const DEVICE_PATH = /^\/relaypro\/api\/v1\/device\/([^/]{1,768})$/;
+/** The realm, as Relay's issuer names it (`https://auth.relaypro.com/realms/Relay`). */
+const REALM_PATH = '/realms/Relay';
+const OIDC_TOKEN_PATH = `${REALM_PATH}/protocol/openid-connect/token`;
 const MAX_ID_CHARS = RELAY_LIMITS.maxIdChars;
 
 /** One HTTP request to the cloud with its response: what the answer is recorded under. */
@@ -95,7 +108,8 @@ interface CloudCall {
 }
 
 /**
- * Plays Relay's cloud over HTTP on a local port: the token service (`/oauth2/token`,
+ * Plays Relay's cloud over HTTP on a local port: both sign-ins (the OpenID Connect token endpoint
+ * `/realms/Relay/protocol/openid-connect/token`, and the legacy `/oauth2/token` and
  * `/oauth2/validate`), HTTP triggers (`POST /ibot/workflow/:id`) and device records
  * (`GET /relaypro/api/v1/device/:id`). A trigger of a registered workflow opens a WebSocket session
  * to its URL exactly as the Relay server does, played by {@link RelaySimulator} (one session per
@@ -109,7 +123,7 @@ interface CloudCall {
  * @example
  * const cloud = await RelayCloud.start()
  * cloud.register('wf_hello', `ws://127.0.0.1:${port}/hello`, { args: { greeting: 'Hi' } })
- * const api = new RelayApi({ ...cloud.clientOptions, logger })
+ * const api = new RelayApi({ ...cloud.clientOptions, logger }) // or cloud.oidcClientOptions
  * await api.triggerWorkflow('wf_hello', undefined, { room: '12' })
  * const session = await cloud.nextSession()
  * const run = await session.finished // run.says, run.transcript...
@@ -119,7 +133,10 @@ export class RelayCloud {
   readonly apiKey: string;
   readonly subscriberId: string;
   readonly userId: string;
+  /** The legacy token service's client id. */
   readonly clientId: string;
+  /** The OpenID Connect SDK client id. */
+  readonly oidcClientId: string;
   /** Every session opened, in order. */
   readonly sessions: CloudSession[] = [];
   /** Every request answered, in order. */
@@ -138,14 +155,23 @@ export class RelayCloud {
   private readonly opened = new WaitingQueue<CloudSession>();
   private closing: Promise<void> | undefined;
   private boundUrl: string | undefined;
+  private firstOidcRefreshToken: string | undefined;
 
   private constructor(options: RelayCloudOptions) {
     this.options = options;
     this.apiKey = options.apiKey ?? `sim-refresh-${randomBytes(18).toString('base64url')}`;
     this.subscriberId = options.subscriberId ?? 'sim-subscriber';
     this.userId = options.userId ?? 'sim-user';
-    this.clientId = options.clientId ?? RELAY_ENVIRONMENTS.pro.clientId;
-    this.tokens = new CloudTokens({ apiKey: this.apiKey, clientId: this.clientId }, options.tokenLifetimeSecs ?? 3600);
+    this.clientId = options.clientId ?? RELAY_ENVIRONMENTS.pro.legacyClientId;
+    this.oidcClientId = options.oidcClientId ?? RELAY_ENVIRONMENTS.pro.clientId;
+    this.tokens = new CloudTokens({
+      apiKey: this.apiKey,
+      clientId: this.clientId,
+      issuer: () => this.issuer,
+      oidcClientId: this.oidcClientId,
+      revokeRefreshTokens: options.revokeRefreshTokens ?? false,
+      lifetimeSecs: options.tokenLifetimeSecs ?? 3600,
+    });
     this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
     for (const device of options.devices ?? [DEFAULT_DEVICE]) {
       const full = { ...DEFAULT_DEVICE, ...device };
@@ -166,6 +192,7 @@ export class RelayCloud {
         cloud.server.off('error', reject);
         const { address, port, family } = cloud.server.address() as AddressInfo;
         cloud.boundUrl = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+        cloud.firstOidcRefreshToken = cloud.tokens.issueRefreshToken();
         resolve();
       });
     });
@@ -179,6 +206,27 @@ export class RelayCloud {
     return this.boundUrl;
   }
 
+  /** The OpenID Connect issuer its JWT refresh tokens name: `<url>/realms/Relay`. */
+  get issuer(): string {
+    return `${this.url}${REALM_PATH}`;
+  }
+
+  /**
+   * A refresh token of the current sign-in, as `relay token:generate` prints one: a JWT naming
+   * {@link issuer} and {@link oidcClientId}. A RelayApi redeems it at
+   * `<authUrl>/realms/Relay/protocol/openid-connect/token` when `authUrl` is the cloud's URL.
+   */
+  get oidcRefreshToken(): string {
+    if (this.firstOidcRefreshToken === undefined)
+      throw new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the cloud is not listening: use RelayCloud.start()');
+    return this.firstOidcRefreshToken;
+  }
+
+  /** Another JWT refresh token; `azp: null` names no client, another `azp` another client. */
+  issueRefreshToken(claims: { azp?: string | null } = {}): string {
+    return this.tokens.issueRefreshToken(claims);
+  }
+
   /** The variables that point this app's RelayApi at the cloud (what `npm run sim -- cloud` prints). */
   get env(): Record<'RELAY_API_URL' | 'RELAY_AUTH_URL' | 'RELAY_API_KEY' | 'RELAY_SUBSCRIBER_ID', string> {
     return {
@@ -189,7 +237,12 @@ export class RelayCloud {
     };
   }
 
-  /** The RelayApi options that talk to this cloud. */
+  /** The RelayApi options that talk to this cloud with the current sign-in ({@link oidcRefreshToken}). */
+  get oidcClientOptions(): { apiKey: string; subscriberId: string; apiUrl: string; authUrl: string } {
+    return { apiKey: this.oidcRefreshToken, subscriberId: this.subscriberId, apiUrl: this.url, authUrl: this.url };
+  }
+
+  /** The RelayApi options that talk to this cloud with the legacy sign-in ({@link apiKey}). */
   get clientOptions(): { apiKey: string; subscriberId: string; apiUrl: string; authUrl: string; clientId: string } {
     return {
       apiKey: this.apiKey,
@@ -307,7 +360,7 @@ export class RelayCloud {
     }
     switch (call.endpoint) {
       case 'token':
-        return this.grantToken(call);
+        return this.grantToken(call, call.path === OIDC_TOKEN_PATH ? 'oidc' : 'legacy');
       case 'validate':
         return this.validateToken(call);
       case 'trigger':
@@ -321,8 +374,8 @@ export class RelayCloud {
     }
   }
 
-  /** `POST /oauth2/token` with the refresh-token grant. */
-  private async grantToken(call: CloudCall): Promise<void> {
+  /** `POST /oauth2/token` or the OpenID Connect token endpoint, with the refresh-token grant. */
+  private async grantToken(call: CloudCall, signIn: 'legacy' | 'oidc'): Promise<void> {
     const text = await readRequestBody(call.request, this.maxBodyBytes);
     if (text === undefined)
       return this.reply(call, 413, { error: 'invalid_request', error_description: 'the body is too large' });
@@ -332,7 +385,8 @@ export class RelayCloud {
         error_description: 'the body must be application/x-www-form-urlencoded',
       });
     }
-    const { status, body } = this.tokens.grant(new URLSearchParams(text));
+    const form = new URLSearchParams(text);
+    const { status, body } = signIn === 'oidc' ? this.tokens.oidcGrant(form) : this.tokens.grant(form);
     this.reply(call, status, body);
   }
 
@@ -413,14 +467,23 @@ export class RelayCloud {
     this.opened.push(session);
   }
 
-  /** The bearer token and the account in the query; answers 401/403 itself when they are wrong. */
+  /**
+   * The bearer token and the account in the query; answers 401/403 itself when they are wrong. A
+   * legacy token's `user_id` must be the validated user id; after an OpenID Connect sign-in (no
+   * validate), relay CLI 1.x sends a target device id, so it must be one of the account's devices
+   * when present (whether Relay wants it on every call is not documented).
+   */
   private mayCallApi(call: CloudCall): boolean {
-    if (!this.tokens.isValid(bearerOf(call.request))) {
+    const signIn = this.tokens.signInOf(bearerOf(call.request));
+    if (signIn === undefined) {
       this.reply(call, 401, { message: 'the access token is missing, invalid or expired' });
       return false;
     }
-    if (call.query.get('subscriber_id') !== this.subscriberId || call.query.get('user_id') !== this.userId) {
-      this.reply(call, 403, { message: "subscriber_id and user_id must name the access token's account" });
+    const userId = call.query.get('user_id');
+    const userOk = signIn === 'legacy' ? userId === this.userId : userId === null || this.devices.has(userId);
+    if (call.query.get('subscriber_id') !== this.subscriberId || !userOk) {
+      const user = signIn === 'legacy' ? "the access token's user" : 'a device of the account';
+      this.reply(call, 403, { message: `subscriber_id must name the access token's account, and user_id ${user}` });
       return false;
     }
     return true;
@@ -446,14 +509,15 @@ export class RelayCloud {
     const { request, response, endpoint, path } = call;
     const method = String(request.method);
     const userAgent = request.headers['user-agent']?.slice(0, 200);
-    this.requests.push({ endpoint, method, path: path.slice(0, 300), status, userAgent });
+    const userId = call.query.get('user_id')?.slice(0, 300) ?? undefined;
+    this.requests.push({ endpoint, method, path: path.slice(0, 300), status, userAgent, userId });
     this.options.onLog?.(`${method} ${path.slice(0, 120)} -> ${status}`);
     sendJson(response, status, body, headers);
   }
 }
 
 function endpointOf(method: string | undefined, path: string): CloudEndpoint {
-  if (method === 'POST' && path === '/oauth2/token') return 'token';
+  if (method === 'POST' && (path === '/oauth2/token' || path === OIDC_TOKEN_PATH)) return 'token';
   if (method === 'GET' && path === '/oauth2/validate') return 'validate';
   if (method === 'POST' && TRIGGER_PATH.test(path)) return 'trigger';
   if (method === 'GET' && DEVICE_PATH.test(path)) return 'device';

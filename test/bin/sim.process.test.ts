@@ -170,7 +170,7 @@ describe('npm run sim -- cloud (the compiled CLI, as a child process)', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const banner = await outputUntil(child, () => stdout, /export RELAY_SUBSCRIBER_ID=.+\n/);
+      const banner = await outputUntil(child, () => stdout, /use instead:\n {2}export RELAY_API_KEY=.+\n/);
       const value = (name: string) => new RegExp(`export ${name}=(\\S+)`).exec(banner)?.[1] ?? '';
       expect(value('RELAY_API_KEY')).toBe('cli-test-refresh-token');
       expect(value('RELAY_API_URL')).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -182,6 +182,15 @@ describe('npm run sim -- cloud (the compiled CLI, as a child process)', () => {
         authUrl: value('RELAY_AUTH_URL'),
       });
       await api.triggerWorkflow('wf_hello', undefined, { from: 'cli test' });
+      const oidcKey = /use instead:\n {2}export RELAY_API_KEY=(\S+)/.exec(banner)?.[1] ?? '';
+      expect(oidcKey.split('.')).toHaveLength(3);
+      const oidc = new RelayApi({
+        apiKey: oidcKey,
+        subscriberId: value('RELAY_SUBSCRIBER_ID'),
+        apiUrl: value('RELAY_API_URL'),
+        authUrl: value('RELAY_AUTH_URL'),
+      });
+      await expect(oidc.fetchDevice('990007560012345')).resolves.toMatchObject({ device_id: '990007560012345' });
       const shown = await outputUntil(child, () => stdout, /session on \S+ ended: terminated/);
       expect(shown).toContain('[wf_hello] says: What is your name?');
       expect(shown).toContain('[wf_hello] says: Hello Ana!');

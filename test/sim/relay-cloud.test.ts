@@ -2,25 +2,10 @@ import { createWorkflowServer, type WorkflowServer } from '../../src';
 import { RelayCloud } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
+import { ONLY_DATE } from '../helpers/only-date';
 
 const ALICE = { id: 'dev-alice', name: 'Alice' };
 const BOB = { id: 'dev-bob', name: 'Bob' };
-
-/** `jest.useFakeTimers(ONLY_DATE)` fakes Date and nothing else. */
-const ONLY_DATE = {
-  doNotFake: [
-    'hrtime',
-    'nextTick',
-    'performance',
-    'queueMicrotask',
-    'setImmediate',
-    'clearImmediate',
-    'setInterval',
-    'clearInterval',
-    'setTimeout',
-    'clearTimeout',
-  ],
-} satisfies Parameters<typeof jest.useFakeTimers>[0];
 
 /** A raw request to the cloud, returning status and parsed JSON body. */
 async function call(
