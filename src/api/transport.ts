@@ -73,6 +73,9 @@ export async function sendWithRetries(
   signal?: AbortSignal,
 ): Promise<HttpAnswer | NoAnswer> {
   for (let attempt = 1; ; attempt += 1) {
+    // Past the deadline (during a wait between attempts too), no further attempt is made.
+    if (signal?.aborted === true && attempt > 1)
+      return { kind: 'cancelled', detail: 'the call was cancelled', attempts: attempt - 1 };
     let outcome: Omit<HttpAnswer, 'attempts'> | NoAnswer;
     try {
       outcome = await sendOnce(request, options, signal, attempt);

@@ -129,7 +129,7 @@ export class Dispatcher {
    * `error` handler, and `bytes` (the message's size) count while it waits. Returns which limit
    * kept it out, or undefined when it was taken.
    */
-  enqueue(name: string, task: () => unknown, bytes: number): QueueFull | undefined {
+  enqueue(name: string, bytes: number, task: () => unknown): QueueFull | undefined {
     const full = this.refusal(bytes, true);
     if (full === undefined) this.push({ name, task, bytes, watched: false });
     return full;

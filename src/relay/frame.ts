@@ -1,3 +1,4 @@
+import { isRecord } from '../util';
 /** One JSON object on the wire. Payload keys sit next to the `_` keys. */
 export interface Frame {
   _type: string;
@@ -22,16 +23,13 @@ export interface FrameProblem {
  * Returns a problem instead of throwing, so the caller decides what a bad frame costs.
  */
 export function parseFrame(text: string): Frame | FrameProblem {
-  let value: unknown;
+  let frame: unknown;
   try {
-    value = JSON.parse(text);
+    frame = JSON.parse(text);
   } catch {
     return { problem: 'frame is not valid JSON', closeCode: 1007 };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { problem: 'frame is not a JSON object', closeCode: 1007 };
-  }
-  const frame = value as Record<string, unknown>;
+  if (!isRecord(frame)) return { problem: 'frame is not a JSON object', closeCode: 1007 };
   if (typeof frame._type !== 'string') return { problem: 'frame has no string _type', closeCode: 1002 };
   if (frame._id !== undefined && typeof frame._id !== 'string')
     return { problem: 'frame has a non-string _id', closeCode: 1002 };
@@ -75,11 +73,7 @@ const REQUIRED_FIELDS: ReadonlyMap<
 export function missingField(name: string, frame: Frame): string | undefined {
   for (const [field, type] of REQUIRED_FIELDS.get(name) ?? []) {
     const value = Object.hasOwn(frame, field) ? frame[field] : undefined;
-    if (
-      type === 'string'
-        ? typeof value !== 'string'
-        : typeof value !== 'object' || value === null || Array.isArray(value)
-    ) {
+    if (type === 'string' ? typeof value !== 'string' : !isRecord(value)) {
       return `a ${type} ${field}`;
     }
   }

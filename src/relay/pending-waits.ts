@@ -30,7 +30,7 @@ const WATCH_BUFFER_BYTES = 4 * 1024 * 1024;
 export class EventWatch {
   private buffer: Frame[] = [];
   private sizes: number[] = [];
-  private bufferedBytes = 0;
+  private watchedBytes = 0;
   private failure?: Error;
   private waiting?: {
     matches: (frame: Frame) => boolean;
@@ -68,13 +68,13 @@ export class EventWatch {
     if (this.waiting === undefined) {
       this.buffer.push(frame);
       this.sizes.push(bytes);
-      this.bufferedBytes += bytes;
+      this.watchedBytes += bytes;
       while (
         this.buffer.length > WATCH_BUFFER_LIMIT ||
-        (this.bufferedBytes > WATCH_BUFFER_BYTES && this.buffer.length > 1)
+        (this.watchedBytes > WATCH_BUFFER_BYTES && this.buffer.length > 1)
       ) {
         this.buffer.shift();
-        this.bufferedBytes -= this.sizes.shift() ?? 0;
+        this.watchedBytes -= this.sizes.shift() ?? 0;
       }
       return true;
     }
@@ -101,7 +101,7 @@ export class EventWatch {
     if (this.buffer.length === 0) return;
     this.buffer = [];
     this.sizes = [];
-    this.bufferedBytes = 0;
+    this.watchedBytes = 0;
   }
 }
 

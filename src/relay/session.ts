@@ -210,7 +210,7 @@ export class Session implements Sheddable {
    */
   enqueue(name: string, bytes: number, task: () => unknown): boolean {
     if (this.endedBy !== undefined || !this.isOpen || this.dispatcher.isStopped) return false;
-    const full = this.dispatcher.enqueue(name, task, bytes);
+    const full = this.dispatcher.enqueue(name, bytes, task);
     if (full === undefined) return true;
     this.log.warn({ source: name.slice(0, LOGGED_CHARS), bytes }, QUEUE_FULL_DROP[full]);
     return false;

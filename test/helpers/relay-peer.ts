@@ -148,6 +148,8 @@ export interface RelayTestServer {
   server: WorkflowServer;
   /** What the server logged. */
   logs: MemoryLogger;
+  /** The port it listens on. */
+  port: number;
   /** `127.0.0.1:<port>`, for plain HTTP requests. */
   base: string;
   /** The ws:// URL of a path (`hello`, `hello?token=x`). */
@@ -186,10 +188,26 @@ export async function startRelayServer({
   return {
     server,
     logs,
+    port,
     base,
     url,
     serve,
     connect: (handler, peerOptions) => RelayPeer.connect(serve(handler), peerOptions),
     close: () => server.close(0),
   };
+}
+
+/** Opens `url` expecting the server to refuse the upgrade: resolves with the HTTP status and headers of the refusal. */
+export function upgradeRefusal(url: string): Promise<{ status: number; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.once('unexpected-response', (_request, response) => {
+      resolve({ status: response.statusCode ?? 0, headers: response.headers });
+      socket.terminate();
+    });
+    socket.once('open', () => reject(new Error('the upgrade was accepted')));
+    socket.once('error', (error) => {
+      if (!error.message.startsWith('Unexpected server response')) reject(error);
+    });
+  });
 }

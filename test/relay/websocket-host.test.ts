@@ -1,16 +1,17 @@
 import { once } from 'node:events';
-import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { Event, RelayErrorCode } from '../../src';
 import { simulate } from '../../src/testing';
 import type { Workflow } from '../../src/relay/workflow';
 import hello from '../../src/workflows/hello';
+import { get } from '../helpers/get';
 import { heldAnswer } from '../helpers/held-answer';
 import { deferred } from '../helpers/settle';
 import {
   DEVICE,
   interactionUri,
   RelayPeer,
+  upgradeRefusal,
   startEvent,
   startRelayServer,
   type Frame,
@@ -31,39 +32,11 @@ async function start(
   return relay;
 }
 
-function get(base: string, path: string): Promise<{ status: number; type: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    httpRequest(`http://${base}${path}`, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, type: String(response.headers['content-type']), body }),
-      );
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
-function refusal(url: string): Promise<{ status: number; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
-    socket.once('unexpected-response', (_request, response) => {
-      resolve({ status: response.statusCode ?? 0, headers: response.headers });
-      socket.terminate();
-    });
-    socket.once('open', () => reject(new Error('the upgrade was accepted')));
-    socket.once('error', (error) => {
-      if (!error.message.startsWith('Unexpected server response')) reject(error);
-    });
-  });
-}
-
 describe('routing', () => {
   it('answers an unknown path with 404 before the handshake, running no workflow code', async () => {
     const opened = jest.fn();
     const { base } = await start({ hello: opened });
-    const { status } = await refusal(`ws://${base}/nope`);
+    const { status } = await upgradeRefusal(`ws://${base}/nope`);
     expect(status).toBe(404);
     expect(opened).not.toHaveBeenCalled();
   });
@@ -100,14 +73,14 @@ describe('routing', () => {
 
 describe('the HTTP side', () => {
   it('serves a page naming the app and its workflows, and /health', async () => {
-    const { base, server } = await start({ hello, panic: () => undefined });
-    const home = await get(base, '/');
+    const { port, server } = await start({ hello, panic: () => undefined });
+    const home = await get(port, '/');
     expect(home.status).toBe(200);
-    expect(home.type).toContain('text/html');
+    expect(home.headers['content-type']).toContain('text/html');
     expect(home.body).toContain('relay-heroku-workflows');
     expect(home.body).toContain('<code>/hello</code>');
     expect(home.body).toContain('<code>/panic</code>');
-    const health = await get(base, '/health');
+    const health = await get(port, '/health');
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toEqual({
       status: 'ok',
@@ -115,7 +88,7 @@ describe('the HTTP side', () => {
       sessions: 0,
       bus: { kind: 'in-process', state: 'embedded' },
     });
-    expect((await get(base, '/nope')).status).toBe(404);
+    expect((await get(port, '/nope')).status).toBe(404);
     expect(server.httpServer.keepAliveTimeout).toBeGreaterThan(90_000);
   });
 });
@@ -295,7 +268,7 @@ describe('close', () => {
     const run = simulate(`ws://${base}/hello`, { answers: held.answers });
     await held.listening;
     const closed = server.close(10_000);
-    const refused = await refusal(`ws://${base}/hello`);
+    const refused = await upgradeRefusal(`ws://${base}/hello`);
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
     held.speak('Eve');
