@@ -406,6 +406,7 @@ function readInstall(name: string, raw: string | undefined): Install | undefined
   if (raw.toLowerCase() === 'all') return { type: 'all' };
   if (raw.toLowerCase().startsWith('group:')) {
     const group = raw.slice('group:'.length).trim();
+    // eslint-disable-next-line no-control-regex
     if (!/^[^\x00-\x1f\x7f]{1,256}$/.test(group)) refuse('a group is 1 to 256 printable characters');
     return { type: 'group', group };
   }

@@ -259,7 +259,7 @@ function readRow(row: WorkflowRowInput): Record<string, unknown> {
   if (!triggers.has('on_phrases') && typeof phrase === 'string') triggers.set('on_phrases', [phrase]);
   triggers.delete('on_phrase');
   const phrases = triggers.get('on_phrases');
-  if (Array.isArray(phrases)) triggers.set('on_phrases', [...phrases].map(String).sort());
+  if (Array.isArray(phrases)) triggers.set('on_phrases', (phrases as unknown[]).map(String).sort());
   const rule = fieldOf(row, 'install_rule');
   const devices = fieldOf(row, 'install');
   return {
@@ -272,7 +272,7 @@ function readRow(row: WorkflowRowInput): Record<string, unknown> {
     install:
       typeof rule === 'string' && rule !== ''
         ? { rule }
-        : { devices: Array.isArray(devices) ? [...devices].map(String).sort() : [] },
+        : { devices: Array.isArray(devices) ? (devices as unknown[]).map(String).sort() : [] },
   };
 }
 
@@ -296,7 +296,7 @@ function updatedRow(row: WorkflowRow, desired: WorkflowRowInput): WorkflowRowInp
 }
 
 function asJsonObject(value: JsonValue | undefined): Record<string, JsonValue> {
-  return isRecord(value) ? (value as Record<string, JsonValue>) : {};
+  return isRecord(value) ? value : {};
 }
 
 /** A row's start URI, or undefined. */

@@ -290,8 +290,9 @@ export class CloudWorkflows {
     const problem = rowProblem(fields);
     if (problem !== undefined) return rowRefusal(400, problem);
     const given = fields.get('workflow_id');
-    if (given !== undefined && (typeof given !== 'string' || !this.rows.has(given)))
-      return rowRefusal(404, `no workflow ${String(given).slice(0, 100)} on this account`);
+    if (given !== undefined && typeof given !== 'string') return rowRefusal(400, 'workflow_id must be a string');
+    if (given !== undefined && !this.rows.has(given))
+      return rowRefusal(404, `no workflow ${given.slice(0, 100)} on this account`);
     const workflowId = given ?? newWorkflowId(String(fields.get('name')));
     const stored = JSON.stringify({ ...Object.fromEntries(fields), workflow_id: workflowId });
     const freed = given === undefined ? 0 : Buffer.byteLength(this.rows.get(given) ?? '');

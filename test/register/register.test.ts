@@ -1,8 +1,8 @@
-import { RelayApi, type Config, type Registration, type WorkflowModule, type WorkflowRowInput } from '../src';
-import { DEFAULT_CONFIG } from '../src/config';
-import { runRegister } from '../src/register';
-import { RelayCloud } from '../src/testing';
-import { memoryLogger } from './helpers/memory-logger';
+import { RelayApi, type Config, type Registration, type WorkflowModule, type WorkflowRowInput } from '../../src';
+import { DEFAULT_CONFIG } from '../../src/config';
+import { runRegister } from '../../src/register';
+import { RelayCloud } from '../../src/testing';
+import { memoryLogger } from '../helpers/memory-logger';
 
 const HOST = 'demo-1234.herokuapp.com';
 const TOKEN = 'PLANTED-workflow-token-0123456789';
@@ -187,7 +187,7 @@ describe('npm run register against the simulated cloud', () => {
     if (change.row !== undefined) {
       const api = new RelayApi({ ...cloud.clientOptions });
       const [row] = (await api.listWorkflows()).filter((listed) => listed.workflow_id === id);
-      await api.saveWorkflow({ ...(row as WorkflowRowInput), ...change.row });
+      await api.saveWorkflow({ ...row!, ...(change.row as WorkflowRowInput) });
     }
     const changed: WorkflowModule = { ...hello, registration: { ...hello.registration!, ...change.code } };
     const settings = config(change.settings);
