@@ -229,6 +229,22 @@ describe('npm run register against the simulated cloud', () => {
     expect(rows().map((row) => row.name)).toEqual(['hello', 'panic']);
   });
 
+  it('counts a delete Relay answers 404 to as done: the row is gone either way', async () => {
+    await register();
+    const old = await addRow('old-name', `wss://${HOST}/old-name`);
+    const run = await register([], {
+      // Another run (or a person) deletes the row between this run's list and its delete.
+      onLine: (line) => {
+        if (line.startsWith('  delete')) cloud.registrations.delete(old);
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(run.out).toContain(`deleted old-name (${old})`);
+    expect(cloud.requests.filter((request) => request.endpoint === 'deleteWorkflow').map((r) => r.status)).toEqual([
+      404,
+    ]);
+  });
+
   it('deletes a second row of the same path, so that a phrase does not start the workflow twice', async () => {
     await register();
     const twin = await addRow('hello', `wss://${HOST}/hello?token=${TOKEN}`);

@@ -78,6 +78,21 @@ describe('planRegistrations', () => {
     });
   });
 
+  it('reads phrases in another order as in step', () => {
+    const two = desiredRow('hello', { ...base, trigger: { type: 'phrase', phrases: ['hello', 'hi'] } }, TARGET);
+    const row = {
+      ...two,
+      config: { trigger: { ...(two.config as { trigger: object }).trigger, on_phrases: ['hi', 'hello'] } },
+      workflow_id: 'wf_1',
+    };
+    const plan = planRegistrations({
+      rows: [row],
+      desired: [{ name: 'hello', row: two }],
+      publicHost: 'demo.example.com',
+    });
+    expect(plan.steps).toEqual([{ action: 'unchanged', name: 'hello', workflowId: 'wf_1' }]);
+  });
+
   it('counts rows of other hosts or without a URI as foreign, and skips workflows without a registration', () => {
     const rows = [
       { workflow_id: 'wf_a', config: { trigger: { start: { workflow: { uri: 'wss://other.example.com/hello' } } } } },
