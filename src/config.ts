@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseDotenv } from 'dotenv';
-import { RELAY_ENV_NAMES, RELAY_ENVIRONMENTS, relaySignIn, type RelayEnv } from './api/relay-api';
+import { RELAY_ENV_NAMES, RELAY_ENVIRONMENTS, RELAY_LIMITS, relaySignIn, type RelayEnv } from './api/relay-api';
+import type { Install } from './relay/workflow-registry';
 
 /** Log levels pino understands, quietest last. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -65,6 +66,10 @@ export interface Config {
   readonly webhookSecret: string | undefined;
   /** The broadcast sample's workflow id at Relay, which POST /hooks/broadcast triggers. */
   readonly broadcastWorkflowId: string | undefined;
+  /** Where `npm run register` installs every workflow whose registration names no install of its own. */
+  readonly relayInstall: Install | undefined;
+  /** The app's public base URL (`https://host`), for a custom domain; else the host is herokuAppDomain. */
+  readonly publicUrl: string | undefined;
 }
 
 /**
@@ -121,6 +126,10 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
     "Secret: the bearer token other systems must send to this app's webhooks (Authorization: Bearer <this value>), such as POST /hooks/broadcast and POST /hooks/transport/<id>. 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32 makes one). Default unset: every webhook answers 503 saying what to set.",
   BROADCAST_WORKFLOW_ID:
     "The id of the broadcast sample's HTTP-triggered workflow (wf_..., printed by relay workflow:create:http), which POST /hooks/broadcast triggers through Relay's HTTP API. Default unset: that webhook answers 503.",
+  RELAY_INSTALL:
+    'Where npm run register installs every workflow whose registration names no install of its own: all (every device of the account), group:<group> (as relay workflow:create -G takes it) or a comma-separated list of device ids. Default unset: each registration must name its install.',
+  PUBLIC_URL:
+    "The app's public https:// base URL when it has a custom domain, such as https://relay.example.com; npm run register registers each workflow at wss://<its host>/<workflow>. Default unset: HEROKU_APP_DEFAULT_DOMAIN_NAME.",
 });
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -154,6 +163,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   dispatchWebhookUrl: undefined,
   webhookSecret: undefined,
   broadcastWorkflowId: undefined,
+  relayInstall: undefined,
+  publicUrl: undefined,
 });
 
 /** A variable with a value the server cannot use. The message names the variable and the fix. */
@@ -260,6 +271,8 @@ export function loadConfig(env: Env = readEnvironment()): Config {
       /^wf_[A-Za-z0-9_-]{1,120}$/,
       'a Relay workflow id such as wf_broadcast_abc123 (relay workflow:list shows it)',
     ),
+    relayInstall: readInstall('RELAY_INSTALL', value('RELAY_INSTALL')),
+    publicUrl: readPublicUrl('PUBLIC_URL', value('PUBLIC_URL')),
   });
 }
 
@@ -395,6 +408,49 @@ function readApiKey(name: string, raw: string | undefined): string | undefined {
     );
   }
   return raw;
+}
+
+/** `all`, `group:<group>` or a comma-separated list of device ids, as Relay takes them. */
+function readInstall(name: string, raw: string | undefined): Install | undefined {
+  if (raw === undefined) return undefined;
+  const refuse = (problem: string): never => {
+    throw new ConfigError(
+      name,
+      `${name} must be all, group:<group> or a comma-separated list of device ids (such as 990007560012345,990007560012346); ${problem}, got ${JSON.stringify(raw.slice(0, 200))}`,
+    );
+  };
+  if (raw.toLowerCase() === 'all') return { type: 'all' };
+  if (raw.toLowerCase().startsWith('group:')) {
+    const group = raw.slice('group:'.length).trim();
+    // eslint-disable-next-line no-control-regex
+    if (!/^[^\x00-\x1f\x7f]{1,256}$/.test(group)) refuse('a group is 1 to 256 printable characters');
+    return { type: 'group', group };
+  }
+  const devices = raw.split(',').map((id) => id.trim());
+  if (devices.length > RELAY_LIMITS.maxTargets) refuse(`at most ${RELAY_LIMITS.maxTargets} device ids`);
+  if (!devices.every((id) => /^[\x21-\x7e]{1,256}$/.test(id)))
+    refuse('each device id is 1 to 256 printable characters without spaces');
+  return { type: 'devices', devices: [...new Set(devices)] };
+}
+
+/** An https:// origin (no path, query or credentials): Relay connects to wss:// on its host. */
+function readPublicUrl(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const url = URL.parse(raw);
+  const shown = /[@?#]/.test(raw) ? '(not shown: it may hold a secret)' : JSON.stringify(raw.slice(0, 200));
+  if (url === null || url.protocol !== 'https:' || url.hostname === '') {
+    throw new ConfigError(
+      name,
+      `${name} must be the app's public https:// URL such as https://relay.example.com (Relay connects with wss:// to its host), got ${shown}`,
+    );
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || url.pathname !== '/') {
+    throw new ConfigError(
+      name,
+      `${name} must be a base URL without a path, credentials, query or #fragment, such as https://relay.example.com, got ${shown}`,
+    );
+  }
+  return url.origin;
 }
 
 /**

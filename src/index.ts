@@ -90,6 +90,7 @@ export {
   type WorkflowEntry,
   type Registration,
   type SuggestedTrigger,
+  type Install,
 } from './relay/workflow-registry';
 export { RelayError, RelayErrorCode } from './relay/errors';
 export {
@@ -114,6 +115,8 @@ export {
   type RelayCallOptions,
   type RelayAnswer,
   type RelayEnv,
+  type WorkflowRow,
+  type WorkflowRowInput,
 } from './api/relay-api';
 export { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './api/errors';
 export {

@@ -58,6 +58,8 @@ describe('loadConfig', () => {
       RELAY_CLIENT_ID: 'my-client.1',
       REDIS_URL: 'rediss://:p4ss@ec2-1-2-3-4.compute-1.amazonaws.com:12345',
       DISPATCH_WEBHOOK_URL: 'https://dispatch.example.test/requests?key=abc',
+      RELAY_INSTALL: ' 990007560012345 , 990007560012346,990007560012345',
+      PUBLIC_URL: 'https://Relay.Example.com/',
     });
     expect(config).toEqual({
       port: 5006,
@@ -83,6 +85,8 @@ describe('loadConfig', () => {
       relayClientId: 'my-client.1',
       redisUrl: 'rediss://:p4ss@ec2-1-2-3-4.compute-1.amazonaws.com:12345',
       dispatchWebhookUrl: 'https://dispatch.example.test/requests?key=abc',
+      relayInstall: { type: 'devices', devices: ['990007560012345', '990007560012346'] },
+      publicUrl: 'https://relay.example.com',
     });
   });
 
@@ -134,6 +138,33 @@ describe('loadConfig', () => {
       load();
     } catch (error) {
       expect((error as ConfigError).variable).toBe(name);
+    }
+  });
+
+  it('reads RELAY_INSTALL as all, a group or device ids, and refuses anything else naming the variable', () => {
+    expect(loadConfig({ RELAY_INSTALL: 'ALL' }).relayInstall).toEqual({ type: 'all' });
+    expect(loadConfig({ RELAY_INSTALL: 'group:urn:relay-resource:id:tag:ab' }).relayInstall).toEqual({
+      type: 'group',
+      group: 'urn:relay-resource:id:tag:ab',
+    });
+    for (const raw of ['group:', 'a,,b', 'one device', 'a,b c']) {
+      const load = () => loadConfig({ RELAY_INSTALL: raw });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(/^RELAY_INSTALL must be all, group:<group> or a comma-separated list of device ids/);
+    }
+  });
+
+  it('refuses a PUBLIC_URL that is not an https:// origin, without repeating a query or credentials', () => {
+    for (const raw of [
+      'relay.example.com',
+      'http://relay.example.com',
+      'https://relay.example.com/app',
+      'https://u:pw@x.com',
+    ]) {
+      const load = () => loadConfig({ PUBLIC_URL: raw });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(/^PUBLIC_URL must be/);
+      expect(load).not.toThrow('pw');
     }
   });
 

@@ -28,7 +28,7 @@ export const RelayApiErrorCode = {
 export type RelayApiErrorCode = (typeof RelayApiErrorCode)[keyof typeof RelayApiErrorCode];
 
 /** The API methods, as errors and log lines name them. */
-export type RelayApiCall = 'triggerWorkflow' | 'fetchDevice';
+export type RelayApiCall = 'triggerWorkflow' | 'fetchDevice' | 'listWorkflows' | 'saveWorkflow' | 'deleteWorkflow';
 
 export interface RelayApiErrorInit {
   call: RelayApiCall;
@@ -137,6 +137,8 @@ export function parseJson(text: string): unknown {
 
 /** What to check after an HTTP error status from an API call (no caller data: safe for a log line). */
 export function adviceFor(call: RelayApiCall, status: number): string {
+  if (status === 400 && call === 'saveWorkflow')
+    return "check the workflow's registration (trigger, args, install) against Relay's message";
   if (status === 400) return 'check the arguments: action_args values must be strings and target ids Relay device ids';
   if (status === 401) {
     return 'Relay refused a freshly issued access token too: check that RELAY_API_KEY was made for RELAY_ENV (pro or qa) and RELAY_SUBSCRIBER_ID is its account';
@@ -144,9 +146,9 @@ export function adviceFor(call: RelayApiCall, status: number): string {
   if (status === 403)
     return "the account behind RELAY_API_KEY may not do this: check that RELAY_SUBSCRIBER_ID is that account's subscriber id";
   if (status === 404) {
-    return call === 'triggerWorkflow'
-      ? 'check the workflow id (relay workflow:list prints it; it starts with wf_) and that the workflow belongs to RELAY_SUBSCRIBER_ID'
-      : 'check the device id and that the device belongs to RELAY_SUBSCRIBER_ID';
+    return call === 'fetchDevice'
+      ? 'check the device id and that the device belongs to RELAY_SUBSCRIBER_ID'
+      : 'check the workflow id (relay workflow:list prints it; it starts with wf_) and that the workflow belongs to RELAY_SUBSCRIBER_ID';
   }
   if (status === 429) return 'Relay is rate-limiting this app: make fewer calls, or space them out';
   if (status >= 500)

@@ -1,11 +1,12 @@
 /**
- * The Relay HTTP API client (`RelayApi`): trigger a workflow, fetch a device. It also holds what
- * the client and the simulated cloud share: Relay's environments and the limits of a trigger.
+ * The Relay HTTP API client (`RelayApi`): trigger a workflow, fetch a device, list, save and
+ * delete workflow registrations. It also holds what the client and the simulated cloud share:
+ * Relay's environments, the limits of a trigger and of a registration.
  */
 import pino from 'pino';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { hostOf, readAppInfo, withTimeout } from '../util';
+import { hostOf, isRecord, readAppInfo, withTimeout } from '../util';
 import {
   afterAttempts,
   httpFailureMessage,
@@ -83,6 +84,10 @@ export const RELAY_LIMITS = {
   maxArgs: 100,
   /** Longest action_args value. */
   maxArgChars: 16_384,
+  /** Most registrations (workflow rows) one account's list may hold. */
+  maxWorkflows: 1000,
+  /** Largest registration row, as JSON. */
+  maxWorkflowBytes: 64 * 1024,
 } as const;
 
 export interface RelayApiOptions {
@@ -142,17 +147,30 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  */
 export type RelayAnswer = JsonValue | undefined;
 
+/**
+ * A registration as Relay's workflow API holds it (`GET /ibot/workflow`): `workflow_id`, `name`,
+ * `options`, `config` (with `config.trigger.start.workflow.uri` and `.args`, and the trigger),
+ * `install` or `install_rule` (docs/registration.md). Rows from {@link RelayApi.listWorkflows}
+ * are copies whose objects have no prototype, with `config` parsed when Relay sent it as a string.
+ */
+export type WorkflowRow = { readonly workflow_id: string; readonly [field: string]: JsonValue };
+
+/** A row to save: without `workflow_id` it creates a registration, with it it replaces that one. */
+export type WorkflowRowInput = { readonly workflow_id?: string; readonly [field: string]: JsonValue | undefined };
+
 const MIB = 1024 * 1024;
 /** RELAY_API_KEY and the rotated refresh tokens before the current one (an answer may echo an old one). */
 const MAX_REFRESH_TOKENS_KEPT = 4;
 
 /** What an API call sends, whatever its token. */
 interface ApiRequest {
-  method: 'GET' | 'POST';
+  method: HttpRequest['method'];
   path: string;
   body: string | undefined;
   /** The device the call is about: its `user_id` when the sign-in validated none. */
   device: string | undefined;
+  /** Whether an attempt that may have reached Relay can be repeated. */
+  idempotent: boolean;
 }
 
 /**
@@ -271,19 +289,76 @@ export class RelayApi {
   }
 
   /**
+   * The account's workflow registrations (`GET /ibot/workflow`). Relay's rows are checked and
+   * copied ({@link WorkflowRow}); a row without a usable `workflow_id` is left out, as nothing
+   * could update or delete it. More than `RELAY_LIMITS.maxWorkflows` rows fail with ERR_RELAY_API_RESPONSE.
+   */
+  async listWorkflows(options: RelayCallOptions = {}): Promise<WorkflowRow[]> {
+    const call = 'listWorkflows';
+    const answer = await this.callApi(call, 'GET', '/ibot/workflow', undefined, undefined, options);
+    const parsed = parseJson(answer.text);
+    const results = isRecord(parsed) && Object.hasOwn(parsed, 'results') ? parsed.results : undefined;
+    if (!Array.isArray(results) || results.length > RELAY_LIMITS.maxWorkflows) {
+      throw new RelayApiError({
+        call,
+        code: RelayApiErrorCode.RESPONSE,
+        status: answer.status,
+        message: `${call} failed: Relay answered HTTP ${answer.status} without a list of at most ${RELAY_LIMITS.maxWorkflows} workflows ({"results": [...]}); check RELAY_API_URL`,
+      });
+    }
+    return results.flatMap((result) => workflowRowOf(result) ?? []);
+  }
+
+  /**
+   * Saves a registration (`POST /ibot/workflow`): a row without `workflow_id` creates one, a row
+   * with it replaces that one whole (Relay has no PUT). Resolves with the row Relay answered
+   * (holding the new `workflow_id`), or undefined when its answer holds none. A create is not
+   * retried after a timeout or a dropped connection: Relay may have created it already.
+   */
+  async saveWorkflow(row: WorkflowRowInput, options: RelayCallOptions = {}): Promise<WorkflowRow | undefined> {
+    const call = 'saveWorkflow';
+    if (!isRecord(row)) argumentError(call, 'the row must be an object');
+    const update = Object.hasOwn(row, 'workflow_id');
+    if (update) checkId(call, 'the workflow_id of an update', row.workflow_id);
+    const body = JSON.stringify(row);
+    if (Buffer.byteLength(body) > RELAY_LIMITS.maxWorkflowBytes)
+      argumentError(call, `the row may have at most ${RELAY_LIMITS.maxWorkflowBytes} bytes as JSON`);
+    const answer = await this.callApi(call, 'POST', '/ibot/workflow', body, undefined, options, update);
+    const saved = answerOf(answer);
+    return workflowRowOf(Array.isArray(saved) ? saved[0] : saved);
+  }
+
+  /** Deletes a registration (`DELETE /ibot/workflow/<workflow id>`); Relay's answer body is ignored. */
+  async deleteWorkflow(workflowId: string, options: RelayCallOptions = {}): Promise<void> {
+    const call = 'deleteWorkflow';
+    checkId(call, 'the workflow id (wf_...)', workflowId);
+    await this.callApi(
+      call,
+      'DELETE',
+      `/ibot/workflow/${encodeURIComponent(workflowId)}`,
+      undefined,
+      undefined,
+      options,
+    );
+  }
+
+  /**
    * One authorized API call within the call's deadline, if it has one. `device` is the device the
    * call is about (a trigger's first target, the device fetched): after an OpenID Connect sign-in,
-   * which validates no user id, it is the call's `user_id`, as relay CLI 1.x sends it.
+   * which validates no user id, it is the call's `user_id`, as relay CLI 1.x sends it; the
+   * registration calls name none, and send `subscriber_id` alone then. `idempotent` (default: all
+   * but POST) says whether an attempt that may have reached Relay can be repeated.
    */
   private callApi(
     call: RelayApiCall,
-    method: 'GET' | 'POST',
+    method: HttpRequest['method'],
     path: string,
     body: string | undefined,
     device: string | undefined,
     { deadlineMs }: RelayCallOptions,
+    idempotent = method !== 'POST',
   ): Promise<HttpAnswer> {
-    const request = { method, path, body, device };
+    const request = { method, path, body, device, idempotent };
     if (deadlineMs === undefined) return this.authorized(call, request);
     const deadline = new AbortController();
     return withTimeout(this.authorized(call, request, deadline.signal), deadlineMs, () => {
@@ -321,7 +396,7 @@ export class RelayApi {
     });
   }
 
-  private apiRequest(token: AccessToken, { method, path, body, device }: ApiRequest): HttpRequest {
+  private apiRequest(token: AccessToken, { method, path, body, device, idempotent }: ApiRequest): HttpRequest {
     const query = new URLSearchParams({ subscriber_id: this.subscriberId ?? '' });
     const userId = token.userId ?? device;
     if (userId !== undefined) query.set('user_id', userId);
@@ -331,7 +406,7 @@ export class RelayApi {
       'User-Agent': this.userAgent,
     };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return { method, url: `${this.apiUrl}${path}?${query.toString()}`, headers, body, idempotent: method === 'GET' };
+    return { method, url: `${this.apiUrl}${path}?${query.toString()}`, headers, body, idempotent };
   }
 
   /** sendWithRetries, with no answer at all made the call's RelayApiError. */
@@ -342,7 +417,7 @@ export class RelayApi {
       answer.kind === 'too-large'
         ? 'check RELAY_API_URL'
         : answer.kind === 'timeout' && !request.idempotent
-          ? 'check RELAY_API_URL, RELAY_ENV and the network; it was not retried, as Relay may have started the workflow already'
+          ? `check RELAY_API_URL, RELAY_ENV and the network; it was not retried, as Relay may have ${call === 'saveWorkflow' ? 'created the registration' : 'started the workflow'} already`
           : answer.kind === 'timeout'
             ? 'check RELAY_API_URL, RELAY_ENV and the network, or raise timeoutMs'
             : 'check RELAY_API_URL, RELAY_ENV and the network';
@@ -425,6 +500,50 @@ export function relayApiFromConfig(
     logger: logger.child({ component: 'relay-api' }),
     ...overrides,
   });
+}
+
+/** A workflow id fit for a URL path and a line of output. */
+const PRINTABLE_ID = new RegExp(`^[\\x21-\\x7e]{1,${RELAY_LIMITS.maxIdChars}}$`);
+
+/** Deepest nesting kept in a copied row; a deeper row is left out. */
+const MAX_ROW_DEPTH = 16;
+
+/**
+ * A row Relay sent, checked and copied: a JSON object with a `workflow_id` of 1 to
+ * `maxIdChars` printable characters, its `config` parsed when it is a JSON string (as Relay may send it),
+ * every object copied without a prototype. Undefined for anything else.
+ */
+function workflowRowOf(value: unknown): WorkflowRow | undefined {
+  if (!isRecord(value)) return undefined;
+  const config = Object.hasOwn(value, 'config') ? value.config : undefined;
+  const withConfig =
+    typeof config === 'string' && config.length <= RELAY_LIMITS.maxWorkflowBytes
+      ? { ...value, config: parseJson(config) ?? null }
+      : value;
+  const row = copyJson(withConfig, MAX_ROW_DEPTH);
+  if (!isRecord(row) || !Object.hasOwn(row, 'workflow_id')) return undefined;
+  const id = row.workflow_id;
+  if (typeof id !== 'string' || !PRINTABLE_ID.test(id)) return undefined;
+  return row as WorkflowRow;
+}
+
+/** A deep copy of a parsed JSON value with prototype-free objects; undefined when nested deeper than `depth`. */
+function copyJson(value: unknown, depth: number): JsonValue | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (depth === 0) return undefined;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => copyJson(item, depth - 1));
+    return items.includes(undefined) ? undefined : (items as JsonValue[]);
+  }
+  if (!isRecord(value)) return null;
+  const copy = Object.create(null) as { [key: string]: JsonValue };
+  for (const [key, item] of Object.entries(value)) {
+    const copied = copyJson(item, depth - 1);
+    if (copied === undefined) return undefined;
+    copy[key] = copied;
+  }
+  return copy;
 }
 
 function answerOf(answer: HttpAnswer): RelayAnswer {

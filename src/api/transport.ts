@@ -8,13 +8,13 @@ import type { Logger } from '../logger';
 
 /** One HTTP request, as the client sends it (on every attempt). */
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   headers: Readonly<Record<string, string>>;
   body?: string;
   /**
-   * Whether repeating it is harmless even if Relay may have acted on it: true for reads and the
-   * token grant. A trigger is not: after a timeout or a connection dropped mid-request, Relay may
+   * Whether repeating it is harmless even if Relay may have acted on it: true for reads, deletes,
+   * updates and the token grant. A trigger or a POST that creates a registration is not: after a timeout or a connection dropped mid-request, Relay may
    * have started the workflow already, so only failures before the request left are retried.
    */
   idempotent: boolean;

@@ -127,7 +127,7 @@ function fact(term: string, value: string): string {
 function describeTrigger(trigger: SuggestedTrigger): string {
   switch (trigger.type) {
     case 'phrase':
-      return `says “${trigger.phrase}”`;
+      return `says ${trigger.phrases.map((phrase) => `“${phrase}”`).join(' or ')}`;
     case 'button':
       return `${trigger.taps} tap`;
     case 'http':

@@ -152,7 +152,8 @@ function relayCommandWords(name: string, uri: string, registration: Registration
   const words = [`workflow:create:${trigger.type}`, '--name', name, '--uri', uri];
   switch (trigger.type) {
     case 'phrase':
-      words.push('--trigger', trigger.phrase);
+      // One --trigger per phrase, as relay CLI 1.x takes them.
+      for (const phrase of trigger.phrases) words.push('--trigger', phrase);
       break;
     case 'button':
       words.push('--trigger', trigger.taps);

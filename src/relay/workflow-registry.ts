@@ -3,23 +3,48 @@ import type { SessionBus } from '../bus/session-bus';
 import type { Workflow } from './workflow';
 
 /**
- * How a workflow is meant to be registered with the `relay` CLI: declared next to its code, shown
- * on the status page as a ready-to-paste `relay workflow:create:<type>` command. The trigger types
- * and their options are the ones the CLI (`@relaypro/cli`) accepts.
+ * What starts a workflow, as Relay's workflow API holds it (one trigger per registration). The
+ * types and their options are the ones the `relay` CLI's `workflow:create:<type>` commands offer.
  */
 export type SuggestedTrigger =
-  | { type: 'phrase'; /** Spoken to the Relay Assistant. */ phrase: string }
+  | {
+      type: 'phrase';
+      /** Spoken to the Relay Assistant: one or more phrases, registered lower-cased. */
+      phrases: readonly string[];
+    }
   | { type: 'button'; /** The CLI offers single and double taps. */ taps: 'single' | 'double' }
   | { type: 'http' }
-  | { type: 'nfc' }
+  | {
+      type: 'nfc';
+      /** The tag category to match, if any. */ category?: string;
+      /** The tag label to match. */ label?: string;
+    }
   | { type: 'event'; event: 'emergency' };
 
+/**
+ * Where a workflow is installed: on every device of the account (`relay ... -A`), on a group
+ * (`-G <group>`, passed to Relay as it is written), or on listed device ids (`-i <id>`).
+ */
+export type Install =
+  { type: 'all' } | { type: 'group'; group: string } | { type: 'devices'; devices: readonly string[] };
+
+/**
+ * How a workflow is registered with Relay: declared next to its code. `npm run register` keeps
+ * Relay's registrations in step with it (docs/registration.md); the status page shows it as a
+ * ready-to-paste `relay workflow:create:<type>` command.
+ */
 export interface Registration {
   /** One sentence on what the workflow does. */
   description: string;
   trigger: SuggestedTrigger;
-  /** Registration args the workflow reads with `getVar`, with the values to suggest. */
+  /** Registration args the workflow reads with `getVar`, with their values. */
   args?: Readonly<Record<string, string | number | boolean>>;
+  /** Relay's `transient` option: the workflow may run in the background. Default true, as the CLI's. */
+  transient?: boolean;
+  /** Relay's `hidden` option: hide the channel from the originating device. Default false. */
+  hidden?: boolean;
+  /** Where to install it, for this workflow only. Default: RELAY_INSTALL. */
+  install?: Install;
 }
 
 /**

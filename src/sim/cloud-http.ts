@@ -323,3 +323,124 @@ export function deviceRecord(device: SimulatedDevice, connectedAt: number): Reco
     },
   };
 }
+
+/** What a workflow-registration endpoint answers: a status and its JSON body. */
+export interface RowsAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface CloudWorkflowsOptions {
+  /** Most rows kept; a create beyond it gets 409. Default `RELAY_LIMITS.maxWorkflows`. */
+  maxRows?: number;
+  /** Most bytes of JSON all rows together may hold; a save beyond it gets 409. Default 4 MiB. */
+  maxBytes?: number;
+  /** Answer each row's `config` as a JSON string, as Relay may. Default false. */
+  configAsString?: boolean;
+}
+
+/**
+ * The account's workflow registrations as Relay's workflow API keeps them (`GET/POST
+ * /ibot/workflow`, `DELETE /ibot/workflow/:id`), in memory, bounded in count and bytes. A POST
+ * without `workflow_id` creates a row with a new `wf_<name>_<random>` id; with one, it replaces
+ * that row whole (Relay has no PUT). Rows are kept as JSON text, so nothing a client sent is
+ * ever looked up on a plain object.
+ */
+export class CloudWorkflows {
+  /** workflow_id → the row as JSON text. */
+  private readonly rows = new Map<string, string>();
+  private bytes = 0;
+  private readonly maxRows: number;
+  private readonly maxBytes: number;
+  private readonly configAsString: boolean;
+
+  constructor({
+    maxRows = RELAY_LIMITS.maxWorkflows,
+    maxBytes = 4 * 1024 * 1024,
+    configAsString = false,
+  }: CloudWorkflowsOptions = {}) {
+    this.maxRows = maxRows;
+    this.maxBytes = maxBytes;
+    this.configAsString = configAsString;
+  }
+
+  /** Every row, oldest first, as Relay answers a list: `{"results": [row, ...]}`. */
+  list(): RowsAnswer {
+    return { status: 200, body: { results: [...this.rows.values()].map((text) => this.answerRow(text)) } };
+  }
+
+  /** The rows now, parsed (for tests to look at). */
+  get all(): Array<Record<string, unknown>> {
+    return [...this.rows.values()].map((text) => JSON.parse(text) as Record<string, unknown>);
+  }
+
+  /** Answers a `POST /ibot/workflow` body: creates or replaces a row, and answers `[row]`. */
+  save(text: string): RowsAnswer {
+    const row = parseJson(text);
+    if (!isRecord(row)) return rowRefusal(400, 'the body must be a JSON object (a workflow row)');
+    const fields = new Map<string, unknown>(Object.entries(row));
+    const problem = rowProblem(fields);
+    if (problem !== undefined) return rowRefusal(400, problem);
+    const given = fields.get('workflow_id');
+    if (given !== undefined && typeof given !== 'string') return rowRefusal(400, 'workflow_id must be a string');
+    if (given !== undefined && !this.rows.has(given))
+      return rowRefusal(404, `no workflow ${given.slice(0, 100)} on this account`);
+    const workflowId = given ?? newWorkflowId(String(fields.get('name')));
+    const stored = JSON.stringify({ ...Object.fromEntries(fields), workflow_id: workflowId });
+    const freed = given === undefined ? 0 : Buffer.byteLength(this.rows.get(given) ?? '');
+    if (given === undefined && this.rows.size >= this.maxRows)
+      return rowRefusal(409, `this account has ${this.rows.size} workflows, the most the simulated cloud keeps`);
+    if (this.bytes - freed + Buffer.byteLength(stored) > this.maxBytes)
+      return rowRefusal(
+        409,
+        `the account's workflows would pass ${this.maxBytes} bytes, the most the simulated cloud keeps`,
+      );
+    this.bytes += Buffer.byteLength(stored) - freed;
+    this.rows.set(workflowId, stored);
+    return { status: 200, body: [this.answerRow(stored)] };
+  }
+
+  /** Answers `DELETE /ibot/workflow/:id`. */
+  delete(workflowId: string): RowsAnswer {
+    const text = this.rows.get(workflowId);
+    if (text === undefined) return rowRefusal(404, `no workflow ${workflowId.slice(0, 100)} on this account`);
+    this.rows.delete(workflowId);
+    this.bytes -= Buffer.byteLength(text);
+    return { status: 200, body: { status: 'ok' } };
+  }
+
+  private answerRow(text: string): unknown {
+    const row = JSON.parse(text) as Record<string, unknown>;
+    return this.configAsString ? { ...row, config: JSON.stringify(row.config) } : row;
+  }
+}
+
+/** What is wrong with a row Relay would refuse: no name, no `config.trigger.start.workflow.uri` of ws:// or wss://. */
+function rowProblem(fields: ReadonlyMap<string, unknown>): string | undefined {
+  const name = fields.get('name');
+  if (typeof name !== 'string' || name === '' || name.length > MAX_ID_CHARS)
+    return `name must be a string of 1 to ${MAX_ID_CHARS} characters`;
+  let node: unknown = fields.get('config');
+  for (const key of ['trigger', 'start', 'workflow', 'uri']) {
+    node = isRecord(node) && Object.hasOwn(node, key) ? node[key] : undefined;
+  }
+  const protocol = typeof node === 'string' ? URL.parse(node)?.protocol : undefined;
+  if (protocol !== 'ws:' && protocol !== 'wss:')
+    return 'config.trigger.start.workflow.uri must be a ws:// or wss:// URI';
+  return undefined;
+}
+
+/** `wf_<name>_<random>`, as Relay makes them. */
+function newWorkflowId(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 40);
+  return `wf_${slug}_${randomBytes(8)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, 'x')}`;
+}
+
+function rowRefusal(status: number, message: string): RowsAnswer {
+  return { status, body: { message } };
+}

@@ -6,6 +6,7 @@ import {
   bearerOf,
   CloudFaults,
   CloudTokens,
+  CloudWorkflows,
   deviceRecord,
   parseTriggerBody,
   readRequestBody,
@@ -52,6 +53,10 @@ export interface RelayCloudOptions {
   maxBodyBytes?: number;
   /** Called with a line for each request answered (the CLI prints them). Never holds a token. */
   onLog?: (line: string) => void;
+  /** Answer each registration row's `config` as a JSON string, as Relay may. Default false. */
+  workflowConfigAsString?: boolean;
+  /** Most registrations the account keeps. Default `RELAY_LIMITS.maxWorkflows`. */
+  maxWorkflows?: number;
 }
 
 /** A workflow registered with an HTTP trigger (`relay workflow:create:http`). */
@@ -77,7 +82,8 @@ export interface CloudSession {
 }
 
 /** The cloud's endpoints, as counted in {@link RelayCloud.calls}. */
-export type CloudEndpoint = 'token' | 'validate' | 'trigger' | 'device' | 'other';
+export type CloudEndpoint =
+  'token' | 'validate' | 'trigger' | 'device' | 'listWorkflows' | 'saveWorkflow' | 'deleteWorkflow' | 'other';
 
 /** One request the cloud answered (no header values, no body). */
 export interface CloudRequest {
@@ -92,6 +98,7 @@ export interface CloudRequest {
 }
 
 const TRIGGER_PATH = /^\/ibot\/workflow\/([^/]{1,768})$/;
+const WORKFLOWS_PATH = '/ibot/workflow';
 const DEVICE_PATH = /^\/relaypro\/api\/v1\/device\/([^/]{1,768})$/;
 /** The realm, as Relay's issuer names it (`https://auth.relaypro.com/realms/Relay`). */
 const REALM_PATH = '/realms/Relay';
@@ -110,8 +117,9 @@ interface CloudCall {
 /**
  * Plays Relay's cloud over HTTP on a local port: both sign-ins (the OpenID Connect token endpoint
  * `/realms/Relay/protocol/openid-connect/token`, and the legacy `/oauth2/token` and
- * `/oauth2/validate`), HTTP triggers (`POST /ibot/workflow/:id`) and device records
- * (`GET /relaypro/api/v1/device/:id`). A trigger of a registered workflow opens a WebSocket session
+ * `/oauth2/validate`), HTTP triggers (`POST /ibot/workflow/:id`), device records
+ * (`GET /relaypro/api/v1/device/:id`) and the account's workflow registrations (`GET` and `POST
+ * /ibot/workflow`, `DELETE /ibot/workflow/:id`, kept in memory: {@link RelayCloud.registrations}). A trigger of a registered workflow opens a WebSocket session
  * to its URL exactly as the Relay server does, played by {@link RelaySimulator} (one session per
  * target device), and answers 200 once every session is open and has its start event, so
  * `cloud.sessions` holds them when the caller's trigger resolves. A session that cannot be opened
@@ -141,6 +149,8 @@ export class RelayCloud {
   readonly sessions: CloudSession[] = [];
   /** Every request answered, in order. */
   readonly requests: CloudRequest[] = [];
+  /** The account's workflow registrations, as `GET /ibot/workflow` lists them. */
+  readonly registrations: CloudWorkflows;
   private readonly server: Server;
   private readonly options: RelayCloudOptions;
   private readonly maxBodyBytes: number;
@@ -173,6 +183,10 @@ export class RelayCloud {
       lifetimeSecs: options.tokenLifetimeSecs ?? 3600,
     });
     this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+    this.registrations = new CloudWorkflows({
+      configAsString: options.workflowConfigAsString,
+      maxRows: options.maxWorkflows,
+    });
     for (const device of options.devices ?? [DEFAULT_DEVICE]) {
       const full = { ...DEFAULT_DEVICE, ...device };
       this.devices.set(full.id, full);
@@ -261,6 +275,9 @@ export class RelayCloud {
       validate: count('validate'),
       trigger: count('trigger'),
       device: count('device'),
+      listWorkflows: count('listWorkflows'),
+      saveWorkflow: count('saveWorkflow'),
+      deleteWorkflow: count('deleteWorkflow'),
       other: count('other'),
     };
   }
@@ -367,6 +384,10 @@ export class RelayCloud {
         return this.trigger(call);
       case 'device':
         return this.device(call);
+      case 'listWorkflows':
+      case 'saveWorkflow':
+      case 'deleteWorkflow':
+        return this.workflowRows(call);
       default:
         return this.reply(call, 404, {
           message: `no such endpoint: ${String(call.request.method)} ${call.path.slice(0, 200)}`,
@@ -442,6 +463,24 @@ export class RelayCloud {
     this.reply(call, 200, deviceRecord(device, Date.now()));
   }
 
+  /** `GET /ibot/workflow`, `POST /ibot/workflow` and `DELETE /ibot/workflow/:id`: the account's registrations. */
+  private async workflowRows(call: CloudCall): Promise<void> {
+    if (!this.mayCallApi(call, false)) return;
+    if (call.endpoint === 'listWorkflows') return this.answer(call, this.registrations.list());
+    if (call.endpoint === 'deleteWorkflow') {
+      const workflowId = decodeSegment(TRIGGER_PATH.exec(call.path)?.[1]);
+      if (workflowId === undefined)
+        return this.reply(call, 400, { message: 'the workflow id in the path is not valid' });
+      return this.answer(call, this.registrations.delete(workflowId));
+    }
+    if (!/^application\/json\b/i.test(call.request.headers['content-type'] ?? ''))
+      return this.reply(call, 400, { message: 'Content-Type must be application/json' });
+    const text = await readRequestBody(call.request, this.maxBodyBytes);
+    if (text === undefined)
+      return this.reply(call, 413, { message: `the body is larger than ${this.maxBodyBytes} bytes` });
+    this.answer(call, this.registrations.save(text));
+  }
+
   /** Opens a session for a trigger on one device, as the Relay server does, and records it. */
   private async openSession(workflowId: string, deviceId: string, actionArgs: Record<string, string>): Promise<void> {
     const workflow = this.workflows.get(workflowId);
@@ -471,16 +510,22 @@ export class RelayCloud {
    * The bearer token and the account in the query; answers 401/403 itself when they are wrong. A
    * legacy token's `user_id` must be the validated user id; after an OpenID Connect sign-in (no
    * validate), relay CLI 1.x sends a target device id, so it must be one of the account's devices
-   * when present (whether Relay wants it on every call is not documented).
+   * when present (whether Relay wants it on every call is not documented). The workflow-registration
+   * endpoints take `subscriber_id` alone, as relay CLI 1.x sends them (`needsUserId` false).
    */
-  private mayCallApi(call: CloudCall): boolean {
+  private mayCallApi(call: CloudCall, needsUserId = true): boolean {
     const signIn = this.tokens.signInOf(bearerOf(call.request));
     if (signIn === undefined) {
       this.reply(call, 401, { message: 'the access token is missing, invalid or expired' });
       return false;
     }
     const userId = call.query.get('user_id');
-    const userOk = signIn === 'legacy' ? userId === this.userId : userId === null || this.devices.has(userId);
+    const userOk =
+      userId === null
+        ? signIn !== 'legacy' || !needsUserId
+        : signIn === 'legacy'
+          ? userId === this.userId
+          : this.devices.has(userId);
     if (call.query.get('subscriber_id') !== this.subscriberId || !userOk) {
       const user = signIn === 'legacy' ? "the access token's user" : 'a device of the account';
       this.reply(call, 403, { message: `subscriber_id must name the access token's account, and user_id ${user}` });
@@ -505,6 +550,10 @@ export class RelayCloud {
     });
   }
 
+  private answer(call: CloudCall, { status, body }: { status: number; body: unknown }): void {
+    this.reply(call, status, body);
+  }
+
   private reply(call: CloudCall, status: number, body: unknown, headers?: Record<string, string>): void {
     const { request, response, endpoint, path } = call;
     const method = String(request.method);
@@ -521,6 +570,9 @@ function endpointOf(method: string | undefined, path: string): CloudEndpoint {
   if (method === 'GET' && path === '/oauth2/validate') return 'validate';
   if (method === 'POST' && TRIGGER_PATH.test(path)) return 'trigger';
   if (method === 'GET' && DEVICE_PATH.test(path)) return 'device';
+  if (method === 'GET' && path === WORKFLOWS_PATH) return 'listWorkflows';
+  if (method === 'POST' && path === WORKFLOWS_PATH) return 'saveWorkflow';
+  if (method === 'DELETE' && TRIGGER_PATH.test(path)) return 'deleteWorkflow';
   return 'other';
 }
 

@@ -3,7 +3,7 @@ import { createWorkflow, Event, type Registration } from '../index';
 /** Registered on the phrase "hello"; `greeting` is the word said before the name. */
 export const registration: Registration = {
   description: 'Asks the wearer for their name and greets them.',
-  trigger: { type: 'phrase', phrase: 'hello' },
+  trigger: { type: 'phrase', phrases: ['hello'] },
   args: { greeting: 'Hello' },
 };
 

@@ -7,7 +7,7 @@ import { createWorkflow, Event, Uri, type Registration, type Workflow } from '..
 export const registration: Registration = {
   description:
     'Panic alarm: alerts a responders group with who and where the wearer is, escalates when nobody acknowledges.',
-  trigger: { type: 'phrase', phrase: 'help' },
+  trigger: { type: 'phrase', phrases: ['help'] },
   args: { responders: 'Security', escalation: 'Escalation', escalate_after_secs: 60 },
 };
 

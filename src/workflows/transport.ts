@@ -7,7 +7,7 @@ import { isTransportUpdate, spokenUpdate, type TransportUpdate } from './transpo
 export const registration: Registration = {
   description:
     'Transport request: asks which room, sends the request to the dispatch system, and speaks its updates until the transport arrives.',
-  trigger: { type: 'phrase', phrase: 'request transport' },
+  trigger: { type: 'phrase', phrases: ['request transport'] },
   args: { give_up_after_secs: 600 },
 };
 

@@ -8,7 +8,7 @@ describe('relayCommand (checked against the relay CLI 0.2.1 flags)', () => {
   it.each<[string, Registration, Record<string, string[]>]>([
     [
       'phrase',
-      { description: 'd', trigger: { type: 'phrase', phrase: 'page the desk' } },
+      { description: 'd', trigger: { type: 'phrase', phrases: ['page the desk'] } },
       { trigger: ['page the desk'] },
     ],
     ['button', { description: 'd', trigger: { type: 'button', taps: 'double' } }, { trigger: ['double'] }],

@@ -55,7 +55,7 @@ describe('GET / (the status page)', () => {
           name: 'hello',
           url: 'wss://demo-1234.herokuapp.com/hello',
           description: 'Asks the wearer for their name and greets them.',
-          trigger: { type: 'phrase', phrase: 'hello' },
+          trigger: { type: 'phrase', phrases: ['hello'] },
           command: expect.any(String),
         },
       ],
@@ -130,7 +130,7 @@ describe('GET / (the status page)', () => {
     const server = createWorkflowServer({ logger: memoryLogger().logger })
       .workflow('page', workflow, {
         description: '<img src=x onerror=alert(1)>',
-        trigger: { type: 'phrase', phrase: "it's <b>" },
+        trigger: { type: 'phrase', phrases: ["it's <b>"] },
       })
       .workflow('bare', workflow);
     servers.push(server);

@@ -51,7 +51,7 @@ describe('WorkflowRegistry', () => {
 
   it('takes a whole workflow module with its registration', () => {
     const registry = new WorkflowRegistry();
-    const registration = { description: 'd', trigger: { type: 'phrase', phrase: 'hi' } } as const;
+    const registration = { description: 'd', trigger: { type: 'phrase', phrases: ['hi'] } } as const;
     registry.add('hi', { default: noop, registration });
     registry.add('plain', noop);
     expect(registry.entries()).toEqual([

@@ -290,7 +290,16 @@ describe('RelayCloud (the simulated Relay HTTP API)', () => {
       expect((await call(cloud, 'GET', '/ibot/workflow/wf_hello')).status).toBe(404);
       expect((await call(cloud, 'DELETE', '/oauth2/token')).status).toBe(404);
       await accessToken(cloud);
-      expect(cloud.calls).toEqual({ token: 1, validate: 0, trigger: 0, device: 0, other: 2 });
+      expect(cloud.calls).toEqual({
+        token: 1,
+        validate: 0,
+        trigger: 0,
+        device: 0,
+        listWorkflows: 0,
+        saveWorkflow: 0,
+        deleteWorkflow: 0,
+        other: 2,
+      });
       expect(cloud.requests.map((request) => `${request.endpoint} ${request.status}`)).toEqual([
         'other 404',
         'other 404',

@@ -8,7 +8,7 @@ describe('the workflows this app serves', () => {
 
   it('suggest the phrase "help" for panic (the relay CLI has no triple tap) and an HTTP trigger for broadcast', () => {
     expect(workflows.panic?.registration).toMatchObject({
-      trigger: { type: 'phrase', phrase: 'help' },
+      trigger: { type: 'phrase', phrases: ['help'] },
       args: { responders: 'Security', escalation: 'Escalation', escalate_after_secs: 60 },
     });
     expect(workflows.broadcast?.registration).toMatchObject({
