@@ -41,6 +41,20 @@ describe('RelayApi workflow registrations against the simulated cloud', () => {
     expect(cloud.calls).toMatchObject({ listWorkflows: 3, saveWorkflow: 2, deleteWorkflow: 1 });
   });
 
+  it('after an OpenID Connect sign-in, lists, saves and deletes with subscriber_id alone, as relay CLI 1.x does', async () => {
+    setup = await startCloudClient();
+    const api = setup.client({ clientId: undefined, ...setup.cloud.oidcClientOptions });
+    const created = await api.saveWorkflow(ROW);
+    expect((await api.listWorkflows()).map((row) => row.workflow_id)).toEqual([created?.workflow_id]);
+    await api.deleteWorkflow(created!.workflow_id);
+    const calls = setup.cloud.requests.filter((request) => request.path.startsWith('/ibot/workflow'));
+    expect(calls.map((request) => [request.method, request.status, request.userId])).toEqual([
+      ['POST', 200, undefined],
+      ['GET', 200, undefined],
+      ['DELETE', 200, undefined],
+    ]);
+  });
+
   it('parses a config Relay sends as a JSON string', async () => {
     setup = await startCloudClient({ workflowConfigAsString: true });
     await setup.api.saveWorkflow(ROW);
