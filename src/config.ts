@@ -70,7 +70,13 @@ export interface Config {
   readonly relayInstall: Install | undefined;
   /** The app's public base URL (`https://host`), for a custom domain; else the host is herokuAppDomain. */
   readonly publicUrl: string | undefined;
+  /** What a failed `register --release` (the Procfile's release phase) does to the release: fail it, only log, or skip registering. */
+  readonly registerOnRelease: RegisterOnRelease;
 }
+
+/** The values of RELAY_REGISTER_ON_RELEASE. */
+export const REGISTER_ON_RELEASE = ['fail', 'warn', 'off'] as const;
+export type RegisterOnRelease = (typeof REGISTER_ON_RELEASE)[number];
 
 /**
  * Every variable {@link loadConfig} reads, with its description: the exact text `.env.example`
@@ -130,6 +136,8 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
     'Where npm run register installs every workflow whose registration names no install of its own: all (every device of the account), group:<group> (as relay workflow:create -G takes it) or a comma-separated list of device ids. Default unset: each registration must name its install.',
   PUBLIC_URL:
     "The app's public https:// base URL when it has a custom domain, such as https://relay.example.com; npm run register registers each workflow at wss://<its host>/<workflow>. Default unset: HEROKU_APP_DEFAULT_DOMAIN_NAME.",
+  RELAY_REGISTER_ON_RELEASE:
+    "What the Procfile's release phase (node dist/register.js --release, run on every deploy when RELAY_API_KEY is set) does when registering fails: fail (the release fails and Heroku keeps the previous one running), warn (log it and let the release go live) or off (never register on deploy). Default fail.",
 });
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -165,6 +173,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   broadcastWorkflowId: undefined,
   relayInstall: undefined,
   publicUrl: undefined,
+  registerOnRelease: 'fail',
 });
 
 /** A variable with a value the server cannot use. The message names the variable and the fix. */
@@ -273,6 +282,12 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     ),
     relayInstall: readInstall('RELAY_INSTALL', value('RELAY_INSTALL')),
     publicUrl: readPublicUrl('PUBLIC_URL', value('PUBLIC_URL')),
+    registerOnRelease: readChoice(
+      'RELAY_REGISTER_ON_RELEASE',
+      value('RELAY_REGISTER_ON_RELEASE'),
+      REGISTER_ON_RELEASE,
+      DEFAULT_CONFIG.registerOnRelease,
+    ),
   });
 }
 

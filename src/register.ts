@@ -2,7 +2,9 @@
  * `npm run register [-- --dry-run] [--json] [--keep]`: brings Relay's workflow registrations for
  * RELAY_SUBSCRIBER_ID in step with the `registration` of each workflow in src/workflows/index.ts,
  * and says what it did. Exit codes: 0 planned or applied, 1 Relay failed (a rerun finishes the
- * job), 2 cannot start (a setting or a registration to fix). docs/registration.md has the rules.
+ * job), 2 cannot start (a setting or a registration to fix). `--release` is the Procfile's release
+ * phase: it exits 0 without credentials or with RELAY_REGISTER_ON_RELEASE=off, and with `warn`
+ * also when registering failed. docs/registration.md has the rules.
  * `main` runs only when this file is the entry.
  */
 import { RelayApiError } from './api/errors';
@@ -24,7 +26,7 @@ import {
 import type { WorkflowHandler, WorkflowModule } from './relay/workflow-registry';
 import { workflows } from './workflows';
 
-const USAGE = 'usage: npm run register [-- --dry-run] [--json] [--keep]';
+const USAGE = 'usage: npm run register [-- --dry-run] [--json] [--keep] [--release]';
 
 /** The flags of one run. */
 export interface RegisterFlags {
@@ -34,6 +36,11 @@ export interface RegisterFlags {
   json: boolean;
   /** Keep this host's rows that no workflow serves any more, instead of deleting them. */
   keep: boolean;
+  /**
+   * Run as Heroku's release phase: without credentials, or with RELAY_REGISTER_ON_RELEASE=off,
+   * say so in one line and exit 0; with `warn`, a failure is logged and the exit code is 0.
+   */
+  release: boolean;
 }
 
 export interface RegisterOptions {
@@ -80,6 +87,47 @@ export async function runRegister({
     return 2;
   }
   secrets = [settings.relayApiKey, settings.workflowToken].filter((secret) => secret !== undefined);
+  if (flags.release && settings.registerOnRelease === 'off') {
+    print(
+      'register --release: RELAY_REGISTER_ON_RELEASE=off, so Relay was not called; heroku run npm run register registers by hand',
+    );
+    return 0;
+  }
+  if (flags.release && settings.relayApiKey === undefined) {
+    print(
+      'register --release: no Relay API credentials, so registrations were left alone; set RELAY_API_KEY and RELAY_SUBSCRIBER_ID (and RELAY_INSTALL) to register the workflows on every deploy',
+    );
+    return 0;
+  }
+  const code = await register(flags, settings, { workflows, print, fail, logger, api });
+  if (!flags.release || code === 0) return code;
+  if (settings.registerOnRelease === 'warn') {
+    fail(
+      'RELAY_REGISTER_ON_RELEASE=warn: the release goes live anyway; Relay may differ from the code until a register run succeeds',
+    );
+    return 0;
+  }
+  fail(
+    'the release fails and Heroku keeps the previous one running: fix the above and deploy again (heroku releases:retry), or set RELAY_REGISTER_ON_RELEASE=warn to let releases go live anyway',
+  );
+  return code;
+}
+
+/** The plain command once flags and config are read: plan, print, apply. Resolves with the exit code. */
+async function register(
+  flags: RegisterFlags,
+  settings: Config,
+  {
+    workflows,
+    print,
+    fail,
+    logger,
+    api,
+  }: Pick<RegisterOptions, 'workflows' | 'logger' | 'api'> & {
+    print: (line: string) => void;
+    fail: (line: string) => void;
+  },
+): Promise<number> {
   const publicHost = publicHostOf(settings);
   const client = relayApiFromConfig(
     settings,
@@ -148,11 +196,12 @@ export async function runRegister({
 }
 
 function parseFlags(argv: readonly string[]): RegisterFlags {
-  const flags: RegisterFlags = { dryRun: false, json: false, keep: false };
+  const flags: RegisterFlags = { dryRun: false, json: false, keep: false, release: false };
   for (const arg of argv) {
     if (arg === '--dry-run') flags.dryRun = true;
     else if (arg === '--json') flags.json = true;
     else if (arg === '--keep') flags.keep = true;
+    else if (arg === '--release') flags.release = true;
     else throw new Error(`unknown argument ${JSON.stringify(arg.slice(0, 40))}; ${USAGE}`);
   }
   return flags;

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       relayClientId: undefined,
       redisUrl: undefined,
       dispatchWebhookUrl: undefined,
+      registerOnRelease: 'fail',
     });
     expect(loadConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -60,6 +61,7 @@ describe('loadConfig', () => {
       DISPATCH_WEBHOOK_URL: 'https://dispatch.example.test/requests?key=abc',
       RELAY_INSTALL: ' 990007560012345 , 990007560012346,990007560012345',
       PUBLIC_URL: 'https://Relay.Example.com/',
+      RELAY_REGISTER_ON_RELEASE: 'Warn',
     });
     expect(config).toEqual({
       port: 5006,
@@ -87,6 +89,7 @@ describe('loadConfig', () => {
       dispatchWebhookUrl: 'https://dispatch.example.test/requests?key=abc',
       relayInstall: { type: 'devices', devices: ['990007560012345', '990007560012346'] },
       publicUrl: 'https://relay.example.com',
+      registerOnRelease: 'warn',
     });
   });
 
@@ -152,6 +155,14 @@ describe('loadConfig', () => {
       expect(load).toThrow(ConfigError);
       expect(load).toThrow(/^RELAY_INSTALL must be all, group:<group> or a comma-separated list of device ids/);
     }
+  });
+
+  it('reads RELAY_REGISTER_ON_RELEASE as fail (the default), warn or off, and refuses anything else naming it', () => {
+    expect(loadConfig({}).registerOnRelease).toBe('fail');
+    expect(loadConfig({ RELAY_REGISTER_ON_RELEASE: 'OFF' }).registerOnRelease).toBe('off');
+    const load = () => loadConfig({ RELAY_REGISTER_ON_RELEASE: 'ignore' });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow('RELAY_REGISTER_ON_RELEASE must be one of fail, warn, off, got "ignore"');
   });
 
   it('refuses a PUBLIC_URL that is not an https:// origin, without repeating a query or credentials', () => {

@@ -28,6 +28,13 @@ describe('what Heroku reads from this repository', () => {
     expect(new Set(processes.map((p) => p.type)).size).toBe(processes.length);
   });
 
+  it('the Procfile registers the workflows in the release phase, with the compiled register entry', () => {
+    const release = readProcfile(read('Procfile')).filter((p) => p.type === 'release');
+    expect(release).toEqual([{ type: 'release', command: 'node dist/register.js --release' }]);
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(`${pkg.scripts.register} --release`).toBe(release[0]?.command);
+  });
+
   it('`npm start` runs what the Procfile runs, so a local start behaves as a dyno does', () => {
     const [web] = readProcfile(read('Procfile')).filter((p) => p.type === 'web');
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };

@@ -80,6 +80,18 @@ describe('Heroku build rehearsal (what the Node.js buildpack does, then the Proc
     expect(await server.exited).toEqual({ code: 0, signal: null });
   });
 
+  it("runs the Procfile's release command as Heroku does before a release: without credentials it says how to turn it on and exits 0", async () => {
+    const [release] = readProcfile(readFileSync(join(app, 'Procfile'), 'utf8')).filter((p) => p.type === 'release');
+    // A release dyno has the app's config vars (none for Relay on a fresh app) and dyno metadata.
+    const env = { PATH, HEROKU_APP_DEFAULT_DOMAIN_NAME: 'demo-1234.herokuapp.com', HEROKU_RELEASE_VERSION: 'v2' };
+    const phase = startProcess('sh', ['-c', `exec ${release!.command}`], { cwd: app, env });
+    started.push(phase);
+    expect(await phase.line(/register --release/)).toMatch(
+      /^register --release: no Relay API credentials.*RELAY_API_KEY/,
+    );
+    expect(await phase.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('runs under the real Heroku CLI: `heroku local web` serves /hello to the end', async () => {
     const heroku = join(HEROKU_CLI_DIR, 'node_modules', '.bin', 'heroku');
     if (!existsSync(heroku)) {
