@@ -418,7 +418,7 @@ function readApiKey(name: string, raw: string | undefined): string | undefined {
   if (!/^[\x21-\x7e]{8,4096}$/.test(raw)) {
     throw new ConfigError(
       name,
-      `${name} must be a Relay refresh token (8 to 4096 printable characters, no spaces), as printed by "relay token generate"; ` +
+      `${name} must be a Relay refresh token (8 to 4096 printable characters, no spaces), as printed by "relay token:generate"; ` +
         `the value set has ${raw.length} characters (not shown: it is a secret)`,
     );
   }

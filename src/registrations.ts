@@ -163,8 +163,8 @@ export type PlanStep =
   | { action: 'create'; name: string; row: WorkflowRowInput }
   | { action: 'update'; name: string; workflowId: string; row: WorkflowRowInput; differs: string[] }
   | { action: 'unchanged'; name: string; workflowId: string }
-  | { action: 'delete'; name: string; workflowId: string; path: string }
-  | { action: 'keep'; name: string; workflowId: string; path: string }
+  | { action: 'delete'; name: string; workflowId: string; path: string; duplicate: boolean }
+  | { action: 'keep'; name: string; workflowId: string; path: string; duplicate: boolean }
   | { action: 'skip'; name: string };
 
 export interface Plan {
@@ -200,7 +200,8 @@ export function planRegistrations({
     else ours.set(path, [...(ours.get(path) ?? []), row]);
   }
   const steps: PlanStep[] = [];
-  const leftOver: Array<[string, WorkflowRow]> = [];
+  /** Rows to delete (or keep): [path, row, whether a workflow serves the path and this row is a second one]. */
+  const leftOver: Array<[string, WorkflowRow, boolean]> = [];
   for (const { name, row } of desired) {
     const [first, ...extra] = ours.get(name) ?? [];
     ours.delete(name);
@@ -218,12 +219,18 @@ export function planRegistrations({
           : { action: 'update', name, workflowId, differs, row: updatedRow(first, row) },
       );
     }
-    for (const duplicate of extra) leftOver.push([name, duplicate]);
+    for (const duplicate of extra) leftOver.push([name, duplicate, true]);
   }
-  for (const [path, pathRows] of ours) for (const row of pathRows) leftOver.push([path, row]);
-  for (const [path, row] of leftOver) {
+  for (const [path, pathRows] of ours) for (const row of pathRows) leftOver.push([path, row, false]);
+  for (const [path, row, duplicate] of leftOver) {
     const name = printable(typeof row.name === 'string' ? row.name : path);
-    steps.push({ action: keep ? 'keep' : 'delete', name, workflowId: row.workflow_id, path: printable(path) });
+    steps.push({
+      action: keep ? 'keep' : 'delete',
+      name,
+      workflowId: row.workflow_id,
+      path: printable(path),
+      duplicate,
+    });
   }
   return { steps, foreign };
 }
@@ -373,9 +380,9 @@ export function describePlan(plan: Plan): string[] {
       case 'unchanged':
         return `unchanged  ${name}`;
       case 'delete':
-        return `delete     ${name} (${step.workflowId}): no workflow serves /${step.path}`;
+        return `delete     ${name} (${step.workflowId}): ${whyLeftOver(step)}`;
       case 'keep':
-        return `keep       ${name} (${step.workflowId}): no workflow serves /${step.path}, kept as --keep asks`;
+        return `keep       ${name} (${step.workflowId}): ${whyLeftOver(step)}, kept as --keep asks`;
       case 'skip':
         return `skip       ${name}: it declares no registration (rows of its path are left as they are)`;
     }
@@ -438,4 +445,11 @@ export function describeApplied({ step, workflowId }: AppliedStep): string {
     step.action as 'create' | 'update' | 'delete'
   ];
   return `${verb} ${step.name}${workflowId === undefined ? '' : ` (${workflowId})`}`;
+}
+
+/** Why a row of this host is left over: nothing serves its path, or it is a second row of a served path. */
+function whyLeftOver(step: { path: string; duplicate: boolean }): string {
+  return step.duplicate
+    ? `a second registration of /${step.path}, which another row already serves`
+    : `no workflow serves /${step.path}`;
 }

@@ -435,7 +435,7 @@ export class RelayApi {
       throw new RelayApiError({
         call,
         code: RelayApiErrorCode.CONFIG,
-        message: `${call} needs Relay API credentials, and ${missing} is not set: set RELAY_API_KEY (a refresh token from "relay token generate") and RELAY_SUBSCRIBER_ID`,
+        message: `${call} needs Relay API credentials, and ${missing} is not set: set RELAY_API_KEY (a refresh token from "relay token:generate") and RELAY_SUBSCRIBER_ID`,
       });
     }
     if (typeof this.signIn === 'string') {

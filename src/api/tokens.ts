@@ -269,7 +269,7 @@ async function requestLegacyToken(
   const service: TokenService = {
     where: `the token service at ${hostOf(signIn.authUrl)}`,
     check: 'RELAY_AUTH_URL and RELAY_ENV',
-    refusedAdvice: `check that RELAY_API_KEY is a current refresh token ("relay token generate" makes one) made for RELAY_ENV (pro or qa)`,
+    refusedAdvice: `check that RELAY_API_KEY is a current refresh token ("relay token:generate" makes one) made for RELAY_ENV (pro or qa)`,
   };
   const granted = await askTokenService(call, request, service, {
     method: 'POST',

@@ -132,7 +132,7 @@ function missingSettings(config: Config, api: RelayApi | undefined): string[] {
     missing.push('WEBHOOK_SECRET (the bearer token callers send; openssl rand -hex 32 makes one)');
   if (api === undefined)
     missing.push(
-      'RELAY_API_KEY and RELAY_SUBSCRIBER_ID (a refresh token from relay token generate, and your subscriber id)',
+      'RELAY_API_KEY and RELAY_SUBSCRIBER_ID (a refresh token from relay token:generate, and your subscriber id)',
     );
   if (config.broadcastWorkflowId === undefined)
     missing.push(

@@ -322,7 +322,7 @@ describe('RelayApi against the simulated Relay cloud', () => {
       status: 400,
       relayMessage: 'the refresh token is invalid or revoked',
     });
-    expect((error as Error).message).toContain('relay token generate');
+    expect((error as Error).message).toContain('relay token:generate');
     expect(setup.cloud.calls).toMatchObject({ token: 1, validate: 0, trigger: 0 });
   });
 

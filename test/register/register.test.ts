@@ -259,6 +259,16 @@ describe('npm run register against the simulated cloud', () => {
     expect(rows().map((row) => row.workflow_id)).not.toContain(twin);
   });
 
+  it('says why a second row of a served path is left over, and keeps it with --keep', async () => {
+    await register();
+    const twin = await addRow('hello', `wss://${HOST}/hello?token=${TOKEN}`);
+    const kept = await register(['--keep']);
+    expect(kept.out).toContain(
+      `  keep       hello (${twin}): a second registration of /hello, which another row already serves, kept as --keep asks`,
+    );
+    expect(rows().map((row) => row.workflow_id)).toContain(twin);
+  });
+
   it("leaves other hosts' rows alone (foreign), and two apps on one account keep to their own", async () => {
     const foreignId = await addRow('hello', 'wss://other-app.example.com/hello?token=theirs');
     const foreignRow = rowNamed('hello');
