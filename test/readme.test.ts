@@ -12,7 +12,18 @@ const PLANNED_DOCS = new Set(['docs/http-routes.md', 'docs/relay-api.md']);
 describe('the README', () => {
   it('shows the workflow test of test/workflows/readme-example.test.ts word for word', () => {
     const example = readFileSync(join(root, 'test', 'workflows', 'readme-example.test.ts'), 'utf8');
-    expect(readme).toContain('```ts\n' + example + '```');
+    expect(readme).toContain('```ts file=test/workflows/readme-example.test.ts\n' + example + '```');
+  });
+
+  it('registers args in its Registration example, as every sample does, and reads each with getVar', () => {
+    const examples = [...readme.matchAll(/^ *```ts[^\n]*\n([\s\S]*?)^ *```$/gm)]
+      .map(([, code = '']) => code)
+      .filter((code) => code.includes('export const registration: Registration'));
+    expect(examples).toHaveLength(1);
+    const example = examples[0] ?? '';
+    const names = [...(/^ *args: \{ (.*) \},/m.exec(example)?.[1]?.matchAll(/(\w+): /g) ?? [])].map(([, name]) => name);
+    expect(names).not.toEqual([]);
+    for (const name of names) expect(example).toContain(`workflow.getVar('${name}'`);
   });
 
   it('gives the test command CI runs, and names what else CI runs', () => {

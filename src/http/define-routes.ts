@@ -36,15 +36,15 @@ export type Routes = (app: FastifyInstance, context: RouteContext) => void | Pro
  * Identity helper, like `createWorkflow`: gives a route module its types.
  *
  * @example
- * // src/routes/greeting.ts
+ * // src/routes/greeting.ts (docs/http-routes.md has it whole, as a file that passes npm run lint)
  * export default defineRoutes((app) => {
  *   app.post('/api/greeting', {
  *     schema: { body: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 100 } } } },
- *   }, async (request) => {
- *     const { name } = request.body as { name: string }
- *     return { greeting: `Hello ${name}` }
- *   })
- * })
+ *   }, (request) => {
+ *     const { name } = request.body as { name: string };
+ *     return { greeting: `Hello ${name}` };
+ *   });
+ * });
  */
 export function defineRoutes(routes: Routes): Routes {
   return routes;

@@ -27,6 +27,7 @@ import type { Logger } from '../logger';
 import { requestIdOf } from '../relay/websocket-host';
 import { pathOf } from '../relay/workflow-registry';
 import type { RouteContext, Routes } from './define-routes';
+import { parseJsonBodies } from './json-body';
 import { renderStatusPage } from './status-page';
 import { buildStatusReport, publicBaseUrl, type RouteEntry, type ServerSnapshot } from './status';
 
@@ -86,6 +87,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.addHook('onRoute', routes.add);
   // JSON only by default, so a wrong Content-Type is a 415; a route module may add its own parsers.
   app.removeContentTypeParser('text/plain');
+  parseJsonBodies(app);
   app.addHook('onRequest', (_request, reply, done) => {
     if (snapshot().draining) reply.header('Connection', 'close');
     done();

@@ -20,12 +20,14 @@ export interface WebhookAnswer {
 }
 
 /**
- * A preHandler for webhooks: the caller must send `Authorization: Bearer <WEBHOOK_SECRET>`,
+ * An `onRequest` hook for webhooks: the caller must send `Authorization: Bearer <WEBHOOK_SECRET>`,
  * compared in constant time (as SHA-256 digests, so the lengths leak nothing either). Without a
  * secret configured every call gets 503 saying what to set, so no webhook is open by default.
+ * Give it as `onRequest`, not `preHandler`: `onRequest` runs before the body is read and
+ * validated, so a caller without the secret learns nothing from a validation error.
  *
  * @example
- * app.post('/hooks/thing', { preHandler: requireWebhookSecret(config.webhookSecret) }, handler)
+ * app.post('/hooks/thing', { onRequest: requireWebhookSecret(config.webhookSecret) }, handler)
  */
 export function requireWebhookSecret(secret: string | undefined): preHandlerAsyncHookHandler {
   return async (request: FastifyRequest, reply: FastifyReply) => {

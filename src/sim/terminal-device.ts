@@ -156,7 +156,7 @@ export async function runTerminalDevice({
           pump();
         }),
       onLog: (line) => {
-        if (line !== 'listens' || !interactive) print(`[${device}] ${line}`);
+        if (line !== 'listens' || !interactive) print(`[${device}] ${line}${spelledOutNote(line)}`);
         setImmediate(pump);
       },
       onFrame: ({ from, elapsedMs, frame }) => {
@@ -189,6 +189,27 @@ export async function runTerminalDevice({
   const reason = end.reason === '' ? '' : `: ${end.reason}`;
   fail(`the workflow closed the connection without terminating (code ${end.code}${reason})`);
   return 1;
+}
+
+/**
+ * The runs of four or more single letters or digits separated by spaces in `text`, joined up: what
+ * a workflow spells out so that text-to-speech reads it character by character ("d 6 0 e c c",
+ * a request number) is shown compact beside it, since the compact form is what a person copies.
+ *
+ * @example
+ * spelledOut('Your request number is d 6 0 e c c.') // ['d60ecc']
+ */
+export function spelledOut(text: string): string[] {
+  return [...text.matchAll(/(?<![A-Za-z0-9])[A-Za-z0-9](?: [A-Za-z0-9]){3,}(?![A-Za-z0-9])/g)].map(([run]) =>
+    run.replaceAll(' ', ''),
+  );
+}
+
+/** ` (spelled out: d60ecc)` after a `says:` line that spells something out, else nothing. */
+function spelledOutNote(line: string): string {
+  if (!line.startsWith('says: ')) return '';
+  const runs = spelledOut(line);
+  return runs.length === 0 ? '' : ` (spelled out: ${runs.join(', ')})`;
 }
 
 const MAX_NAMES = 8;

@@ -17,7 +17,7 @@ const DEFAULT_TIMEOUT_SECS = 120;
 /**
  * Broadcasts `message` to `group`, then collects acknowledgements until every member has
  * acknowledged or `timeout_secs` (default 120) has passed, logs one summary line with the counts
- * (never the message) and terminates. Each arg is read from the HTTP trigger's args first, then
+ * (never the message nor the group) and terminates. Each arg is read from the HTTP trigger's args first, then
  * from the registration args. A missing `group` or `message`, a group without members, or a
  * broadcast the Relay server refuses is logged as a warning naming the problem, then it terminates.
  */
@@ -36,7 +36,7 @@ export default createWorkflow((workflow) => {
     await workflow.terminate();
   }
 
-  /** Logs why nothing was broadcast (never the message) and terminates. */
+  /** Logs why nothing was broadcast (never the message nor the group: docs/webhooks.md) and terminates. */
   async function giveUp(details: Record<string, unknown>, reason: string): Promise<void> {
     workflow.log.warn(details, `broadcast not sent: ${reason}`);
     await workflow.terminate();
@@ -55,10 +55,10 @@ export default createWorkflow((workflow) => {
     try {
       uris = await workflow.getGroupMembers(groupUri);
     } catch (err) {
-      return giveUp({ group, err }, 'could not list the group');
+      return giveUp({ err }, 'could not list the group');
     }
     members = uris?.length ?? 0;
-    if (members === 0) return giveUp({ group, members }, 'the group has no members');
+    if (members === 0) return giveUp({ members }, 'the group has no members');
     const timeoutSecs = Number(seconds) > 0 ? Number(seconds) : DEFAULT_TIMEOUT_SECS;
     await workflow.setTimer('timeout', TIMER, timeoutSecs, 'secs');
     const originator = isRelayUri(trigger.args.source_uri) ? trigger.args.source_uri : Uri.genericOriginator();
@@ -66,7 +66,7 @@ export default createWorkflow((workflow) => {
       await workflow.broadcast(groupUri, originator, NAME, message);
     } catch (err) {
       await workflow.clearTimer(TIMER).catch(() => undefined);
-      return giveUp({ group, members, err }, 'the Relay server refused the broadcast');
+      return giveUp({ members, err }, 'the Relay server refused the broadcast');
     }
     collecting = true;
   });

@@ -27,7 +27,8 @@ type Phase = 'starting' | 'waiting' | 'done';
  * "arriving" and "cancelled" are spoken and end the conversation. A double tap cancels; after
  * `give_up_after_secs` without arrival the wearer hears that nobody came.
  *
- * Logs name the request id and outcome only: never the room or anything said.
+ * Logs name the request id (as `transportRequest`, like the hook's line; `requestId` is Heroku's
+ * request id on every session line) and outcome only: never the room or anything said.
  */
 export default createWorkflow((workflow) => {
   let phase: Phase = 'starting';
@@ -43,7 +44,7 @@ export default createWorkflow((workflow) => {
     unsubscribe?.();
     if (timerSet) await workflow.clearTimer(TIMER).catch(() => undefined);
     timerSet = false;
-    workflow.log.info({ requestId: requestId || undefined, outcome }, 'transport request ended');
+    workflow.log.info({ transportRequest: requestId || undefined, outcome }, 'transport request ended');
     if (interaction !== '') {
       await workflow
         .sayAndWait(interaction, line)
@@ -55,7 +56,7 @@ export default createWorkflow((workflow) => {
 
   async function onUpdate(update: TransportUpdate): Promise<void> {
     if (phase !== 'waiting') return;
-    workflow.log.info({ requestId, status: update.status }, 'transport update');
+    workflow.log.info({ transportRequest: requestId, status: update.status }, 'transport update');
     const line = spokenUpdate(update);
     if (update.status === 'assigned') {
       await workflow.say(interaction, line);
@@ -85,8 +86,8 @@ export default createWorkflow((workflow) => {
     const url = workflow.settings.dispatchWebhookUrl;
     if (url === undefined) {
       workflow.log.warn(
-        { requestId },
-        'DISPATCH_WEBHOOK_URL is not set: the transport request goes nowhere; post updates to /hooks/transport/<request id> by hand',
+        { transportRequest: requestId },
+        `DISPATCH_WEBHOOK_URL is not set: the transport request goes nowhere; post its updates to /hooks/transport/${requestId} by hand`,
       );
       phase = 'waiting';
       await workflow.say(interaction, `No dispatch system is set up. Your request number is ${spell(requestId)}.`);
@@ -95,12 +96,12 @@ export default createWorkflow((workflow) => {
     const sent = await postDispatchRequest(url, { request_id: requestId, room, device });
     if (!sent.ok) {
       workflow.log.warn(
-        { requestId, attempts: sent.attempts, reason: sent.reason },
+        { transportRequest: requestId, attempts: sent.attempts, reason: sent.reason },
         'the dispatch system could not be reached',
       );
       return finish('dispatch unreachable', 'I could not reach the dispatch system. Please call for transport.');
     }
-    workflow.log.info({ requestId, attempts: sent.attempts }, 'transport request sent');
+    workflow.log.info({ transportRequest: requestId, attempts: sent.attempts }, 'transport request sent');
     phase = 'waiting';
     await workflow.say(
       interaction,

@@ -106,10 +106,45 @@ describe('route modules (inject)', () => {
     expect(answer.json<{ error: string }>().error).toMatch(/JSON/);
   });
 
-  it('refuses a body that would poison a prototype with 400', async () => {
+  it.each([
+    [
+      '{"message": "x", "__proto__": {"admin": true}}',
+      'Body has a __proto__ key (body/__proto__), which is not allowed',
+    ],
+    [
+      '{"message": "x", "list": [1, {"a": {"__proto__": null}}]}',
+      'Body has a __proto__ key (body/list/1/a/__proto__), which is not allowed',
+    ],
+    ['{"message": "x", "\\u005f_proto__": {}}', 'Body has a __proto__ key (body/__proto__), which is not allowed'],
+    [
+      '{"message": "x", "constructor": {"prototype": {"admin": true}}}',
+      'Body has a constructor key holding a prototype key (body/constructor/prototype), which is not allowed',
+    ],
+  ])('refuses a body that would poison a prototype with 400 saying which key: %s', async (body, error) => {
     const { server } = build();
-    const answer = await post(server, '{"message": "x", "__proto__": {"admin": true}}');
+    const answer = await post(server, body);
     expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toEqual({ error, requestId: expect.any(String) });
+  });
+
+  it('takes a constructor key that holds no prototype key, as ordinary data', async () => {
+    const { server } = build();
+    const answer = await post(server, '{"message": "x", "constructor": 1}');
+    expect(answer.statusCode).toBe(200);
+  });
+
+  it('refuses an empty JSON body with 400', async () => {
+    const { server } = build();
+    const answer = await post(server, '');
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json<{ error: string }>().error).toMatch(/empty/);
+  });
+
+  it('parses a deeply nested body without overflowing the stack', async () => {
+    const { server } = build();
+    const depth = 20_000;
+    const answer = await post(server, `{"message": "x", "deep": ${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    expect(answer.statusCode).toBe(200);
   });
 
   it('stops at startup, naming it, on a schema with an ajv format (formats are not loaded)', async () => {
@@ -153,6 +188,19 @@ describe('route modules (inject)', () => {
       expect(answer.statusCode).toBe(415);
       expect(answer.json<{ error: string }>().error).toContain('Unsupported Media Type');
     }
+  });
+
+  it('lets a route module replace the JSON parser for itself, after removing the runtime one', async () => {
+    const raw = defineRoutes((app) => {
+      app.removeContentTypeParser('application/json');
+      app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+      app.post('/api/raw', (request) => ({ length: String(request.body).length }));
+    });
+    const server = createWorkflowServer({ logger: memoryLogger().logger, routes: [raw, messages] });
+    servers.push(server);
+    const text = '{"__proto__": 1}';
+    expect((await post(server, text, undefined, '/api/raw')).json()).toEqual({ length: text.length });
+    expect((await post(server, text)).statusCode).toBe(400);
   });
 
   it('answers a route that throws with 500, a generic message and the request id, never the error, and logs it once', async () => {

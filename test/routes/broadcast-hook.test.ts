@@ -8,6 +8,8 @@ const SECRET = 'hook-test-secret-5c1d0e8a2b7f4a63';
 const WORKFLOW_ID = 'wf_broadcast_t3st';
 // Words that must never reach a log line: each is unique to what the caller sent.
 const GROUP = 'Floor 2 qv8w';
+/** A group the simulated Relay server knows, without members: the workflow gives up on it. */
+const EMPTY_GROUP = 'Night shift k3jd';
 const MESSAGE = 'Door 4b is open zx91';
 const IDEMPOTENCY_KEY = 'idem-7d4e1f0c-key';
 const DEVICES = [
@@ -38,7 +40,10 @@ async function startHook({
   api = {},
   withApi = true,
 }: { config?: Partial<Config>; api?: Partial<RelayApiOptions>; withApi?: boolean } = {}): Promise<Hook> {
-  const cloud = await RelayCloud.start({ devices: DEVICES, simulator: { groups: { [GROUP]: ['Bob', 'Carol'] } } });
+  const cloud = await RelayCloud.start({
+    devices: DEVICES,
+    simulator: { groups: { [GROUP]: ['Bob', 'Carol'], [EMPTY_GROUP]: [] } },
+  });
   const logs = memoryLogger('debug');
   const delays: number[] = [];
   const client = new RelayApi({
@@ -409,6 +414,12 @@ describe('what POST /hooks/broadcast logs', () => {
       await hook.cloud.nextSession()
     ).finished;
     expect((await hook.post(body, { headers })).status).toBe(202);
+    // A group without members: the broadcast workflow gives up, and its warning names no group.
+    expect((await hook.post({ group: EMPTY_GROUP, message: MESSAGE })).status).toBe(202);
+    await (
+      await hook.cloud.nextSession()
+    ).finished;
+    expect(hook.logs.lines().map(({ msg }) => msg)).toContain('broadcast not sent: the group has no members');
     hook.cloud.failNext({ status: 400, message: `bad group ${GROUP}: ${MESSAGE}` });
     expect((await hook.post(body)).status).toBe(502);
     hook.cloud.expireTokens();
@@ -420,6 +431,7 @@ describe('what POST /hooks/broadcast logs', () => {
     expect(hookLines(hook).map(({ outcome }) => outcome)).toEqual([
       'triggered',
       'replayed',
+      'triggered',
       'Relay refused',
       'Relay refused',
     ]);
@@ -430,6 +442,8 @@ describe('what POST /hooks/broadcast logs', () => {
       'zx91',
       GROUP,
       'qv8w',
+      EMPTY_GROUP,
+      'k3jd',
       IDEMPOTENCY_KEY,
       DEVICES[1]?.id ?? '',
       SECRET,

@@ -1,11 +1,14 @@
 import { PassThrough } from 'node:stream';
 import { createWorkflow, createWorkflowServer, Event, type WorkflowServer } from '../../src';
 import { parseSimArgs } from '../../src/bin/sim';
-import { explainSilentEnd, runTerminalDevice } from '../../src/sim/terminal-device';
+import { routes } from '../../src/routes';
+import { explainSilentEnd, runTerminalDevice, spelledOut } from '../../src/sim/terminal-device';
 import { simulate } from '../../src/testing';
 import * as broadcast from '../../src/workflows/broadcast';
 import * as hello from '../../src/workflows/hello';
 import * as panic from '../../src/workflows/panic';
+import * as transport from '../../src/workflows/transport';
+import { memoryLogger } from '../helpers/memory-logger';
 
 /** Resolves with everything written to `stream` once it contains `text`. */
 function whenWritten(stream: PassThrough, text: string): Promise<string> {
@@ -110,6 +113,86 @@ describe('the terminal device playing the panic sample', () => {
     expect(status).toBe(0);
     expect(output).toContain('double press on the action button');
     expect(output).toContain('says: Alarm cancelled.');
+  });
+});
+
+describe('the transport sample, followed as docs/samples.md "Try it locally" tells', () => {
+  const SECRET = 'local-secret-0123456789';
+  let server: WorkflowServer;
+  let port: number;
+  const logs = memoryLogger();
+
+  beforeAll(async () => {
+    server = createWorkflowServer({
+      logger: logs.logger,
+      config: { webhookSecret: SECRET },
+      workflows: { transport },
+      routes,
+    });
+    ({ port } = await server.listen(0, '127.0.0.1'));
+  });
+
+  afterAll(() => server.close(0));
+
+  it('shows the request id as the person copies it, in the simulator and the log line, and the curl reaches the wearer', async () => {
+    const parsed = parseSimArgs(
+      ['transport', '--port', String(port), '--phrase', 'request transport', '--device', 'Ana'],
+      8080,
+    );
+    if (parsed.kind !== 'run') throw new Error('bad arguments');
+    parsed.options.url = parsed.options.url.replace('localhost', '127.0.0.1');
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let written = '';
+    output.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    const told = whenWritten(output, 'Your request number is');
+    const status = runTerminalDevice({
+      options: parsed.options,
+      input,
+      output,
+      errorOutput: new PassThrough(),
+      interactive: false,
+    });
+    input.write('12 B\n');
+    const shown = await told;
+    const line = shown.split('\n').find((text) => text.includes('Your request number is')) ?? '';
+    // What the person sees and copies: the spaced spoken form, and the compact id beside it.
+    const id = /\(spelled out: ([0-9a-f]{6})\)$/.exec(line)?.[1];
+    expect(line).toMatch(/number is ([0-9a-f] ){5}[0-9a-f]\./);
+    expect(id).toBeDefined();
+    // The server's log names the same id and the path to post to, under the hook's field name.
+    const warning = logs.lines().find((entry) => String(entry.msg).startsWith('DISPATCH_WEBHOOK_URL is not set'));
+    expect(warning).toMatchObject({ transportRequest: id, msg: expect.stringContaining(`/hooks/transport/${id} `) });
+    expect(warning).not.toHaveProperty('requestId');
+
+    const spaced = await fetch(
+      `http://127.0.0.1:${port}/hooks/transport/${encodeURIComponent(line.replace(/.*number is (.*)\. .*/, '$1'))}`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
+        body: '{"status": "arriving"}',
+      },
+    );
+    expect(spaced.status).toBe(400);
+    const answer = await fetch(`http://127.0.0.1:${port}/hooks/transport/${id}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
+      body: '{"status": "arriving"}',
+    });
+    expect(answer.status).toBe(202);
+    expect(await status).toBe(0);
+    expect(written).toContain('says: Your transport is arriving.');
+  });
+});
+
+describe('spelledOut', () => {
+  it.each([
+    ['No dispatch system is set up. Your request number is d 6 0 e c c.', ['d60ecc']],
+    ['Codes 1 2 3 4 and A B C D E', ['1234', 'ABCDE']],
+    ['Plan B is at 1 2 or 3 a', []],
+    ['Hello Ana!', []],
+  ])('%s', (text, expected) => {
+    expect(spelledOut(text)).toEqual(expected);
   });
 });
 

@@ -167,6 +167,18 @@ describe('the broadcast workflow', () => {
     ]);
   });
 
+  it('never logs the group, on any path that gives up (docs/webhooks.md: the group is never logged)', async () => {
+    await run({ group: 'Floor 2', message: MESSAGE }, { groups: { 'Floor 2': [] } });
+    await run({ group: 'Floor 2', message: MESSAGE }, { errors: { group_query: 'group_not_found' } });
+    await run({ group: 'Floor 2', message: MESSAGE }, { errors: { notification: 'notification_failed' } });
+    expect(workflowLines().map(({ msg }) => msg)).toEqual([
+      'broadcast not sent: the group has no members',
+      'broadcast not sent: could not list the group',
+      'broadcast not sent: the Relay server refused the broadcast',
+    ]);
+    expect(logs.text()).not.toContain('Floor 2');
+  });
+
   it('never logs the message text, at info or above', async () => {
     await run({ group: 'Floor 2', message: MESSAGE }, { acknowledgers: ['Bob'], timerSpeedup: 1000 });
     await run({ group: 'Floor 2', message: MESSAGE }, { errors: { notification: 'notification_failed' } });

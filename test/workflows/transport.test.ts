@@ -176,7 +176,7 @@ describe('the transport workflow', () => {
     expect(warning).toMatchObject({
       attempts: 3,
       reason: 'ECONNREFUSED',
-      requestId: expect.stringMatching(/^[0-9a-f]{6}$/),
+      transportRequest: expect.stringMatching(/^[0-9a-f]{6}$/),
     });
     expect(server.bus.subscriptions).toBe(0);
   });
