@@ -49,11 +49,16 @@ function prototypeKey(value: unknown): string | undefined {
     // JSON.parse makes `__proto__` an own data property; only copying it elsewhere is the danger.
     for (const key of Object.keys(node)) {
       const child: unknown = (node as Record<string, unknown>)[key];
-      if (key === '__proto__') return `Body has a __proto__ key (${path}/__proto__), which is not allowed`;
+      if (key === '__proto__') return `Body has a __proto__ key (${shown(path)}/__proto__), which is not allowed`;
       if (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype'))
-        return `Body has a constructor key holding a prototype key (${path}/constructor/prototype), which is not allowed`;
+        return `Body has a constructor key holding a prototype key (${shown(path)}/constructor/prototype), which is not allowed`;
       stack.push({ node: child, path: `${path}/${key}` });
     }
   }
   return undefined;
+}
+
+/** The caller's keys are echoed in the answer and may be logged: at most 200 characters of the path, its end kept. */
+function shown(path: string): string {
+  return path.length > 200 ? `…${path.slice(-200)}` : path;
 }

@@ -127,6 +127,16 @@ describe('route modules (inject)', () => {
     expect(answer.json()).toEqual({ error, requestId: expect.any(String) });
   });
 
+  it('echoes at most the last 200 characters of a long path to the forbidden key', async () => {
+    const { server } = build();
+    const long = 'k'.repeat(5000);
+    const answer = await post(server, `{"message": "x", "${long}": {"__proto__": 1}}`);
+    expect(answer.statusCode).toBe(400);
+    const { error } = answer.json<{ error: string }>();
+    expect(error).toMatch(/^Body has a __proto__ key \(…k+\/__proto__\), which is not allowed$/);
+    expect(error.length).toBeLessThan(300);
+  });
+
   it('takes a constructor key that holds no prototype key, as ordinary data', async () => {
     const { server } = build();
     const answer = await post(server, '{"message": "x", "constructor": 1}');
