@@ -57,6 +57,7 @@ describe('GET / (the status page)', () => {
           description: 'Asks the wearer for their name and greets them.',
           trigger: { type: 'phrase', phrases: ['hello'] },
           command: expect.any(String),
+          registrationState: null,
         },
       ],
       routes: [
@@ -64,6 +65,9 @@ describe('GET / (the status page)', () => {
         { path: '/health', methods: ['GET', 'HEAD'] },
       ],
       bus: { kind: 'in-process', state: 'embedded' },
+      registrations: null,
+      servedFrom: 'public',
+      publicHost: null,
     });
     expect(parseRelayCommand(report.workflows[0]!.command!)).toEqual({
       command: 'workflow:create:phrase',
@@ -115,7 +119,11 @@ describe('GET / (the status page)', () => {
 
   it('shows the Heroku release and commit from dyno metadata', async () => {
     const port = await start({
-      config: { herokuReleaseVersion: 'v42', herokuSlugCommit: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b' },
+      config: {
+        herokuReleaseVersion: 'v42',
+        herokuSlugCommit: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b',
+        herokuAppDomain: 'demo-1234.herokuapp.com',
+      },
     });
     const page = await get(port, '/', HEROKU);
     expect(page.body).toContain('<dd>v42</dd>');
