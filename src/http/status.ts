@@ -215,7 +215,12 @@ export const DEVICE_PLACEHOLDER = '<device id>';
  * and where to install it: `-A` (all), `-G <group>`, or `-i <device id>` per device, from the
  * registration's own install, else `install` (RELAY_INSTALL), else a placeholder.
  */
-function relayCommandWords(name: string, uri: string, registration: Registration, install: Install | undefined): string[] {
+function relayCommandWords(
+  name: string,
+  uri: string,
+  registration: Registration,
+  install: Install | undefined,
+): string[] {
   const { trigger } = registration;
   const words = [`workflow:create:${trigger.type}`, '--name', name, '--uri', uri];
   switch (trigger.type) {
