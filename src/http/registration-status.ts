@@ -45,6 +45,11 @@ export interface RegistrationCheck {
   foreign: number;
 }
 
+/** The log line of each read that Relay answered (debug). */
+export const REGISTRATIONS_READ = "read Relay's workflow registrations for the status page";
+/** The log line of a read that failed (warn when the failure is new, else debug). */
+export const REGISTRATIONS_FAILED = "reading Relay's workflow registrations for the status page failed";
+
 /** Longest error message kept, in characters. */
 const MAX_MESSAGE_CHARS = 300;
 /** Most left-over row names kept. */
@@ -157,14 +162,19 @@ export class RegistrationStatus {
       }
       this.states = states;
       this.check = { checkedAt: this.timestamp(), error: null, leftOver, foreign: plan.foreign };
+      logger.debug(
+        { checkedAt: this.check.checkedAt, workflows: states.size, leftOver: leftOver.length, foreign: plan.foreign },
+        REGISTRATIONS_READ,
+      );
     } catch (error) {
       if (this.closed) return;
       const message = this.bounded(
         error instanceof RelayApiError || error instanceof Error ? error.message : String(error),
       );
-      if (message !== this.check.error)
-        logger.warn({ error: message }, "reading Relay's workflow registrations for the status page failed");
+      const repeated = message === this.check.error;
       this.check = { checkedAt: this.timestamp(), error: message, leftOver: [], foreign: 0 };
+      // Once per new failure at warn; the same failure again only at debug (it would come every minute).
+      logger[repeated ? 'debug' : 'warn']({ checkedAt: this.check.checkedAt, error: message }, REGISTRATIONS_FAILED);
     } finally {
       this.schedule(this.options.intervalMs ?? 60_000);
     }
