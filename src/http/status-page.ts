@@ -132,8 +132,9 @@ function registrationsLead(check: RegistrationCheck): string {
     check.error === null
       ? ''
       : `<div class="note"><strong>Relay could not be read:</strong> <span class="relay-error">${escapeHtml(check.error)}</span></div>`;
-  return `<p class="lead">This server hosts Relay voice workflows over WebSocket. ${when} Every deploy brings them in step
-with the code (<code>heroku run npm run register</code> does it by hand; <code>-- --dry-run</code> shows the plan).</p>
+  return `<p class="lead">This server hosts Relay voice workflows over WebSocket. ${when} Each deploy brings them in step
+with the code unless <code>RELAY_REGISTER_ON_RELEASE=off</code> (<code>heroku run npm run register</code> does it by hand;
+<code>-- --dry-run</code> shows the plan).</p>
 ${error}${leftOver}`;
 }
 
