@@ -70,8 +70,6 @@ export interface RegistrationStatusOptions {
   firstReadMs?: number;
   /** Limit of one read, token request and retries included. Default 20 s. */
   readDeadlineMs?: number;
-  /** The clock `checkedAt` is read from. */
-  now?: () => number;
 }
 
 /**
@@ -191,6 +189,6 @@ export class RegistrationStatus {
   }
 
   private timestamp(): string {
-    return new Date((this.options.now ?? Date.now)()).toISOString();
+    return new Date().toISOString();
   }
 }
