@@ -10,9 +10,11 @@ import { createBus, type SessionBus } from './bus/session-bus';
 import type { RouteContext, Routes } from './http/define-routes';
 import type { buildHttpApp as BuildHttpApp } from './http/fastify-app';
 import { MountedHttpServer, StandaloneHttpServer, type WorkflowHttpServer } from './http/node-server';
+import { RegistrationStatus } from './http/registration-status';
 import { busReport, type ServerSnapshot } from './http/status';
 import type { WebhookAnswer } from './http/webhook';
 import { createLogger, type Logger } from './logger';
+import { publicHostOf } from './registrations';
 import { WebSocketHost } from './relay/websocket-host';
 import {
   WorkflowRegistry,
@@ -146,6 +148,19 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     logPrivateData: config.logPrivateData,
     context: { bus, api, settings: { dispatchWebhookUrl: config.dispatchWebhookUrl } },
   });
+  const publicHost = publicHostOf(config);
+  // With API credentials, the status page shows whether Relay's registrations are in step with the
+  // code, read in the background at most once a minute (started at listen, stopped at close).
+  const registrations =
+    api === undefined || options.server !== undefined
+      ? undefined
+      : new RegistrationStatus({
+          api,
+          workflows: () => registry.entries(),
+          target: { publicHost, workflowToken: config.workflowToken, install: config.relayInstall },
+          logger: logger.child({ component: 'registration-status' }),
+          secrets: [config.relayApiKey, config.workflowToken].filter((secret) => secret !== undefined),
+        });
   let closing: Promise<void> | undefined;
   const startedAt = Date.now();
   const app = readAppInfo();
@@ -158,6 +173,9 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     draining: closing !== undefined,
     tokenRequired: config.workflowToken !== undefined,
     bus: busReport(bus.state),
+    registrations,
+    install: config.relayInstall,
+    publicHost,
   });
   const context: RouteContext = {
     workflowNames: () => registry.names(),
@@ -196,8 +214,13 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       http.addRoutes(routes);
       return server;
     },
-    listen: (port = config.port, hostname = config.host) => http.listen(port, hostname),
+    async listen(port = config.port, hostname = config.host) {
+      const address = await http.listen(port, hostname);
+      if (closing === undefined) registrations?.start();
+      return address;
+    },
     close(graceMs = config.shutdownGraceMs) {
+      registrations?.close();
       closing ??= http
         .close(graceMs)
         .then(() => bus.close())

@@ -5,10 +5,12 @@
  * HTML page is status-page.ts; the startup log line uses the same URLs (node-server.ts).
  */
 import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
 import type { AppInfo } from '../util';
 import type { BusState } from '../bus/session-bus';
-import type { Registration, SuggestedTrigger } from '../relay/workflow-registry';
+import type { Install, Registration, SuggestedTrigger } from '../relay/workflow-registry';
 import type { WorkflowEntry } from '../relay/workflow-registry';
+import type { RegistrationCheck, RegistrationState, RegistrationStatus } from './registration-status';
 
 /** What the server knows about itself now, in memory: the status page and /health are built from this alone. */
 export interface ServerSnapshot {
@@ -23,6 +25,12 @@ export interface ServerSnapshot {
   tokenRequired: boolean;
   /** The session bus's state now. */
   bus: BusReport;
+  /** What the last read of Relay's registrations found; undefined without API credentials (the page shows commands). */
+  registrations: Pick<RegistrationStatus, 'current' | 'stateOf'> | undefined;
+  /** RELAY_INSTALL: where the commands install a workflow whose registration names no install. */
+  install: Install | undefined;
+  /** The public host from PUBLIC_URL or HEROKU_APP_DEFAULT_DOMAIN_NAME; undefined when neither is set. */
+  publicHost: string | undefined;
 }
 
 /**
@@ -54,6 +62,11 @@ export interface WorkflowReport {
   trigger: SuggestedTrigger | null;
   /** A `relay workflow:create:...` line to paste, or null when the workflow declares no registration. */
   command: string | null;
+  /**
+   * Whether Relay's registration is in step with the code (with API credentials); null without
+   * credentials, or when the workflow declares no registration.
+   */
+  registrationState: RegistrationState | null;
 }
 
 /** The status page's content (the JSON answer of `GET /` as is, and the HTML page's data). */
@@ -68,6 +81,15 @@ export interface StatusReport {
   /** Every plain-HTTP route (the runtime's and the app's own): its path and methods. */
   routes: RouteEntry[];
   bus: BusReport;
+  /** The last read of Relay's registrations; null without API credentials. */
+  registrations: RegistrationCheck | null;
+  /**
+   * `local` when this request reached the server at a local or private address (localhost,
+   * 127.x, ::1, 10.x...), which Relay's servers cannot reach; `public` otherwise.
+   */
+  servedFrom: 'local' | 'public';
+  /** The public host from PUBLIC_URL or HEROKU_APP_DEFAULT_DOMAIN_NAME; null when neither is set. */
+  publicHost: string | null;
 }
 
 /** Builds the report for a request that reached the server as `baseUrl` (see {@link publicBaseUrl}). */
@@ -90,12 +112,56 @@ export function buildStatusReport(
         url,
         description: registration?.description ?? null,
         trigger: registration?.trigger ?? null,
-        command: registration === undefined ? null : relayCommand(name, url, registration),
+        command: registration === undefined ? null : relayCommand(name, url, registration, snapshot.install),
+        registrationState:
+          registration === undefined || snapshot.registrations === undefined
+            ? null
+            : snapshot.registrations.stateOf(name),
       };
     }),
     routes: routes.map(({ path, methods }) => ({ path, methods: [...methods] })),
     bus: { ...snapshot.bus },
+    registrations: snapshot.registrations?.current() ?? null,
+    servedFrom: isLocalAddress(URL.parse(baseUrl)?.hostname ?? '') ? 'local' : 'public',
+    publicHost: snapshot.publicHost ?? null,
   };
+}
+
+/** Loopback, private, link-local and shared (carrier-grade NAT) networks: addresses Relay's servers cannot reach. */
+const LOCAL_NETWORKS = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const)
+  LOCAL_NETWORKS.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  LOCAL_NETWORKS.addSubnet(network, prefix, 'ipv6');
+
+/**
+ * Whether a URL's hostname names this machine or a private network: `localhost` (and
+ * `*.localhost`), or an IP address in {@link LOCAL_NETWORKS}. A DNS name counts as public.
+ *
+ * @example
+ * isLocalAddress('127.0.0.1') // true
+ * isLocalAddress('[::1]') // true
+ * isLocalAddress('demo-1234.herokuapp.com') // false
+ */
+export function isLocalAddress(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const version = isIP(host);
+  if (version === 0) return false;
+  return LOCAL_NETWORKS.check(host, version === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** A `Host` header we are willing to show: a DNS name or IPv4 address, or a bracketed IPv6 one, and an optional port. */
@@ -138,21 +204,27 @@ export function workflowUrl(baseUrl: string, name: string, tokenRequired: boolea
   return `${baseUrl}/${path}${tokenRequired ? `?token=${TOKEN_PLACEHOLDER}` : ''}`;
 }
 
-/** Where the person puts the id of the device (or user) to install the workflow on. */
+/** Where the person puts the id of the device (or user) to install on, when RELAY_INSTALL is unset. */
 export const DEVICE_PLACEHOLDER = '<device id>';
 
 /**
- * The `relay` CLI (`@relaypro/cli` 0.2.1) command that registers a workflow as its `registration`
- * suggests, as argv words after `relay`. Flags follow the CLI's manifest: `--name`, `--uri`,
- * `--trigger` (phrase text, or `single|double`, `POST`, `emergency`; none for nfc), one
- * `--arg k=v` / `--boolean k=true` / `--number k=5` per workflow arg, and `-i <device id>`.
+ * The `relay` CLI 1.x command that registers a workflow as its `registration` says, as argv words
+ * after `relay`: `--name`, `--uri`, the trigger (`--trigger` once per phrase, `single|double`,
+ * `POST` or `emergency`; `--category` / `--label` for nfc), one `--arg k=v` / `--boolean k=true` /
+ * `--number k=5` per arg, `--no-transient` and `--hidden` when they differ from the CLI's defaults,
+ * and where to install it: `-A` (all), `-G <group>`, or `-i <device id>` per device, from the
+ * registration's own install, else `install` (RELAY_INSTALL), else a placeholder.
  */
-function relayCommandWords(name: string, uri: string, registration: Registration): string[] {
+function relayCommandWords(
+  name: string,
+  uri: string,
+  registration: Registration,
+  install: Install | undefined,
+): string[] {
   const { trigger } = registration;
   const words = [`workflow:create:${trigger.type}`, '--name', name, '--uri', uri];
   switch (trigger.type) {
     case 'phrase':
-      // One --trigger per phrase, as relay CLI 1.x takes them.
       for (const phrase of trigger.phrases) words.push('--trigger', phrase);
       break;
     case 'button':
@@ -165,13 +237,21 @@ function relayCommandWords(name: string, uri: string, registration: Registration
       words.push('--trigger', trigger.event);
       break;
     case 'nfc':
+      if (trigger.category !== undefined) words.push('--category', trigger.category);
+      if (trigger.label !== undefined) words.push('--label', trigger.label);
       break;
   }
   for (const [key, value] of Object.entries(registration.args ?? {})) {
     const flag = typeof value === 'boolean' ? '--boolean' : typeof value === 'number' ? '--number' : '--arg';
     words.push(flag, `${key}=${String(value)}`);
   }
-  words.push('-i', DEVICE_PLACEHOLDER);
+  if (registration.transient === false) words.push('--no-transient');
+  if (registration.hidden === true) words.push('--hidden');
+  const where = registration.install ?? install;
+  if (where === undefined) words.push('-i', DEVICE_PLACEHOLDER);
+  else if (where.type === 'all') words.push('-A');
+  else if (where.type === 'group') words.push('-G', where.group);
+  else for (const device of where.devices) words.push('-i', device);
   return words;
 }
 
@@ -183,8 +263,13 @@ function relayCommandWords(name: string, uri: string, registration: Registration
  * relayCommand('hello', 'wss://demo.herokuapp.com/hello', registration)
  * // "relay workflow:create:phrase --name hello --uri wss://demo.herokuapp.com/hello --trigger hello --arg greeting=Hello -i '<device id>'"
  */
-export function relayCommand(name: string, uri: string, registration: Registration): string {
-  return ['relay', ...relayCommandWords(name, uri, registration)].map(shellQuote).join(' ');
+export function relayCommand(
+  name: string,
+  uri: string,
+  registration: Registration,
+  install: Install | undefined = undefined,
+): string {
+  return ['relay', ...relayCommandWords(name, uri, registration, install)].map(shellQuote).join(' ');
 }
 
 function shellQuote(word: string): string {

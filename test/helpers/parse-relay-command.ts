@@ -1,4 +1,4 @@
-import { CREATE_COMMANDS } from './relay-cli-flags';
+import { CREATE_COMMANDS_1X } from './relay-cli-flags';
 
 /** Splits a POSIX shell line into words: plain characters, backslash escapes and single-quoted parts. */
 export function shellWords(line: string): string[] {
@@ -27,23 +27,27 @@ export function shellWords(line: string): string[] {
 }
 
 /**
- * Parses a `relay workflow:create:*` line as the CLI would (oclif: `--flag value`, `-c value`),
- * against the flags table; throws on anything the CLI would refuse. Returns the flags seen.
+ * Parses a `relay workflow:create:*` line as relay CLI 1.x would (oclif: `--flag value`, `-c value`,
+ * `--no-<flag>` where allowed), against its flags table; throws on anything the CLI would refuse.
+ * Returns the flags seen (a boolean as `true`, or `false` for `--no-<flag>`).
  */
 export function parseRelayCommand(line: string): { command: string; flags: Record<string, string[]> } {
   const [relay, command, ...rest] = shellWords(line);
   if (relay !== 'relay') throw new Error(`not a relay command: ${line}`);
-  const spec = command === undefined ? undefined : CREATE_COMMANDS[command];
+  const spec = command === undefined ? undefined : CREATE_COMMANDS_1X[command];
   if (spec === undefined) throw new Error(`the relay CLI has no command ${command}`);
   const flags: Record<string, string[]> = {};
   while (rest.length > 0) {
     const word = rest.shift()!;
-    const name = word.startsWith('--')
-      ? word.slice(2)
-      : Object.keys(spec).find((key) => word.length === 2 && word[0] === '-' && spec[key]!.char === word[1]);
+    const negated = word.startsWith('--no-') && spec[word.slice(5)]?.allowNo === true;
+    const name = negated
+      ? word.slice(5)
+      : word.startsWith('--')
+        ? word.slice(2)
+        : Object.keys(spec).find((key) => word.length === 2 && word[0] === '-' && spec[key]!.char === word[1]);
     const flag = name === undefined ? undefined : spec[name];
     if (name === undefined || flag === undefined) throw new Error(`${command} has no flag ${word}`);
-    const value = flag.type === 'boolean' ? 'true' : rest.shift();
+    const value = flag.type === 'boolean' ? String(!negated) : rest.shift();
     if (value === undefined || value.startsWith('-')) throw new Error(`${word} needs a value`);
     if (flag.options !== undefined && !flag.options.includes(value))
       throw new Error(`${word} must be one of ${flag.options.join('|')}, got ${value}`);
@@ -58,6 +62,8 @@ export function parseRelayCommand(line: string): { command: string; flags: Recor
   }
   for (const [name, flag] of Object.entries(spec)) {
     if (flag.required === true && flags[name] === undefined) throw new Error(`${command} needs --${name}`);
+    const clash = flags[name] === undefined ? undefined : flag.exclusive?.find((other) => flags[other] !== undefined);
+    if (clash !== undefined) throw new Error(`--${name} cannot be given with --${clash}`);
   }
   return { command: command!, flags };
 }

@@ -1,5 +1,5 @@
 import { createWorkflowServer, type WorkflowServer } from '../../src';
-import type { StatusReport } from '../../src/http/status';
+import { isLocalAddress, type StatusReport } from '../../src/http/status';
 import * as hello from '../../src/workflows/hello';
 import { memoryLogger } from '../helpers/memory-logger';
 import { get } from '../helpers/get';
@@ -57,6 +57,7 @@ describe('GET / (the status page)', () => {
           description: 'Asks the wearer for their name and greets them.',
           trigger: { type: 'phrase', phrases: ['hello'] },
           command: expect.any(String),
+          registrationState: null,
         },
       ],
       routes: [
@@ -64,6 +65,9 @@ describe('GET / (the status page)', () => {
         { path: '/health', methods: ['GET', 'HEAD'] },
       ],
       bus: { kind: 'in-process', state: 'embedded' },
+      registrations: null,
+      servedFrom: 'public',
+      publicHost: null,
     });
     expect(parseRelayCommand(report.workflows[0]!.command!)).toEqual({
       command: 'workflow:create:phrase',
@@ -115,7 +119,11 @@ describe('GET / (the status page)', () => {
 
   it('shows the Heroku release and commit from dyno metadata', async () => {
     const port = await start({
-      config: { herokuReleaseVersion: 'v42', herokuSlugCommit: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b' },
+      config: {
+        herokuReleaseVersion: 'v42',
+        herokuSlugCommit: '2c3a0b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b',
+        herokuAppDomain: 'demo-1234.herokuapp.com',
+      },
     });
     const page = await get(port, '/', HEROKU);
     expect(page.body).toContain('<dd>v42</dd>');
@@ -166,4 +174,72 @@ describe('GET / (the status page)', () => {
       bus: { kind: 'in-process', state: 'embedded' },
     });
   });
+
+  it('without API credentials, writes the commands for RELAY_INSTALL (-A here) and asks for no device id', async () => {
+    const port = await start({ config: { relayInstall: { type: 'all' } } });
+    const page = await get(port, '/', HEROKU);
+    expect(parseRelayCommand(commandsShown(page.body)[0]!).flags).toMatchObject({ 'install-all': ['true'] });
+    expect(page.body).not.toContain('&lt;device id&gt;');
+    expect(page.body).not.toContain('Relay: ');
+  });
+
+  it.each([
+    ['localhost', (port: number) => `localhost:${port}`],
+    ['127.0.0.1', (port: number) => `127.0.0.1:${port}`],
+    ['::1', (port: number) => `[::1]:${port}`],
+    ['a private address', () => '192.168.1.20:8080'],
+  ])('served from %s, says Relay cannot reach it (deploy, or a tunnel)', async (_what, host) => {
+    const port = await start({ config: { herokuAppDomain: 'demo-1234.herokuapp.com' } });
+    const page = await get(port, '/', { host: host(port) });
+    expect(page.body).toContain('Relay cannot reach this address.');
+    expect(page.body).toContain('tunnel');
+    const report = JSON.parse((await get(port, '/', { host: host(port), accept: 'application/json' })).body);
+    expect((report as StatusReport).servedFrom).toBe('local');
+  });
+
+  it('served from its public host, says nothing about reachability; with no public host configured, says to set one', async () => {
+    const configured = await start({ config: { herokuAppDomain: 'demo-1234.herokuapp.com' } });
+    const page = (await get(configured, '/', HEROKU)).body;
+    expect(page).not.toContain('Relay cannot reach');
+    expect(page).not.toContain('No public host is configured');
+    const unconfigured = await start();
+    expect((await get(unconfigured, '/', HEROKU)).body).toContain('No public host is configured.');
+  });
+
+  it('warns that anyone who knows a URL can open a session while WORKFLOW_TOKEN is unset, with the command that sets one', async () => {
+    const open = (await get(await start(), '/', HEROKU)).body;
+    expect(open).toContain('Anyone who knows a workflow URL can open a session');
+    expect(open).toContain('heroku config:set WORKFLOW_TOKEN=$(openssl rand -hex 32)');
+    const closed = (await get(await start({ config: { workflowToken: TOKEN } }), '/', HEROKU)).body;
+    expect(closed).not.toContain('Anyone who knows a workflow URL can open a session');
+  });
+});
+
+describe('isLocalAddress', () => {
+  it.each([
+    'localhost',
+    'app.localhost',
+    '127.0.0.1',
+    '127.8.9.1',
+    '10.0.0.5',
+    '172.16.3.4',
+    '172.31.255.1',
+    '192.168.0.1',
+    '169.254.1.1',
+    '100.64.0.1',
+    '[::1]',
+    '[fd00::1]',
+    '[fe80::1]',
+    '0.0.0.0',
+  ])('%s is local', (host) => expect(isLocalAddress(host)).toBe(true));
+
+  it.each([
+    'demo-1234.herokuapp.com',
+    'relay.example.com',
+    '8.8.8.8',
+    '172.32.0.1',
+    '192.169.0.1',
+    '[2606:4700::1111]',
+    '',
+  ])('%s is not', (host) => expect(isLocalAddress(host)).toBe(false));
 });
