@@ -110,7 +110,7 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
   WORKFLOW_TOKEN:
     'Shared secret: when set, Relay must connect with ?token=<this value> at the end of the workflow URI, or gets HTTP 401. 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32 makes one). Default unset: anyone with the URL can connect.',
   WORKFLOW_SECRET:
-    "Secret that stays out of URLs: when set, npm run register puts it in every registration as the arg workflow_secret, and each session asks Relay for it (get_var) right after the start event, before any workflow code runs; a wrong, missing or late (5 s) answer closes the session with code 1008. 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32 makes one). Default unset: no check.",
+    'Secret that stays out of URLs: when set, npm run register puts it in every registration as the arg workflow_secret, and each session asks Relay for it (get_var) right after the start event, before any workflow code runs; a wrong, missing or late (5 s) answer closes the session with code 1008. 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32 makes one). Default unset: no check.',
   WORKFLOW_SECRET_PREVIOUS:
     'A second value of WORKFLOW_SECRET that sessions are also accepted with: the previous one while a rotation re-registers (docs/security.md). Needs WORKFLOW_SECRET; same format. Default unset.',
   LOG_PRIVATE_DATA:

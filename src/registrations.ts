@@ -112,7 +112,9 @@ function argsOf(
 ): { [key: string]: string | number | boolean } {
   const entries = Object.entries(args ?? {});
   if (entries.some(([key]) => key === SECRET_ARG))
-    problem(`the arg ${SECRET_ARG} is reserved for WORKFLOW_SECRET (set by npm run register): give the arg another name`);
+    problem(
+      `the arg ${SECRET_ARG} is reserved for WORKFLOW_SECRET (set by npm run register): give the arg another name`,
+    );
   if (workflowSecret !== undefined) entries.push([SECRET_ARG, workflowSecret]);
   if (entries.length > RELAY_LIMITS.maxArgs) problem(`at most ${RELAY_LIMITS.maxArgs} args`);
   for (const [key, value] of entries) {

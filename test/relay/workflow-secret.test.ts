@@ -54,8 +54,9 @@ describe('WORKFLOW_SECRET: the session asks Relay for workflow_secret before any
 
   async function start(config: Partial<Config>, level: 'info' | 'trace' = 'trace'): Promise<void> {
     // Trace level with LOG_PRIVATE_DATA: the most a log can hold, so that "never logged" means at any level.
-    logs = memoryLogger(level, { logPrivateData: level === 'trace' });
-    server = createWorkflowServer({ logger: logs.logger, config: { heartbeatMs: 50_000, ...config } });
+    const logPrivateData = level === 'trace';
+    logs = memoryLogger(level, { logPrivateData });
+    server = createWorkflowServer({ logger: logs.logger, config: { heartbeatMs: 50_000, logPrivateData, ...config } });
     const { port } = await server.listen(0, '127.0.0.1');
     base = `ws://127.0.0.1:${port}`;
   }
@@ -95,7 +96,9 @@ describe('WORKFLOW_SECRET: the session asks Relay for workflow_secret before any
     });
     expect(ran).toEqual([]);
     expect(run.requests.map((frame) => frame._type)).toEqual(['wf_api_get_var_request']);
-    const line = await logs.logged('closing a session whose Relay did not give the workflow secret; no workflow handler ran');
+    const line = await logs.logged(
+      'closing a session whose Relay did not give the workflow secret; no workflow handler ran',
+    );
     expect(line).toMatchObject({ level: 'warn', closeCode: 1008, secretCheck: reason, workflow: 'w' });
     await logs.logged('session closed', (closed) => closed.endedBy === 'secret-refused');
   });
@@ -124,7 +127,9 @@ describe('WORKFLOW_SECRET: the session asks Relay for workflow_secret before any
     await start({ workflowSecret: SECRET });
     const { handler, ran } = recorder();
     server.workflow('w', handler);
-    const sim = await RelaySimulator.connect(`${base}/w`, { unanswered: (request) => request.name === 'workflow_secret' });
+    const sim = await RelaySimulator.connect(`${base}/w`, {
+      unanswered: (request) => request.name === 'workflow_secret',
+    });
     const ask = await sim.waitFor((frame) => frame._type === 'wf_api_get_var_request');
     sim.sendEvent({ _type: 'wf_api_incident_event', type: 'resolved', incident_id: 'i-1', reason: 'r' });
     sim.sendEvent({ _type: 'wf_api_timer_fired_event', name: 'nudge' });
