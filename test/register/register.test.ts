@@ -367,7 +367,10 @@ describe('npm run register against the simulated cloud', () => {
   });
 
   it('exits 1 without changing anything when the list fails, and keeps secrets out of what Relay echoes', async () => {
-    cloud.failNext({ status: 400, message: `bad uri wss://${HOST}/hello?token=${TOKEN} for key ${API_KEY}` });
+    cloud.failNext({
+      status: 400,
+      message: `bad uri wss://${HOST}/hello?token=${TOKEN} for key ${API_KEY} with arg ${SECRET}`,
+    });
     const run = await register();
     expect(run.code).toBe(1);
     expect(run.out).toEqual([]);
