@@ -208,7 +208,13 @@ describe('loadConfig', () => {
 
   it('refuses WORKFLOW_SECRET_PREVIOUS without WORKFLOW_SECRET, saying what to set', () => {
     const load = () => loadConfig({ WORKFLOW_SECRET_PREVIOUS: 'previous-s3cret-0123456789' });
-    expect(load).toThrow(expect.objectContaining({ variable: 'WORKFLOW_SECRET_PREVIOUS' }));
+    let thrown: unknown;
+    try {
+      load();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ variable: 'WORKFLOW_SECRET_PREVIOUS' });
     expect(load).toThrow(/WORKFLOW_SECRET_PREVIOUS is set but WORKFLOW_SECRET is not: set WORKFLOW_SECRET/);
     expect(load).not.toThrow(/s3cret/);
   });
