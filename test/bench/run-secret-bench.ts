@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startBenchServer, type BenchServer } from './bench-server';
 import { LoadClient } from './load-client';
 import type { LoadCommand, RunReply } from './load-protocol';
@@ -69,6 +70,7 @@ export async function runSecretBench(options: SecretBenchOptions): Promise<Secre
       });
     servers.withSecret = await start({ WORKFLOW_SECRET: secret });
     servers.withoutSecret = await start({});
+    await Promise.all([listening(servers.withSecret), listening(servers.withoutSecret)]);
     const pace = { gapMs: options.gapMs, together: false, timeoutMs: options.sessionTimeoutMs };
     const runOn = (side: Side, sessions: number): Promise<RunReply> => {
       const command: Extract<LoadCommand, { cmd: 'run' }> = {
@@ -122,6 +124,21 @@ export async function runSecretBench(options: SecretBenchOptions): Promise<Secre
   } finally {
     await Promise.all(Object.values(servers).map((server) => server?.stop()));
     await load.stop();
+  }
+}
+
+/** Polls the server's /health until it answers, for at most 10 s: no session is run against a server still booting. */
+async function listening(server: BenchServer): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    const ok = await fetch(`${server.base}/health`).then(
+      (answer) => answer.ok,
+      () => false,
+    );
+    if (ok) return;
+    server.assertRunning();
+    if (performance.now() > deadline) throw new Error(`${server.base} did not answer /health within 10 s`);
+    await sleep(25);
   }
 }
 
