@@ -35,6 +35,13 @@ export interface Config {
   readonly maxBufferedBytes: number;
   /** When set, an upgrade must carry it as the `token` query parameter or gets 401. */
   readonly workflowToken: string | undefined;
+  /**
+   * When set, `npm run register` puts it in every registration as the arg `workflow_secret`, and a
+   * session whose Relay answers another value (or none) to `get_var workflow_secret` is closed with 1008.
+   */
+  readonly workflowSecret: string | undefined;
+  /** A second value sessions are also accepted with (the previous one, during a rotation); needs workflowSecret. */
+  readonly workflowSecretPrevious: string | undefined;
   /** Log frames at debug with speech, `say` text and audio in clear (local debugging only). */
   readonly logPrivateData: boolean;
   /** The app's public host name, from Heroku dyno metadata; workflows' `wss://` URLs are logged with it. */
@@ -102,6 +109,10 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
     'Most bytes all sessions of the process together may hold, counting messages still arriving and events queued (MAX_QUEUED_BYTES to 1073741824); over it, the session holding the most is closed with code 1008. Default 67108864.',
   WORKFLOW_TOKEN:
     'Shared secret: when set, Relay must connect with ?token=<this value> at the end of the workflow URI, or gets HTTP 401. 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32 makes one). Default unset: anyone with the URL can connect.',
+  WORKFLOW_SECRET:
+    'Secret that stays out of URLs: when set, npm run register puts it in every registration as the arg workflow_secret, and each session asks Relay for it (get_var) right after the start event, before any workflow code runs; a wrong, missing or late (5 s) answer closes the session with code 1008. 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 32 makes one). Default unset: no check.',
+  WORKFLOW_SECRET_PREVIOUS:
+    'A second value of WORKFLOW_SECRET that sessions are also accepted with: the previous one while a rotation re-registers (docs/security.md). Needs WORKFLOW_SECRET; same format. Default unset.',
   LOG_PRIVATE_DATA:
     'true logs every frame at debug level with speech, say text and audio in clear: for debugging on your own machine only. Default false.',
   HEROKU_APP_DEFAULT_DOMAIN_NAME:
@@ -157,6 +168,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   // On a 512 MB dyno, about a fifth of the memory, whatever the peers send.
   maxBufferedBytes: 64 * 1024 * 1024,
   workflowToken: undefined,
+  workflowSecret: undefined,
+  workflowSecretPrevious: undefined,
   logPrivateData: false,
   herokuAppDomain: undefined,
   herokuReleaseVersion: undefined,
@@ -252,6 +265,7 @@ export function loadConfig(env: Env = readEnvironment()): Config {
       ' (at least MAX_QUEUED_BYTES)',
     ),
     workflowToken: readSecret('WORKFLOW_TOKEN', value('WORKFLOW_TOKEN'), 'it goes in the registered URL'),
+    ...readWorkflowSecrets(value),
     logPrivateData: readBoolean('LOG_PRIVATE_DATA', value('LOG_PRIVATE_DATA'), DEFAULT_CONFIG.logPrivateData),
     herokuAppDomain: readDomain('HEROKU_APP_DEFAULT_DOMAIN_NAME', value('HEROKU_APP_DEFAULT_DOMAIN_NAME')),
     herokuReleaseVersion: readPattern(
@@ -289,6 +303,22 @@ export function loadConfig(env: Env = readEnvironment()): Config {
       DEFAULT_CONFIG.registerOnRelease,
     ),
   });
+}
+
+/** WORKFLOW_SECRET and WORKFLOW_SECRET_PREVIOUS: the second is only ever accepted beside the first. */
+function readWorkflowSecrets(
+  value: (name: string) => string | undefined,
+): Pick<Config, 'workflowSecret' | 'workflowSecretPrevious'> {
+  const use = 'npm run register puts it in every registration as the arg workflow_secret';
+  const workflowSecret = readSecret('WORKFLOW_SECRET', value('WORKFLOW_SECRET'), use);
+  const workflowSecretPrevious = readSecret('WORKFLOW_SECRET_PREVIOUS', value('WORKFLOW_SECRET_PREVIOUS'), use);
+  if (workflowSecretPrevious !== undefined && workflowSecret === undefined) {
+    throw new ConfigError(
+      'WORKFLOW_SECRET_PREVIOUS',
+      'WORKFLOW_SECRET_PREVIOUS is set but WORKFLOW_SECRET is not: set WORKFLOW_SECRET to the value to register (the previous one is only accepted beside it), or unset WORKFLOW_SECRET_PREVIOUS',
+    );
+  }
+  return { workflowSecret, workflowSecretPrevious };
 }
 
 /** The HTTP API client's settings: credentials (both or neither), environment and base URLs. */

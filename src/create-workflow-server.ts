@@ -145,6 +145,10 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     maxQueuedBytes: config.maxQueuedBytes,
     maxBufferedBytes: config.maxBufferedBytes,
     workflowToken: config.workflowToken,
+    workflowSecrets:
+      config.workflowSecret === undefined
+        ? undefined
+        : { current: config.workflowSecret, previous: config.workflowSecretPrevious },
     logPrivateData: config.logPrivateData,
     context: { bus, api, settings: { dispatchWebhookUrl: config.dispatchWebhookUrl } },
   });

@@ -60,8 +60,8 @@ export interface RegisterOptions {
 
 /**
  * One run of `npm run register`, resolving with its exit code. Every line goes through one
- * filter that replaces RELAY_API_KEY and WORKFLOW_TOKEN with `…`, so neither can reach the output
- * even if Relay echoes one back.
+ * filter that replaces RELAY_API_KEY, WORKFLOW_TOKEN and WORKFLOW_SECRET (and its previous value)
+ * with `…`, so none can reach the output even if Relay echoes one back.
  */
 export async function runRegister({
   argv,
@@ -86,7 +86,12 @@ export async function runRegister({
     fail(error instanceof ConfigError ? `configuration error: ${error.message}` : (error as Error).message);
     return 2;
   }
-  secrets = [settings.relayApiKey, settings.workflowToken].filter((secret) => secret !== undefined);
+  secrets = [
+    settings.relayApiKey,
+    settings.workflowToken,
+    settings.workflowSecret,
+    settings.workflowSecretPrevious,
+  ].filter((secret) => secret !== undefined);
   if (flags.release && settings.registerOnRelease === 'off') {
     print(
       'register --release: RELAY_REGISTER_ON_RELEASE=off, so Relay was not called; heroku run npm run register registers by hand',
@@ -151,6 +156,7 @@ async function register(
     desired = desiredRegistrations(workflows, {
       publicHost,
       workflowToken: settings.workflowToken,
+      workflowSecret: settings.workflowSecret,
       install: settings.relayInstall,
     });
   } catch (error) {

@@ -17,6 +17,7 @@ import {
   type WorkflowHandler,
   type WorkflowModule,
 } from './relay/workflow-registry';
+import { SECRET_ARG } from './relay/secret-check';
 import { isRecord } from './util';
 
 /** Relay's install rule for every device of the account (`relay workflow:create -A`). */
@@ -28,6 +29,8 @@ export interface RegistrationTarget {
   publicHost: string;
   /** WORKFLOW_TOKEN: when set, each URI ends with `?token=<it>`. */
   workflowToken: string | undefined;
+  /** WORKFLOW_SECRET: when set, each row's args carry it as `workflow_secret` (never shown in output). */
+  workflowSecret?: string;
   /** RELAY_INSTALL: where a workflow whose registration names no install goes. */
   install: Install | undefined;
 }
@@ -90,7 +93,7 @@ export function desiredRow(name: string, registration: Registration, target: Reg
     workflowUrl(`wss://${target.publicHost}`, name, false) +
     (target.workflowToken === undefined ? '' : `?token=${encodeURIComponent(target.workflowToken)}`);
   const trigger: Record<string, JsonValue> = {
-    start: { workflow: { uri, args: argsOf(registration.args, problem) } },
+    start: { workflow: { uri, args: argsOf(registration.args, target.workflowSecret, problem) } },
     ...triggerOf(registration.trigger, problem),
   };
   return {
@@ -101,11 +104,18 @@ export function desiredRow(name: string, registration: Registration, target: Reg
   };
 }
 
+/** The registration's args, checked, with WORKFLOW_SECRET as the reserved `workflow_secret` when it is set. */
 function argsOf(
   args: Registration['args'],
+  workflowSecret: string | undefined,
   problem: (what: string) => never,
 ): { [key: string]: string | number | boolean } {
   const entries = Object.entries(args ?? {});
+  if (entries.some(([key]) => key === SECRET_ARG))
+    problem(
+      `the arg ${SECRET_ARG} is reserved for WORKFLOW_SECRET (set by npm run register): give the arg another name`,
+    );
+  if (workflowSecret !== undefined) entries.push([SECRET_ARG, workflowSecret]);
   if (entries.length > RELAY_LIMITS.maxArgs) problem(`at most ${RELAY_LIMITS.maxArgs} args`);
   for (const [key, value] of entries) {
     const ok =
@@ -243,12 +253,25 @@ export function differences(row: WorkflowRow, desired: WorkflowRowInput): string
     ['name', now.name, want.name],
     ['uri', now.uri, want.uri],
     ['trigger', now.trigger, want.trigger],
-    ['args', now.args, want.args],
+    ['args', withoutSecret(now.args), withoutSecret(want.args)],
+    [SECRET_ARG, secretOf(now.args), secretOf(want.args)],
     ['transient', now.transient, want.transient],
     ['hidden', now.hidden, want.hidden],
     ['install', now.install, want.install],
   ];
   return fields.filter(([, a, b]) => canonical(a) !== canonical(b)).map(([field]) => field);
+}
+
+/** Args without the reserved `workflow_secret`, which {@link differences} compares (and names) on its own. */
+function withoutSecret(args: unknown): unknown {
+  if (!isRecord(args) || !Object.hasOwn(args, SECRET_ARG)) return args;
+  const { [SECRET_ARG]: _secret, ...rest } = args;
+  return rest;
+}
+
+/** The `workflow_secret` arg of a row's args, or undefined. */
+function secretOf(args: unknown): unknown {
+  return isRecord(args) && Object.hasOwn(args, SECRET_ARG) ? args[SECRET_ARG] : undefined;
 }
 
 /** The managed fields of a row, normalized for comparison (defaults filled in, sets sorted). */
@@ -376,7 +399,7 @@ export function describePlan(plan: Plan): string[] {
       case 'create':
         return `create     ${name} at ${hideToken(uriOf(step.row) ?? '?')}`;
       case 'update':
-        return `update     ${name}: ${step.differs.join(', ')} differ${step.differs.length === 1 ? 's' : ''}`;
+        return `update     ${name}: ${step.differs.map(shownField).join(', ')} differ${step.differs.length === 1 ? 's' : ''}`;
       case 'unchanged':
         return `unchanged  ${name}`;
       case 'delete':
@@ -392,6 +415,11 @@ export function describePlan(plan: Plan): string[] {
       `foreign    ${plan.foreign} registration${plan.foreign === 1 ? '' : 's'} of other hosts, left as they are`,
     );
   return lines;
+}
+
+/** A field name as the plan prints it: a changed secret shows as such, never its value. */
+function shownField(field: string): string {
+  return field === SECRET_ARG ? `${SECRET_ARG} (value hidden)` : field;
 }
 
 /** A step done: what it did, with the id Relay gave a created row when it said. */

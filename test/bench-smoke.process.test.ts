@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchReport } from './bench/report';
 import type { BusBenchResult } from './bench/run-bus-bench';
+import type { SecretBenchResult } from './bench/run-secret-bench';
 import { BUILD_DIR, BUILD_ROOT } from './global-setup';
 import { REDIS_SERVER } from './helpers/redis-server';
 
@@ -139,4 +140,31 @@ describe('npm run bench, smoke run', () => {
     expect(stdout).not.toContain('CPU per session');
     expectBusFigures(report.bus, stdout);
   }, 30_000);
+
+  it('runs only the WORKFLOW_SECRET comparison with --only secret', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'relay-bench-')), 'secret.json');
+    const stdout = await runCli([
+      ...['--only', 'secret', '--server', join(BUILD_DIR, 'server.js'), '--out', out],
+      ...['--rounds', '1', '--secret-sessions', '5', '--warmup', '2', '--gap', '5'],
+    ]);
+    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { bench: string; secret: SecretBenchResult };
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
+    expect(report.bench).toBe('secret');
+    const side = {
+      completed: 5,
+      failed: 0,
+      startP50Ms: expect.any(Number),
+      startP99Ms: expect.any(Number),
+      cpuMsPerSession: expect.any(Number),
+    };
+    expect(report.secret).toEqual({
+      concurrency: 10,
+      sessionsPerServer: 5,
+      withSecret: side,
+      withoutSecret: side,
+      addedStartP50Ms: expect.any(Number),
+      addedCpuMsPerSession: expect.any(Number),
+    });
+    expect(stdout).toContain('| start event to first action, ms p50 / p99 |');
+  }, 60_000);
 });

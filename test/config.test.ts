@@ -47,6 +47,8 @@ describe('loadConfig', () => {
       MAX_QUEUED_BYTES: '131072',
       MAX_BUFFERED_BYTES: '1048576',
       WORKFLOW_TOKEN: 'a1b2c3d4e5f6a7b8c9d0',
+      WORKFLOW_SECRET: 'secret-new-0123456789',
+      WORKFLOW_SECRET_PREVIOUS: ' secret-old-0123456789 ',
       LOG_PRIVATE_DATA: 'true',
       HEROKU_APP_DEFAULT_DOMAIN_NAME: 'Demo-1234-0123456789ab.herokuapp.com',
       HEROKU_RELEASE_VERSION: 'v42',
@@ -75,6 +77,8 @@ describe('loadConfig', () => {
       maxQueuedBytes: 131_072,
       maxBufferedBytes: 1_048_576,
       workflowToken: 'a1b2c3d4e5f6a7b8c9d0',
+      workflowSecret: 'secret-new-0123456789',
+      workflowSecretPrevious: 'secret-old-0123456789',
       logPrivateData: true,
       herokuAppDomain: 'demo-1234-0123456789ab.herokuapp.com',
       herokuReleaseVersion: 'v42',
@@ -187,6 +191,32 @@ describe('loadConfig', () => {
         `WORKFLOW_TOKEN must be 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (it goes in the registered URL; make one with "openssl rand -hex 32"); the value set has ${token.length} characters (not shown: it is a secret)`,
       );
     }
+  });
+
+  it('refuses a weak WORKFLOW_SECRET or WORKFLOW_SECRET_PREVIOUS, naming the variable, never the value', () => {
+    for (const name of ['WORKFLOW_SECRET', 'WORKFLOW_SECRET_PREVIOUS']) {
+      for (const secret of ['short-s3cret', 'has spaces, s3cret sixteen+', 's3cret'.repeat(50)]) {
+        const load = () => loadConfig({ WORKFLOW_SECRET: 'valid-secret-0123456789', [name]: secret });
+        expect(load).toThrow(ConfigError);
+        expect(load).toThrow(
+          `${name} must be 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (npm run register puts it in every registration as the arg workflow_secret; make one with "openssl rand -hex 32"); the value set has ${secret.length} characters (not shown: it is a secret)`,
+        );
+        expect(load).not.toThrow(/s3cret/);
+      }
+    }
+  });
+
+  it('refuses WORKFLOW_SECRET_PREVIOUS without WORKFLOW_SECRET, saying what to set', () => {
+    const load = () => loadConfig({ WORKFLOW_SECRET_PREVIOUS: 'previous-s3cret-0123456789' });
+    let thrown: unknown;
+    try {
+      load();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ variable: 'WORKFLOW_SECRET_PREVIOUS' });
+    expect(load).toThrow(/WORKFLOW_SECRET_PREVIOUS is set but WORKFLOW_SECRET is not: set WORKFLOW_SECRET/);
+    expect(load).not.toThrow(/s3cret/);
   });
 
   it('refuses a REDIS_URL that is not redis:// or rediss://, naming only its scheme, never the password', () => {

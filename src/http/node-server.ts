@@ -40,7 +40,7 @@ interface HttpServerOptions {
   /** Which paths are workflows, and their names for the startup line. */
   registry: Pick<WorkflowRegistry, 'match' | 'names'>;
   /** What the startup line's URLs depend on. */
-  config: Pick<Config, 'herokuAppDomain' | 'workflowToken'>;
+  config: Pick<Config, 'herokuAppDomain' | 'workflowToken'> & { workflowSecret?: string };
 }
 
 export interface StandaloneHttpServerOptions extends HttpServerOptions {
@@ -295,7 +295,7 @@ function logListening(
   logger: Logger,
   address: AddressInfo,
   names: readonly string[],
-  config: Pick<Config, 'herokuAppDomain' | 'workflowToken'>,
+  config: Pick<Config, 'herokuAppDomain' | 'workflowToken'> & { workflowSecret?: string },
 ): void {
   const tokenRequired = config.workflowToken !== undefined;
   const access = tokenRequired ? 'token' : 'open';
@@ -314,7 +314,7 @@ function logListening(
   warnIfOpen(logger, config);
 }
 
-function warnIfOpen(logger: Logger, config: Pick<Config, 'workflowToken'>): void {
-  if (config.workflowToken === undefined)
+function warnIfOpen(logger: Logger, config: Pick<Config, 'workflowToken'> & { workflowSecret?: string }): void {
+  if (config.workflowToken === undefined && config.workflowSecret === undefined)
     logger.warn('WORKFLOW_TOKEN is not set: anyone who knows a workflow URL can open a session (see docs/security.md)');
 }

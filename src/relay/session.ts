@@ -27,6 +27,7 @@ import {
   type Sheddable,
 } from './limits';
 import { PendingWaits, type EventWatch, type ResponseBody } from './pending-waits';
+import { checkWorkflowSecret, SECRET_ARG, SECRET_REFUSALS, type WorkflowSecrets } from './secret-check';
 
 /** Random bytes drawn in blocks rather than one `randomBytes` call per id (see docs/performance.md). */
 const ID_BLOCK = 4096;
@@ -53,7 +54,11 @@ export type SessionEnd =
   | 'protocol-error'
   | 'start-timeout'
   | 'over-memory'
+  | 'secret-refused'
   | 'internal-error';
+
+/** What the dispatcher calls the secret check while it holds the session's first events. */
+const SECRET_CHECK = 'workflow secret check';
 
 /** After a `stop` event the Relay server closes the socket; if it does not, the session does. */
 const CLOSE_AFTER_STOP_MS = 5_000;
@@ -102,6 +107,12 @@ export interface SessionOptions {
    * bytes push it over, the session holding the most is shed (this one, or another).
    */
   budget?: ByteBudget;
+  /**
+   * WORKFLOW_SECRET (and WORKFLOW_SECRET_PREVIOUS): when given, the session asks the peer for the
+   * `workflow_secret` arg right after the start event; every event (start included) waits until
+   * the answer matches, and a wrong, missing or late one closes the session with 1008.
+   */
+  secrets?: WorkflowSecrets;
 }
 
 export interface RequestOptions {
@@ -137,6 +148,9 @@ export class Session implements Sheddable {
   private startTimer?: NodeJS.Timeout;
   private cutTimer?: NodeJS.Timeout;
   private readonly logPrivateData: boolean;
+  private readonly secrets: WorkflowSecrets | undefined;
+  /** The `_id` of the secret's `get_var`: its response is never logged whole, whatever LOG_PRIVATE_DATA says. */
+  private secretRequestId?: string;
   /** Run once when the session closes (bus subscriptions end this way). */
   private readonly cleanups = new Set<() => void>();
 
@@ -149,8 +163,10 @@ export class Session implements Sheddable {
     startTimeoutMs,
     maxQueuedBytes,
     budget = new ByteBudget(Number.POSITIVE_INFINITY),
+    secrets,
   }: SessionOptions) {
     this.id = id;
+    this.secrets = secrets;
     this.logPrivateData = logPrivateData;
     this.socket = socket;
     this.log = logger;
@@ -344,8 +360,10 @@ export class Session implements Sheddable {
     const text = buffer.toString();
     const frame = parseFrame(text);
     if (isFrameProblem(frame)) return this.refuse(frame.closeCode, frame.problem);
-    if (this.log.isLevelEnabled('debug'))
-      this.log.debug({ frame: this.logPrivateData ? frame : outline(frame) }, 'frame received');
+    if (this.log.isLevelEnabled('debug')) {
+      const whole = this.logPrivateData && (frame._id === undefined || frame._id !== this.secretRequestId);
+      this.log.debug({ frame: whole ? frame : outline(frame) }, 'frame received');
+    }
     if (frame._id !== undefined) {
       if (!this.waits.deliverResponse(frame))
         this.ignore(frame._type, 'ignored a response that answers no pending request');
@@ -362,11 +380,42 @@ export class Session implements Sheddable {
     if (name === 'start') {
       this.started = true;
       clearTimeout(this.startTimer);
+      // Queued ahead of the start event, the check holds it and every later event until it passes.
+      const secrets = this.secrets;
+      if (secrets !== undefined) this.dispatcher.enqueue(SECRET_CHECK, 0, () => this.checkSecret(secrets));
     }
     const watched = this.waits.deliverEvent(frame, buffer.length);
     if (name === 'stop') this.closeSoonAfterStop();
     this.dispatcher.dispatch(name, frame, text, buffer.length, watched);
     this.bytes.overdrawn()?.shed();
+  }
+
+  /**
+   * Asks for the `workflow_secret` arg and compares it; on a refusal the session closes with 1008
+   * and the events held behind the check are dropped, so no workflow handler runs. Never throws
+   * (the dispatcher would hand an error to the workflow's `error` handler).
+   */
+  private async checkSecret(secrets: WorkflowSecrets): Promise<void> {
+    const startedAt = performance.now();
+    const check = await checkWorkflowSecret(() => {
+      this.secretRequestId = makeId();
+      return this.request('get_var', { name: SECRET_ARG }, { id: this.secretRequestId });
+    }, secrets);
+    if ('accepted' in check) {
+      if (this.log.isLevelEnabled('debug'))
+        this.log.debug(
+          { matched: check.accepted, checkMs: Math.round((performance.now() - startedAt) * 100) / 100 },
+          'workflow secret accepted',
+        );
+      return;
+    }
+    if ('closed' in check || this.endedBy !== undefined) return;
+    this.log.warn(
+      { closeCode: 1008, secretCheck: check.refused, problem: SECRET_REFUSALS[check.refused] },
+      'closing a session whose Relay did not give the workflow secret; no workflow handler ran',
+    );
+    this.releaseBytes();
+    this.end('secret-refused', 1008, `workflow secret ${check.refused}`);
   }
 
   /** Counts bytes read off the connection; over the process's budget, the session holding the most is shed. */
@@ -452,7 +501,7 @@ export class Session implements Sheddable {
           `${RelayErrorCode.NOT_CONNECTED}: the session with the Relay server closed (code ${code}) while this action was pending`,
         ),
     );
-    if (this.dispatcher.handling !== undefined) {
+    if (this.dispatcher.handling !== undefined && this.dispatcher.handling !== SECRET_CHECK) {
       this.log.warn(
         { event: this.dispatcher.handling },
         'session closed while a handler was still running; its later actions fail',

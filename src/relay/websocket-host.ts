@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { secretsMatch, withTimeout } from '../util';
 import { ByteBudget, CLOSE_HANDSHAKE_MS } from './limits';
+import type { WorkflowSecrets } from './secret-check';
 import { makeId, Session } from './session';
 import { Workflow } from './workflow';
 import { pathOf, type WorkflowContext, type WorkflowRegistry } from './workflow-registry';
@@ -19,6 +20,11 @@ export interface WebSocketHostOptions {
   maxSessions: number;
   /** WORKFLOW_TOKEN: when set, upgrades must carry it as the `token` query parameter. */
   workflowToken?: string;
+  /**
+   * WORKFLOW_SECRET (and WORKFLOW_SECRET_PREVIOUS): when set, each session asks Relay for the
+   * `workflow_secret` arg after its start event and is closed with 1008 unless it matches.
+   */
+  workflowSecrets?: WorkflowSecrets;
   /** Log whole frames at debug (LOG_PRIVATE_DATA). */
   logPrivateData?: boolean;
   /** How long a new session has to send its start event before it is closed with 1008. */
@@ -50,6 +56,7 @@ export class WebSocketHost {
   private readonly log: Logger;
   private readonly maxSessions: number;
   private readonly workflowToken: string | undefined;
+  private readonly workflowSecrets: WorkflowSecrets | undefined;
   private readonly logPrivateData: boolean;
   private readonly startTimeoutMs: number | undefined;
   private readonly maxQueuedBytes: number | undefined;
@@ -79,6 +86,7 @@ export class WebSocketHost {
     this.log = logger;
     this.maxSessions = maxSessions;
     this.workflowToken = workflowToken;
+    this.workflowSecrets = options.workflowSecrets;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -179,6 +187,7 @@ export class WebSocketHost {
       startTimeoutMs: this.startTimeoutMs,
       maxQueuedBytes: this.maxQueuedBytes,
       budget: this.budget,
+      secrets: this.workflowSecrets,
     });
     this.sessions.add(session);
     void session.whenClosed().then(() => this.sessions.delete(session));

@@ -31,6 +31,7 @@ import {
 } from './actions';
 import { Event, Language, type EventHandler, type EventPayloads } from './event';
 import { Timeouts } from './limits';
+import { SECRET_ARG } from './secret-check';
 import { makeId, type Session } from './session';
 import { makeTargetUris, Uri, type Target } from './uri';
 import type { WorkflowContext, WorkflowSettings } from './workflow-registry';
@@ -559,6 +560,7 @@ export class Workflow {
 
   /** Sets a workflow variable; the value is sent as a string (see {@link toVarString}). */
   async setVar(name: string, value: unknown): Promise<void> {
+    refuseReserved(name);
     await this.session.request('set_var', { name, value: toVarString(value) });
   }
 
@@ -570,6 +572,7 @@ export class Workflow {
 
   /** Removes a workflow variable. */
   async unsetVar(name: string): Promise<void> {
+    refuseReserved(name);
     await this.session.request('unset_var', { name });
   }
 
@@ -579,8 +582,12 @@ export class Workflow {
     else await this.unsetVar(names);
   }
 
-  /** Reads a workflow variable (registration args arrive this way); `defaultValue` when it is unset. */
+  /**
+   * Reads a workflow variable (registration args arrive this way); `defaultValue` when it is unset.
+   * Rejects, sending nothing, for `workflow_secret`: that arg is the runtime's (WORKFLOW_SECRET).
+   */
   async getVar(name: string, defaultValue?: string): Promise<string | undefined> {
+    refuseReserved(name);
     const body = await this.session.request('get_var', { name });
     return body === undefined ? defaultValue : (body.value as string | undefined);
   }
@@ -646,6 +653,14 @@ export class Workflow {
 }
 
 const EVENT_PARAMETERS = 'application/vnd.relay.event.parameters+json';
+
+/** Throws for the reserved `workflow_secret` arg, which only the runtime's secret check reads. */
+function refuseReserved(name: string): void {
+  if (name === SECRET_ARG)
+    throw new Error(
+      `${SECRET_ARG} is reserved: the runtime reads it to check WORKFLOW_SECRET, and no workflow may read or change it (docs/security.md); give your arg another name`,
+    );
+}
 
 /**
  * Subscribes `session` to `topic` on `bus`: each message's handler is queued with the session's

@@ -79,6 +79,8 @@ export interface RelaySimulatorOptions {
    * `say`...), or a function of the request returning the error string or undefined.
    */
   errors?: Readonly<Record<string, string>> | ((request: Frame) => string | undefined);
+  /** Requests left without any response, as by a Relay server that is slow or lost them: true for each to leave unanswered. */
+  unanswered?: (request: Frame) => boolean;
   /**
    * Milliseconds between a response and each event it causes (prompt started/stopped, speech,
    * lifecycle). Default 5: 2.4.0 misses events that arrive in the same TCP read as the response.
@@ -319,6 +321,10 @@ export class RelaySimulator {
   /** Answers one request the way the Relay server does. */
   private async answer(action: string, frame: Frame): Promise<void> {
     if (action === 'terminate') return this.terminate();
+    if (this.options.unanswered?.(frame) === true) {
+      this.note(`leaves ${action} unanswered`);
+      return;
+    }
     const error = this.injectedError(action, frame);
     if (error !== undefined) {
       this.note(`fails ${action}: ${error} (injected)`);

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { buildReport, formatBusTable, formatTable } from './report';
 import { runBench, type BenchOptions } from './run-bench';
 import { runBusBench, type BusBenchOptions } from './run-bus-bench';
+import { formatSecretTable, runSecretBench, type SecretBenchOptions } from './run-secret-bench';
 import { webNodeArgs } from './web-node-args';
 
 const REPO = resolve(__dirname, '..', '..', '..', '..');
@@ -30,12 +31,18 @@ const USAGE = `usage: npm run bench -- [options]
   --bus-conversations N  transport conversations waiting on dyno B in the bus phase (default 1000)
   --bus-publishes N    updates posted to dyno A in the bus phase, one at a time (default 500)
   --only bus           run only the bus phase (two servers sharing a private redis-server)
+  --only secret        run only the WORKFLOW_SECRET comparison: two project servers, with and without it,
+                       --rounds rounds of --secret-sessions sessions each at --secret-concurrency
+  --secret-sessions N  sessions per server and round in --only secret (default 500)
+  --secret-concurrency N  sessions in flight in --only secret (default 10)
   --server PATH        the project's compiled entry (default dist/server.js)
   --out PATH           where to write the JSON (default bench-results/latest.json)`;
 
 function parseOptions(
   argv: string[],
-): { options: BenchOptions; bus: BusBenchOptions; onlyBus: boolean; out: string } | string {
+):
+  | { options: BenchOptions; bus: BusBenchOptions; secret: SecretBenchOptions; only?: 'bus' | 'secret'; out: string }
+  | string {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -51,6 +58,8 @@ function parseOptions(
       settle: { type: 'string', default: '1000' },
       'bus-conversations': { type: 'string', default: '1000' },
       'bus-publishes': { type: 'string', default: '500' },
+      'secret-sessions': { type: 'string', default: '500' },
+      'secret-concurrency': { type: 'string', default: '10' },
       only: { type: 'string' },
       server: { type: 'string', default: join(REPO, 'dist', 'server.js') },
       out: { type: 'string', default: join(REPO, 'bench-results', 'latest.json') },
@@ -67,12 +76,26 @@ function parseOptions(
   const concurrencies = list('concurrency', values.concurrency);
   const serverEntry = resolve(values.server);
   if (!existsSync(serverEntry)) throw new Error(`${serverEntry} does not exist: run npm run build first`);
-  if (values.only !== undefined && values.only !== 'bus') throw new Error(`--only takes bus, got ${values.only}`);
+  if (values.only !== undefined && values.only !== 'bus' && values.only !== 'secret')
+    throw new Error(`--only takes bus or secret, got ${values.only}`);
   const serverNodeArgs = webNodeArgs(readFileSync(join(REPO, 'Procfile'), 'utf8'));
   const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
   return {
     out: resolve(values.out),
-    onlyBus: values.only === 'bus',
+    only: values.only,
+    secret: {
+      serverEntry,
+      serverNodeArgs,
+      cwd: REPO,
+      loadDriver: join(__dirname, 'load-driver.js'),
+      rounds: count('rounds', values.rounds, 1),
+      sessions: count('secret-sessions', values['secret-sessions'], 1),
+      concurrency: count('secret-concurrency', values['secret-concurrency'], 1),
+      warmupSessions: count('warmup', values.warmup, 0),
+      gapMs: count('gap', values.gap, 0),
+      sessionTimeoutMs: count('timeout', values.timeout, 100),
+      progress,
+    },
     bus: {
       serverEntry,
       serverNodeArgs,
@@ -114,7 +137,14 @@ async function main(): Promise<void> {
   }
   const date = new Date();
   const started = performance.now();
-  if (parsed.onlyBus) {
+  if (parsed.only === 'secret') {
+    const secret = await runSecretBench(parsed.secret);
+    const durationSeconds = Math.round((performance.now() - started) / 100) / 10;
+    const json = JSON.stringify({ bench: 'secret', date: date.toISOString(), durationSeconds, secret });
+    write(parsed.out, json, formatSecretTable(secret), date, durationSeconds);
+    return;
+  }
+  if (parsed.only === 'bus') {
     const bus = await runBusBench(parsed.bus);
     const durationSeconds = Math.round((performance.now() - started) / 100) / 10;
     const json = JSON.stringify({ bench: 'bus', date: date.toISOString(), durationSeconds, bus });

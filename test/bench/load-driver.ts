@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { simulate } from '../../src/sim/simulate';
 import type { Answers } from '../../src/sim/relay-simulator';
+import type { TranscriptEntry } from '../../src/sim/wire';
 import { awaitTransport, busLatency, endTransport, openTransport } from './load-transport';
 import type {
   BootReply,
@@ -32,39 +33,72 @@ const REACH_LISTEN_MS = 5_000;
 interface Outcome {
   ok: boolean;
   ms: number;
+  /** Start event sent to first action received, ms, when timed. */
+  startMs?: number;
+}
+
+/** How a session is run besides its pacing: the registration args served, and whether its start is timed. */
+interface SessionSetup {
+  answers?: Answers;
+  vars?: Record<string, string>;
+  timeStart?: boolean;
 }
 
 /** One hello session; never rejects. */
-async function session(url: string, pacing: Pacing, answers: Answers = [NAME]): Promise<Outcome> {
+async function session(url: string, pacing: Pacing, { answers = [NAME], vars, timeStart }: SessionSetup = {}) {
   const started = performance.now();
+  let startSent: number | undefined;
+  let firstAction: number | undefined;
+  // Only a timed session pays for reading the clock on every frame.
+  const onFrame = timeStart
+    ? ({ from, frame }: TranscriptEntry) => {
+        if (from === 'relay' && frame._type === 'wf_api_start_event') startSent = performance.now();
+        else if (from === 'workflow' && frame._type === 'wf_api_start_interaction_request')
+          firstAction ??= performance.now();
+      }
+    : undefined;
   try {
     const run = await simulate(url, {
       answers,
+      vars,
+      onFrame,
       promptGapMs: pacing.gapMs,
       singleWrite: pacing.together,
       timeoutMs: pacing.timeoutMs,
     });
-    return { ok: run.says.includes(GREETING), ms: performance.now() - started };
+    const startMs = startSent !== undefined && firstAction !== undefined ? firstAction - startSent : undefined;
+    return { ok: run.says.includes(GREETING), ms: performance.now() - started, startMs } satisfies Outcome;
   } catch {
     return { ok: false, ms: performance.now() - started };
   }
 }
 
-async function run(url: string, sessions: number, concurrency: number, pacing: Pacing): Promise<RunReply> {
+async function run(
+  url: string,
+  sessions: number,
+  concurrency: number,
+  pacing: Pacing,
+  setup: SessionSetup = {},
+): Promise<RunReply> {
   const durations: number[] = [];
+  const startMs: number[] = [];
   let failed = 0;
   let next = 0;
   const started = performance.now();
   const worker = async () => {
     while (next < sessions) {
       next += 1;
-      const outcome = await session(url, pacing);
-      if (outcome.ok) durations.push(outcome.ms);
-      else failed += 1;
+      const outcome = await session(url, pacing, setup);
+      if (!outcome.ok) failed += 1;
+      else {
+        durations.push(outcome.ms);
+        if (outcome.startMs !== undefined) startMs.push(outcome.startMs);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, sessions) }, worker));
-  return { completed: durations.length, failed, wallMs: performance.now() - started, durations };
+  const reply: RunReply = { completed: durations.length, failed, wallMs: performance.now() - started, durations };
+  return setup.timeStart === true ? { ...reply, startMs } : reply;
 }
 
 /** Sessions opened by `hold`: each one's answer (given on release) and its outcome. */
@@ -86,9 +120,11 @@ async function hold(url: string, count: number, pacing: Pacing): Promise<HoldRep
           ended = true;
           listening();
         }, REACH_LISTEN_MS);
-        const outcome = session(url, pacing, () => {
-          listening();
-          return spoken;
+        const outcome = session(url, pacing, {
+          answers: () => {
+            listening();
+            return spoken;
+          },
         });
         held.push({ answer: (name) => answer(name), outcome });
         // A session that ends before it listens has failed; stop waiting for it.
@@ -127,7 +163,7 @@ async function boot(url: string, retryMs: number, deadlineMs: number, pacing: Pa
 function handle(command: LoadCommand): Promise<LoadReply> {
   switch (command.cmd) {
     case 'run':
-      return run(command.url, command.sessions, command.concurrency, command);
+      return run(command.url, command.sessions, command.concurrency, command, command);
     case 'hold':
       return hold(command.url, command.count, command);
     case 'release':

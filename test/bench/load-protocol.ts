@@ -11,8 +11,18 @@ export interface Pacing {
 }
 
 export type LoadCommand =
-  /** Runs `sessions` hello sessions, `concurrency` at a time. */
-  | ({ cmd: 'run'; url: string; sessions: number; concurrency: number } & Pacing)
+  /**
+   * Runs `sessions` hello sessions, `concurrency` at a time. `vars` are the registration args the
+   * simulator serves to get_var; with `timeStart`, the reply has each session's start time.
+   */
+  | ({
+      cmd: 'run';
+      url: string;
+      sessions: number;
+      concurrency: number;
+      vars?: Record<string, string>;
+      timeStart?: boolean;
+    } & Pacing)
   /** Opens `count` more sessions and keeps each waiting in `listen`; replies once all are there. */
   | ({ cmd: 'hold'; url: string; count: number } & Pacing)
   /** Answers every held session's `listen` and replies once they have all ended. */
@@ -34,6 +44,11 @@ export interface RunReply {
   wallMs: number;
   /** Duration of every completed session, ms. */
   durations: number[];
+  /**
+   * With `timeStart`: for every completed session, ms from the start event leaving the simulator
+   * to the workflow's first action (start_interaction) reaching it.
+   */
+  startMs?: number[];
 }
 
 export interface HoldReply {

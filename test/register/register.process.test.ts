@@ -8,6 +8,7 @@ import { BUILD_DIR } from '../global-setup';
 const CLI = join(BUILD_DIR, 'register.js');
 const TOKEN = 'PLANTED-workflow-token-0123456789';
 const API_KEY = 'PLANTED-refresh-token-abcdefghijkl';
+const SECRET = 'PLANTED-workflow-secret-0123456789';
 /** A directory without a .env file, so that only the environment given counts. */
 const CWD = mkdtempSync(join(tmpdir(), 'register-'));
 
@@ -42,6 +43,7 @@ async function startCloud(): Promise<{ cloud: RelayCloud; env: Record<string, st
     ...cloud.env,
     HEROKU_APP_DEFAULT_DOMAIN_NAME: 'demo-1234.herokuapp.com',
     WORKFLOW_TOKEN: TOKEN,
+    WORKFLOW_SECRET: SECRET,
     RELAY_INSTALL: 'all',
   };
   return { cloud, env };
@@ -75,7 +77,9 @@ describe('npm run register (the compiled CLI, as a child process): exit codes', 
     for (const { output } of [first, second]) {
       expect(output).not.toContain(TOKEN);
       expect(output).not.toContain(API_KEY);
+      expect(output).not.toContain(SECRET);
     }
+    expect(cloud.registrations.all.every((row) => JSON.stringify(row.config).includes(SECRET))).toBe(true);
   });
 
   it('exits 1 with one line naming the call, the status and Relay message when Relay fails', async () => {
@@ -86,6 +90,7 @@ describe('npm run register (the compiled CLI, as a child process): exit codes', 
         "may not do this: check that RELAY_SUBSCRIBER_ID is that account's subscriber id; nothing was changed",
     ]);
     expect(output).not.toContain(TOKEN);
+    expect(output).not.toContain(SECRET);
     expect(status).toBe(1);
   });
 
@@ -131,6 +136,7 @@ describe("register --release (the Procfile's release phase, as Heroku runs it wi
         'RELAY_SUBSCRIBER_ID (and RELAY_INSTALL) to register the workflows on every deploy',
     ]);
     expect(output).not.toContain(TOKEN);
+    expect(output).not.toContain(SECRET);
     expect(status).toBe(0);
     expect(requests()).toBe(0);
   });
@@ -141,6 +147,7 @@ describe("register --release (the Procfile's release phase, as Heroku runs it wi
     expect(status).toBe(0);
     expect(cloud.registrations.all.map((row) => row.name)).toEqual(['hello', 'panic', 'broadcast', 'transport']);
     expect(output).not.toContain(TOKEN);
+    expect(output).not.toContain(SECRET);
     expect(output).not.toContain(API_KEY);
   });
 
@@ -162,6 +169,7 @@ describe("register --release (the Procfile's release phase, as Heroku runs it wi
         '(heroku releases:retry), or set RELAY_REGISTER_ON_RELEASE=warn to let releases go live anyway',
     ]);
     expect(output).not.toContain(TOKEN);
+    expect(output).not.toContain(SECRET);
     expect(status).toBe(1);
   });
 

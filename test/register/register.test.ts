@@ -7,6 +7,8 @@ import { memoryLogger } from '../helpers/memory-logger';
 const HOST = 'demo-1234.herokuapp.com';
 const TOKEN = 'PLANTED-workflow-token-0123456789';
 const API_KEY = 'PLANTED-refresh-token-abcdefghijkl';
+const SECRET = 'PLANTED-workflow-secret-0123456789';
+const ROTATED = 'PLANTED-rotated-secret-9876543210';
 const noop = () => undefined;
 
 const hello: WorkflowModule = {
@@ -56,6 +58,7 @@ describe('npm run register against the simulated cloud', () => {
       relayClientId: cloud.clientId,
       herokuAppDomain: HOST,
       workflowToken: TOKEN,
+      workflowSecret: SECRET,
       relayInstall: { type: 'all' },
       ...overrides,
     };
@@ -88,8 +91,7 @@ describe('npm run register against the simulated cloud', () => {
       err: (line) => err.push(line),
     });
     for (const text of [...out, ...err, logs.text()]) {
-      expect(text).not.toContain(TOKEN);
-      expect(text).not.toContain(API_KEY);
+      for (const secret of [TOKEN, API_KEY, SECRET, ROTATED]) expect(text).not.toContain(secret);
     }
     return { code, out, err };
   }
@@ -138,7 +140,12 @@ describe('npm run register against the simulated cloud', () => {
       options: { transient: true, hidden: false },
       config: {
         trigger: {
-          start: { workflow: { uri: `wss://${HOST}/hello?token=${TOKEN}`, args: { greeting: 'Hello' } } },
+          start: {
+            workflow: {
+              uri: `wss://${HOST}/hello?token=${TOKEN}`,
+              args: { greeting: 'Hello', workflow_secret: SECRET },
+            },
+          },
           on_phrases: ['hello', 'hi'],
         },
       },
@@ -181,6 +188,8 @@ describe('npm run register against the simulated cloud', () => {
     ['hidden', { code: { hidden: true } }],
     ['install', { settings: { relayInstall: { type: 'devices', devices: ['990007560012345'] } } }],
     ['install', { code: { install: { type: 'group', group: 'urn:relay-resource:id:tag:abc' } } }],
+    ['workflow_secret (value hidden)', { settings: { workflowSecret: ROTATED } }],
+    ['workflow_secret (value hidden)', { settings: { workflowSecret: undefined } }],
   ])('updates a row whose %s differs, keeping its id, then is in step', async (field, change) => {
     await register();
     const id = rowNamed('hello').workflow_id;
@@ -204,6 +213,37 @@ describe('npm run register against the simulated cloud', () => {
     const again = await register([], { workflows: { hello: changed, panic }, settings });
     expect(again.out.at(-1)).toBe('nothing to do: Relay is in step with the code');
     expect(cloud.calls.saveWorkflow).toBe(saves + updated);
+  });
+
+  it('re-registers every workflow when WORKFLOW_SECRET rotates, naming the change but never the value', async () => {
+    await register();
+    const rotated = config({ workflowSecret: ROTATED, workflowSecretPrevious: SECRET });
+    const plan = await register(['--dry-run', '--json'], { settings: rotated });
+    expect(plan.out).toEqual([
+      JSON.stringify({ create: [], update: ['hello', 'panic'], unchanged: [], delete: [], foreign: 0 }),
+    ]);
+    const run = await register([], { settings: rotated });
+    expect(run.out).toContain('  update     hello: workflow_secret (value hidden) differs');
+    expect(run.out.at(-1)).toBe('done: 2 changes applied');
+    const args = (rowNamed('hello').config as { trigger: { start: { workflow: { args: object } } } }).trigger.start
+      .workflow.args;
+    expect(args).toEqual({ greeting: 'Hello', workflow_secret: ROTATED });
+    expect((await register([], { settings: rotated })).out.at(-1)).toBe(
+      'nothing to do: Relay is in step with the code',
+    );
+  });
+
+  it('refuses a registration that declares the reserved arg workflow_secret itself (exit 2)', async () => {
+    const own: WorkflowModule = { ...hello, registration: { ...hello.registration!, args: { workflow_secret: 'x' } } };
+    const run = await register([], { workflows: { hello: own } });
+    expect(run).toEqual({
+      code: 2,
+      out: [],
+      err: [
+        expect.stringMatching(/^register: workflow "hello": the arg workflow_secret is reserved for WORKFLOW_SECRET/),
+      ],
+    });
+    expect(cloud.calls.listWorkflows).toBe(0);
   });
 
   it('keeps fields it does not manage when it updates a row (absorb_triggers)', async () => {
@@ -327,7 +367,10 @@ describe('npm run register against the simulated cloud', () => {
   });
 
   it('exits 1 without changing anything when the list fails, and keeps secrets out of what Relay echoes', async () => {
-    cloud.failNext({ status: 400, message: `bad uri wss://${HOST}/hello?token=${TOKEN} for key ${API_KEY}` });
+    cloud.failNext({
+      status: 400,
+      message: `bad uri wss://${HOST}/hello?token=${TOKEN} for key ${API_KEY} with arg ${SECRET}`,
+    });
     const run = await register();
     expect(run.code).toBe(1);
     expect(run.out).toEqual([]);
