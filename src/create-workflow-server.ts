@@ -14,7 +14,7 @@ import { RegistrationStatus } from './http/registration-status';
 import { busReport, type ServerSnapshot } from './http/status';
 import type { WebhookAnswer } from './http/webhook';
 import { createLogger, type Logger } from './logger';
-import { publicHostOf } from './registrations';
+import { publicHostOf, registrationSecretsOf, registrationTargetOf } from './registrations';
 import { WebSocketHost } from './relay/websocket-host';
 import {
   WorkflowRegistry,
@@ -161,9 +161,9 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       : new RegistrationStatus({
           api,
           workflows: () => registry.entries(),
-          target: { publicHost, workflowToken: config.workflowToken, install: config.relayInstall },
+          target: registrationTargetOf(config),
           logger: logger.child({ component: 'registration-status' }),
-          secrets: [config.relayApiKey, config.workflowToken].filter((secret) => secret !== undefined),
+          secrets: registrationSecretsOf(config),
         });
   let closing: Promise<void> | undefined;
   const startedAt = Date.now();

@@ -18,7 +18,8 @@ import {
   desiredRegistrations,
   planRegistrations,
   planSummary,
-  publicHostOf,
+  registrationSecretsOf,
+  registrationTargetOf,
   RegistrationError,
   hideToken,
   type DesiredRegistration,
@@ -86,12 +87,7 @@ export async function runRegister({
     fail(error instanceof ConfigError ? `configuration error: ${error.message}` : (error as Error).message);
     return 2;
   }
-  secrets = [
-    settings.relayApiKey,
-    settings.workflowToken,
-    settings.workflowSecret,
-    settings.workflowSecretPrevious,
-  ].filter((secret) => secret !== undefined);
+  secrets = registrationSecretsOf(settings);
   if (flags.release && settings.registerOnRelease === 'off') {
     print(
       'register --release: RELAY_REGISTER_ON_RELEASE=off, so Relay was not called; heroku run npm run register registers by hand',
@@ -133,7 +129,7 @@ async function register(
     fail: (line: string) => void;
   },
 ): Promise<number> {
-  const publicHost = publicHostOf(settings);
+  const { publicHost, ...target } = registrationTargetOf(settings);
   const client = relayApiFromConfig(
     settings,
     logger ?? createLogger({ level: settings.logLevel, destination: process.stderr }),
@@ -153,12 +149,7 @@ async function register(
   }
   let desired: DesiredRegistration[];
   try {
-    desired = desiredRegistrations(workflows, {
-      publicHost,
-      workflowToken: settings.workflowToken,
-      workflowSecret: settings.workflowSecret,
-      install: settings.relayInstall,
-    });
+    desired = desiredRegistrations(workflows, { ...target, publicHost });
   } catch (error) {
     if (!(error instanceof RegistrationError)) throw error;
     fail(error.message);

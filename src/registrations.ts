@@ -53,6 +53,27 @@ export function publicHostOf(config: Pick<Config, 'publicUrl' | 'herokuAppDomain
   return config.herokuAppDomain;
 }
 
+/** Where registrations go, from config; `publicHost` is undefined when neither PUBLIC_URL nor dyno metadata gives one. */
+export function registrationTargetOf(
+  config: Pick<Config, 'publicUrl' | 'herokuAppDomain' | 'workflowToken' | 'workflowSecret' | 'relayInstall'>,
+): Omit<RegistrationTarget, 'publicHost'> & { publicHost: string | undefined } {
+  return {
+    publicHost: publicHostOf(config),
+    workflowToken: config.workflowToken,
+    workflowSecret: config.workflowSecret,
+    install: config.relayInstall,
+  };
+}
+
+/** The config values that never appear in what registering prints or logs (API key, token, secrets). */
+export function registrationSecretsOf(
+  config: Pick<Config, 'relayApiKey' | 'workflowToken' | 'workflowSecret' | 'workflowSecretPrevious'>,
+): string[] {
+  return [config.relayApiKey, config.workflowToken, config.workflowSecret, config.workflowSecretPrevious].filter(
+    (secret) => secret !== undefined,
+  );
+}
+
 /** An app workflow and the row it should have at Relay; `row` is undefined when it declares no registration. */
 export interface DesiredRegistration {
   name: string;

@@ -114,6 +114,31 @@ describe('the status page with API credentials: registration state read from Rel
     expect(page).not.toContain('<pre class="command">');
   });
 
+  it('with WORKFLOW_SECRET, rows registered with the secret are in step and a rotated one differs, value never shown', async () => {
+    const secret = 'current-secret-4f1c9a7e2b';
+    const withSecret = (value: string) => ({ ...TARGET, workflowSecret: value });
+    for (const [name, value] of [
+      ['synced', secret],
+      ['changed', 'previous-secret-77d0e3aa'],
+    ] as const) {
+      const row = desiredRow(name, registration(name), withSecret(value));
+      expect(cc.cloud.registrations.save(JSON.stringify(row)).status).toBe(200);
+    }
+    const port = await start({ workflowSecret: secret, workflowSecretPrevious: 'previous-secret-77d0e3aa' });
+    await firstRead();
+    const status = await report(port);
+    expect(states(status)).toEqual({
+      synced: { state: 'in-step' },
+      changed: { state: 'differs', fields: ['workflow_secret'] },
+      missing: { state: 'not-registered' },
+    });
+    const page = (await get(port, '/', PUBLIC)).body;
+    for (const text of [JSON.stringify(status), page, logs.text()]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain('previous-secret-77d0e3aa');
+    }
+  });
+
   it('reads Relay at most once a minute, however many pages are loaded, and never on a page load', async () => {
     const port = await start();
     await firstRead();
