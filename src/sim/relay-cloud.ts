@@ -108,12 +108,15 @@ interface CloudCall {
  * `/realms/Relay/protocol/openid-connect/token`, and the legacy `/oauth2/token` and
  * `/oauth2/validate`), HTTP triggers (`POST /ibot/workflow/:id`), device records
  * (`GET /relaypro/api/v1/device/:id`) and the account's workflow registrations (`GET` and `POST
- * /ibot/workflow`, `DELETE /ibot/workflow/:id`, kept in memory: {@link RelayCloud.registrations}). A trigger of a registered workflow opens a WebSocket session
- * to its URL exactly as the Relay server does, played by {@link RelaySimulator} (one session per
- * target device), and answers 200 once every session is open and has its start event, so
+ * /ibot/workflow`, `DELETE /ibot/workflow/:id`, kept in memory: {@link RelayCloud.registrations}).
+ * A trigger of a workflow given to {@link register}, or of a row with an HTTP trigger, opens a
+ * WebSocket session to its URL exactly as the Relay server does, played by {@link RelaySimulator}
+ * (one session per target device), and answers 200 once every session is open and has its start event, so
  * `cloud.sessions` holds them when the caller's trigger resolves. A session that cannot be opened
  * makes the trigger answer 502, naming the URL. (Whether real Relay answers before or after it
  * connects is not documented; the answer's body here is the simulator's own.)
+ * A phrase said on one of its devices ({@link speak}) starts the phrase registration installed
+ * there, as a person saying it to a Relay device does.
  *
  * For tests of API clients it fails, slows down and revokes on demand, and counts every call.
  *

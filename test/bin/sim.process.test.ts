@@ -232,8 +232,10 @@ describe('npm run sim -- cloud (the compiled CLI, as a child process)', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const banner = await outputUntil(child, () => stdout, /registers the app's workflows here; then type a phrase/);
-      const env = Object.fromEntries(
-        [...banner.matchAll(/^ {2}export (RELAY_\w+)=(\S+)$/gm)].slice(0, 4).map(([, name, value]) => [name, value]),
+      const env: Record<string, string> = Object.fromEntries(
+        [...banner.matchAll(/^ {2}export (RELAY_\w+)=(\S+)$/gm)]
+          .slice(0, 4)
+          .map((match): [string, string] => [match[1] ?? '', match[2] ?? '']),
       );
       expect(Object.keys(env).sort()).toEqual([
         'RELAY_API_KEY',
