@@ -5,9 +5,8 @@
  * the exit status, and it runs only when this file is the entry.
  */
 import { parseArgs } from 'node:util';
-import type { Writable } from 'node:stream';
 import { ConfigError, loadConfig } from '../config';
-import { RelayCloud } from '../sim/relay-cloud';
+import { runCloud, type CloudCliOptions } from '../sim/terminal-cloud';
 import { runTerminalDevice, type SimCliOptions } from '../sim/terminal-device';
 import { TRIGGER_TYPES, type SimTriggerType } from '../sim/wire';
 
@@ -54,7 +53,14 @@ async function cloud(argv: string[]): Promise<number> {
   }
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
-  return runCloud({ options: parsed.options, output: process.stdout, signal: stop.signal });
+  return runCloud({
+    options: parsed.options,
+    input: process.stdin,
+    output: process.stdout,
+    errorOutput: process.stderr,
+    interactive: process.stdin.isTTY === true,
+    signal: stop.signal,
+  });
 }
 
 export type ParsedSimArgs =
@@ -202,37 +208,29 @@ export function parseSimArgs(argv: readonly string[], defaultPort: number): Pars
   return { kind: 'run', options };
 }
 
-/** What `npm run sim -- cloud ...` asks for, parsed and checked. */
-export interface CloudCliOptions {
-  port: number;
-  host: string;
-  /** Workflow id → its ws(s):// URL, as `relay workflow:create:http` would register it. */
-  workflows: Map<string, string>;
-  apiKey?: string;
-  subscriberId?: string;
-  /** What the device says each time a workflow listens, in order (each session starts over). */
-  answers: string[];
-  /** The account's groups by name, each a list of device names (for group queries and broadcasts). */
-  groups: Record<string, string[]>;
-}
-
 export type ParsedCloudArgs =
   { kind: 'help' } | { kind: 'run'; options: CloudCliOptions } | { kind: 'error'; message: string };
 
-export const CLOUD_USAGE = `Usage: npm run sim -- cloud --register <workflow id>=<ws-url> [options]
+export const CLOUD_USAGE = `Usage: npm run sim -- cloud [options]
 
-Plays Relay's cloud on a local port: its sign-in (current and legacy), HTTP triggers (POST /ibot/workflow/<id>)
-and device records. Point your app's RelayApi at it with the variables it prints; a trigger of a
-registered workflow opens a session to its URL, played by a simulated device whose doings are shown.
+Plays Relay's cloud on a local port: its sign-in (current and legacy), the workflow registrations
+(GET/POST /ibot/workflow, DELETE /ibot/workflow/<id>), HTTP triggers (POST /ibot/workflow/<id>) and
+device records. Point your app's RelayApi and npm run register at it with the variables it prints.
+A trigger opens a session to the workflow's URL, played by a simulated device whose doings are shown.
+
+Type a registered phrase and press Enter to say it on the simulated device: the registration it
+matches starts, and you converse with it as in npm run sim (docs/registration.md, "Try it on your
+laptop"). Back at the prompt, /quit stops the cloud.
 
 Options:
-  --register <id>=<ws-url>  a workflow with an HTTP trigger, e.g. wf_broadcast=ws://localhost:8080/broadcast (repeatable)
+  --register <id>=<ws-url>  a workflow with an HTTP trigger, e.g. wf_broadcast=ws://localhost:8080/broadcast (repeatable;
+                            npm run register adds the app's own registrations)
   --port <n>                port to listen on (default 0: a free one; give one to keep the URL across runs)
   --host <ip>               interface (default 127.0.0.1)
   --api-key <token>         the legacy refresh token it accepts (default: a random one, printed; the OpenID
                             Connect one it prints beside it changes on every run)
   --subscriber-id <id>      the account id (default sim-subscriber)
-  --answer <text>           what the device says when a workflow listens (repeatable, in order)
+  --answer <text>           what the device says when a workflow started by an HTTP trigger listens (repeatable, in order)
   --group <name=a,b,...>    a group and its member devices, for group queries and broadcasts (repeatable),
                             e.g. --group "Security=Bob,Carol" for the broadcast sample
   -h, --help                show this help
@@ -278,11 +276,6 @@ export function parseCloudArgs(argv: readonly string[]): ParsedCloudArgs {
       };
     workflows.set(entry.slice(0, at), url);
   }
-  if (workflows.size === 0)
-    return {
-      kind: 'error',
-      message: 'register at least one workflow: --register wf_broadcast=ws://localhost:8080/broadcast',
-    };
   const groups = parseGroups(values.group);
   if (typeof groups === 'string') return { kind: 'error', message: groups };
   const options: CloudCliOptions = { port, host: values.host, workflows, answers: values.answer, groups };
@@ -310,66 +303,6 @@ function parseGroups(entries: readonly string[]): Record<string, string[]> | str
   const groups = Object.create(null) as Record<string, string[]>;
   for (const [name, members] of Object.entries(pairs)) groups[name] = members.split(',').filter(Boolean);
   return groups;
-}
-
-interface RunCloudOptions {
-  options: CloudCliOptions;
-  output: Writable;
-  /** Aborting (Ctrl-C) closes the cloud and every session. */
-  signal: AbortSignal;
-}
-
-/**
- * `npm run sim -- cloud`: starts the simulated cloud, prints the variables that point the app at
- * it, then shows each request and what each session's device does until `signal` aborts.
- * Resolves with the process exit status.
- */
-async function runCloud({ options, output, signal }: RunCloudOptions): Promise<number> {
-  const print = (line: string) => output.write(`${line}\n`);
-  const cloud = await RelayCloud.start({
-    port: options.port,
-    host: options.host,
-    apiKey: options.apiKey,
-    subscriberId: options.subscriberId,
-    simulator: { answers: options.answers, groups: options.groups },
-    onLog: (line) => print(`[cloud] ${line}`),
-  });
-  for (const [workflowId, url] of options.workflows) {
-    cloud.register(workflowId, url, {
-      simulator: {
-        answers: options.answers,
-        groups: options.groups,
-        onLog: (line) => print(`[${workflowId}] ${line}`),
-      },
-    });
-  }
-  print(`Relay cloud simulator listening on ${cloud.url}`);
-  for (const [workflowId, url] of options.workflows) print(`Registered ${workflowId} -> ${url}`);
-  print('Point the app at it (then restart it):');
-  for (const [name, value] of Object.entries(cloud.env)) print(`  export ${name}=${value}`);
-  print(
-    "That RELAY_API_KEY is a legacy (opaque) refresh token. For one of Relay's current sign-in, as relay token:generate",
-  );
-  print('prints (a JWT naming this cloud as its issuer, redeemed at RELAY_AUTH_URL/realms/Relay/...), use instead:');
-  print(`  export RELAY_API_KEY=${cloud.oidcRefreshToken}`);
-  const watching = (async () => {
-    for (;;) {
-      const next = await cloud.nextSession(2 ** 31 - 1).catch(() => undefined);
-      if (next === undefined) return;
-      void next.finished.then((run) =>
-        print(
-          `[${next.workflowId}] session on ${next.deviceId} ended: ${run.terminated ? 'terminated' : `closed (${run.code})`}`,
-        ),
-      );
-    }
-  })();
-  await new Promise<void>((resolve) =>
-    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
-  );
-  await cloud.close();
-  await watching;
-  print('Relay cloud simulator stopped');
-  return 0;
 }
 
 if (require.main === module) {

@@ -15,11 +15,12 @@ import {
   type FailureSpec,
 } from './cloud-http';
 import { DEFAULT_DEVICE, type SimulatedDevice } from './device';
-import { RelaySimulator, type RelaySimulatorOptions, type SimulationResult } from './relay-simulator';
-import { SimulatorError, SimulatorErrorCode } from './wire';
+import { findPhraseRow } from './phrase-trigger';
+import { isInstalledOn, readRegisteredRow, type RegisteredWorkflow } from './registered-row';
 
-/** How each session the cloud opens plays its device (answers, gaps, timers...); trigger, device and vars come from the cloud. */
-export type CloudSimulatorOptions = Omit<RelaySimulatorOptions, 'trigger' | 'device' | 'vars'>;
+export type { CloudSession, CloudSimulatorOptions } from './cloud-sessions';
+import { CloudSessions, type CloudSession, type CloudSimulatorOptions, type SessionStart } from './cloud-sessions';
+import { SimulatorError, SimulatorErrorCode } from './wire';
 
 /** Options of {@link RelayCloud.start}; every one has a default. */
 export interface RelayCloudOptions {
@@ -69,18 +70,6 @@ export interface CloudRegistration {
   simulator?: CloudSimulatorOptions;
 }
 
-/** A session the cloud opened for an HTTP trigger: one per target device. */
-export interface CloudSession {
-  workflowId: string;
-  deviceId: string;
-  /** The trigger's `action_args` (sent as the start event's `trigger.args.args`). */
-  actionArgs: Readonly<Record<string, string>>;
-  /** The live simulator playing Relay and the device on this session. */
-  simulator: RelaySimulator;
-  /** Resolves with everything recorded once the session has closed. */
-  finished: Promise<SimulationResult>;
-}
-
 /** The cloud's endpoints, as counted in {@link RelayCloud.calls}. */
 export type CloudEndpoint =
   'token' | 'validate' | 'trigger' | 'device' | 'listWorkflows' | 'saveWorkflow' | 'deleteWorkflow' | 'other';
@@ -119,12 +108,15 @@ interface CloudCall {
  * `/realms/Relay/protocol/openid-connect/token`, and the legacy `/oauth2/token` and
  * `/oauth2/validate`), HTTP triggers (`POST /ibot/workflow/:id`), device records
  * (`GET /relaypro/api/v1/device/:id`) and the account's workflow registrations (`GET` and `POST
- * /ibot/workflow`, `DELETE /ibot/workflow/:id`, kept in memory: {@link RelayCloud.registrations}). A trigger of a registered workflow opens a WebSocket session
- * to its URL exactly as the Relay server does, played by {@link RelaySimulator} (one session per
- * target device), and answers 200 once every session is open and has its start event, so
+ * /ibot/workflow`, `DELETE /ibot/workflow/:id`, kept in memory: {@link RelayCloud.registrations}).
+ * A trigger of a workflow given to {@link register}, or of a row with an HTTP trigger, opens a
+ * WebSocket session to its URL exactly as the Relay server does, played by {@link RelaySimulator}
+ * (one session per target device), and answers 200 once every session is open and has its start event, so
  * `cloud.sessions` holds them when the caller's trigger resolves. A session that cannot be opened
  * makes the trigger answer 502, naming the URL. (Whether real Relay answers before or after it
  * connects is not documented; the answer's body here is the simulator's own.)
+ * A phrase said on one of its devices ({@link speak}) starts the phrase registration installed
+ * there, as a person saying it to a Relay device does.
  *
  * For tests of API clients it fails, slows down and revokes on demand, and counts every call.
  *
@@ -145,8 +137,6 @@ export class RelayCloud {
   readonly clientId: string;
   /** The OpenID Connect SDK client id. */
   readonly oidcClientId: string;
-  /** Every session opened, in order. */
-  readonly sessions: CloudSession[] = [];
   /** Every request answered, in order. */
   readonly requests: CloudRequest[] = [];
   /** The account's workflow registrations, as `GET /ibot/workflow` lists them. */
@@ -157,12 +147,12 @@ export class RelayCloud {
   private readonly counts = new Map<CloudEndpoint, number>();
   private readonly workflows = new Map<string, { url: string; registration: CloudRegistration }>();
   private readonly devices = new Map<string, SimulatedDevice>();
-  private readonly defaultDeviceId: string;
+  /** The device a trigger naming no targets goes to (`register`'s default), and the CLI speaks on. */
+  readonly defaultDeviceId: string;
   private readonly tokens: CloudTokens;
   private readonly faults = new CloudFaults();
   private readonly delays = new Set<() => void>();
-  private readonly opening = new Set<Promise<unknown>>();
-  private readonly opened = new WaitingQueue<CloudSession>();
+  private readonly opener: CloudSessions;
   private closing: Promise<void> | undefined;
   private boundUrl: string | undefined;
   private firstOidcRefreshToken: string | undefined;
@@ -183,6 +173,7 @@ export class RelayCloud {
       lifetimeSecs: options.tokenLifetimeSecs ?? 3600,
     });
     this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+    this.opener = new CloudSessions(options.simulator);
     this.registrations = new CloudWorkflows({
       configAsString: options.workflowConfigAsString,
       maxRows: options.maxWorkflows,
@@ -302,9 +293,52 @@ export class RelayCloud {
     return this;
   }
 
+  /**
+   * Says `phrase` on the device `deviceId`, as a person does to start a workflow. The one row of
+   * the workflow API (`POST /ibot/workflow`, what `npm run register` writes) that has a phrase
+   * trigger, is installed on that device and has a phrase matching `phrase` (rules in
+   * phrase-trigger.ts) starts: a session on its URI, whose start event is a phrase trigger's
+   * (`trigger: {type: "phrase", args: {phrase: <the registered phrase>, source_uri: <the device's
+   * URN>}}`), with the row's args served to `get_var` (not in the start event). Resolves once the
+   * session is open and has its start event (it is in {@link sessions} and {@link nextSession}
+   * too); `options.simulator` applies to it over the cloud's.
+   *
+   * Rejects with `sim-not-registered` naming the phrases installed on the device when nothing
+   * matches, or naming the rows when more than one does; with `sim-invalid-state` for a device not
+   * on the account; as {@link RelaySimulator.connect} does when the URI cannot be reached.
+   */
+  async speak(
+    deviceId: string,
+    phrase: string,
+    options: { simulator?: CloudSimulatorOptions } = {},
+  ): Promise<CloudSession> {
+    const device = this.devices.get(deviceId);
+    if (device === undefined) {
+      const known = [...this.devices.values()].map(({ id, name }) => `${id} (${name})`).join(', ');
+      throw new SimulatorError(
+        SimulatorErrorCode.INVALID_STATE,
+        `no device ${deviceId.slice(0, 100)} on this account; its devices: ${known}`,
+      );
+    }
+    const groups = this.options.simulator?.groups ?? {};
+    const match = findPhraseRow(this.registeredRows(), device, groups, phrase);
+    const { row } = match;
+    return this.opener.open(
+      { workflowId: row.workflowId, url: row.uri, args: row.args },
+      device,
+      { type: 'phrase', phrase: match.phrase },
+      options.simulator,
+    );
+  }
+
+  /** Every session opened, in order. */
+  get sessions(): readonly CloudSession[] {
+    return this.opener.all;
+  }
+
   /** The next session not yet handed out by an earlier call (opened already or later); rejects after `timeoutMs`. */
   nextSession(timeoutMs = 10_000): Promise<CloudSession> {
-    return this.opened.next(
+    return this.opener.next(
       timeoutMs,
       () =>
         `no session opened within ${timeoutMs} ms (was the workflow triggered? calls so far: ${JSON.stringify(this.calls)})`,
@@ -335,11 +369,7 @@ export class RelayCloud {
       const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.server.closeAllConnections();
       for (const release of [...this.delays]) release();
-      this.opened.rejectWaiting(
-        new SimulatorError(SimulatorErrorCode.INVALID_STATE, 'the cloud closed before a session opened'),
-      );
-      await Promise.allSettled([...this.opening]);
-      await Promise.all(this.sessions.map((session) => session.simulator.close()));
+      await this.opener.close();
       await stopped;
     })();
     return this.closing;
@@ -433,21 +463,28 @@ export class RelayCloud {
       return this.reply(call, 413, { message: `the body is larger than ${this.maxBodyBytes} bytes` });
     const body = parseTriggerBody(text);
     if (typeof body === 'string') return this.reply(call, 400, { message: body });
-    const workflow = this.workflows.get(workflowId);
-    if (workflow === undefined)
-      return this.reply(call, 404, { message: `no workflow ${workflowId.slice(0, 100)} on this account` });
-    const targets = body.targetDeviceIds ?? workflow.registration.devices ?? [this.defaultDeviceId];
+    const found = this.httpTarget(workflowId);
+    if (typeof found === 'string')
+      return this.reply(call, found === 'none' ? 404 : 400, {
+        message: found === 'none' ? `no workflow ${workflowId.slice(0, 100)} on this account` : found,
+      });
+    const targets = body.targetDeviceIds ?? found.devices;
+    if (targets.length === 0)
+      return this.reply(call, 400, {
+        message: `workflow ${workflowId.slice(0, 100)} is installed on no device of this account: name target_device_ids`,
+      });
+    const devices = targets.flatMap((id) => this.devices.get(id) ?? []);
     const unknown = targets.find((id) => !this.devices.has(id));
     if (unknown !== undefined)
       return this.reply(call, 404, { message: `no device ${unknown.slice(0, 100)} on this account` });
     const actionArgs = { ...body.actionArgs };
     const opened = await Promise.allSettled(
-      targets.map((deviceId) => this.openSession(workflowId, deviceId, actionArgs)),
+      devices.map((device) => this.opener.open(found.start, device, { type: 'http', args: actionArgs })),
     );
     const failed = opened.find((result) => result.status === 'rejected');
     if (failed !== undefined) {
       return this.reply(call, 502, {
-        message: `could not open a session to ${workflow.url}: ${String((failed.reason as Error).message ?? failed.reason).slice(0, 300)}`,
+        message: `could not open a session to ${found.start.url}: ${String((failed.reason as Error).message ?? failed.reason).slice(0, 300)}`,
       });
     }
     this.reply(call, 200, { status: 'ok', workflow_id: workflowId, target_device_ids: targets });
@@ -481,29 +518,39 @@ export class RelayCloud {
     this.answer(call, this.registrations.save(text));
   }
 
-  /** Opens a session for a trigger on one device, as the Relay server does, and records it. */
-  private async openSession(workflowId: string, deviceId: string, actionArgs: Record<string, string>): Promise<void> {
-    const workflow = this.workflows.get(workflowId);
-    if (workflow === undefined) throw new Error(`workflow ${workflowId} was unregistered`);
-    const connecting = RelaySimulator.connect(workflow.url, {
-      ...this.options.simulator,
-      ...workflow.registration.simulator,
-      trigger: { type: 'http', args: actionArgs },
-      device: this.devices.get(deviceId),
-      vars: workflow.registration.args,
-    });
-    this.opening.add(connecting);
-    const simulator = await connecting.finally(() => this.opening.delete(connecting));
-    const session: CloudSession = {
-      workflowId,
-      deviceId,
-      actionArgs,
-      simulator,
-      finished: simulator.finished.then(() => simulator.result()),
-    };
-    this.sessions.push(session);
-    if (this.closing !== undefined) await simulator.close();
-    this.opened.push(session);
+  /**
+   * What an HTTP trigger of `workflowId` starts: a workflow given to {@link register} (on its
+   * devices, default the cloud's first), else a row of the workflow API with an `on_http` trigger
+   * (on the devices it is installed on). `'none'` when there is neither; a message for a row
+   * without an HTTP trigger (what Relay answers then is not documented; the simulated cloud refuses).
+   */
+  private httpTarget(workflowId: string): { start: SessionStart; devices: readonly string[] } | string {
+    const registered = this.workflows.get(workflowId);
+    if (registered !== undefined) {
+      const { args, devices, simulator } = registered.registration;
+      return {
+        start: { workflowId, url: registered.url, args, simulator },
+        devices: devices ?? [this.defaultDeviceId],
+      };
+    }
+    const row = this.registeredRows().find((candidate) => candidate.workflowId === workflowId);
+    if (row === undefined) return 'none';
+    if (!row.http)
+      return `workflow ${workflowId.slice(0, 100)} has no HTTP trigger (on_http): register it with one to start it over HTTP`;
+    return { start: { workflowId, url: row.uri, args: row.args }, devices: this.installedDevices(row) };
+  }
+
+  /** The rows of the workflow API that can be started (those with a readable start URI), oldest first. */
+  private registeredRows(): RegisteredWorkflow[] {
+    return this.registrations.all.flatMap((row) => readRegisteredRow(row) ?? []);
+  }
+
+  /** The ids of the account's devices a row is installed on. */
+  private installedDevices(row: RegisteredWorkflow): string[] {
+    const groups = this.options.simulator?.groups ?? {};
+    return [...this.devices.values()]
+      .filter((device) => isInstalledOn(row.install, device, groups))
+      .map((device) => device.id);
   }
 
   /**
@@ -584,54 +631,5 @@ function decodeSegment(segment: string | undefined): string | undefined {
     return decoded === '' || decoded.length > MAX_ID_CHARS ? undefined : decoded;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Items handed out in order, each once: `next()` takes the oldest item not yet taken, or waits
- * for the next one pushed, up to a timeout.
- */
-class WaitingQueue<T> {
-  private readonly items: T[] = [];
-  private taken = 0;
-  private readonly waiters: Array<{ resolve: (item: T) => void; reject: (error: Error) => void }> = [];
-
-  push(item: T): void {
-    this.items.push(item);
-    const waiter = this.waiters.shift();
-    if (waiter === undefined) return;
-    this.taken += 1;
-    waiter.resolve(item);
-  }
-
-  /** The oldest item not yet taken; rejects with `sim-timeout` and `timeoutMessage` after `timeoutMs`. */
-  next(timeoutMs: number, timeoutMessage: () => string): Promise<T> {
-    const ready = this.items[this.taken];
-    if (ready !== undefined) {
-      this.taken += 1;
-      return Promise.resolve(ready);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new SimulatorError(SimulatorErrorCode.TIMEOUT, timeoutMessage()));
-      }, timeoutMs);
-      const waiter = {
-        resolve: (item: T) => {
-          clearTimeout(timer);
-          resolve(item);
-        },
-        reject: (error: Error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  /** Rejects every waiting `next()` with `error`. */
-  rejectWaiting(error: Error): void {
-    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
   }
 }

@@ -1,7 +1,8 @@
-import { createInterface } from 'node:readline';
+import { EventEmitter } from 'node:events';
+import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ButtonPress } from './device';
-import { RelaySimulator, type SimulationResult } from './relay-simulator';
+import { RelaySimulator, type RelaySimulatorOptions, type SimulationResult } from './relay-simulator';
 import { SimulatorError, type TriggerSpec } from './wire';
 
 /** What `npm run sim -- ...` asks for, parsed and checked. */
@@ -51,6 +52,91 @@ const COMMANDS_HELP =
   'commands: /tap /double /triple /long (press the button), /help, /quit; any other line is what you say';
 
 /**
+ * The person's lines, typed or piped, in order: trimmed, blank ones dropped. A conversation takes
+ * only the lines it uses, so lines typed ahead stay queued for whoever reads next (the cloud's
+ * phrase prompt, once a session has ended). `line` is emitted for each new line, then `change`;
+ * `change` also when the input ends.
+ */
+export class TypedLines extends EventEmitter<{ line: [string]; change: [] }> {
+  private readonly queue: string[] = [];
+  private inputEnded = false;
+  private readonly reader: Interface;
+
+  constructor(input: Readable) {
+    super();
+    this.reader = createInterface({ input, terminal: false });
+    this.reader.on('line', (line) => {
+      const trimmed = line.trim();
+      if (trimmed === '') return;
+      this.queue.push(trimmed);
+      this.emit('line', trimmed);
+      this.emit('change');
+    });
+    this.reader.once('close', () => {
+      this.inputEnded = true;
+      this.emit('change');
+    });
+  }
+
+  /** The oldest line not taken yet. */
+  peek(): string | undefined {
+    return this.queue[0];
+  }
+
+  /** Takes the oldest line. */
+  take(): string | undefined {
+    return this.queue.shift();
+  }
+
+  /** The input has ended and every line has been taken. */
+  get exhausted(): boolean {
+    return this.inputEnded && this.queue.length === 0;
+  }
+
+  /** Takes the next line, waiting for one; undefined once the input is exhausted or `signal` aborts. */
+  next(signal?: AbortSignal): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const settle = () => {
+        if (signal?.aborted !== true && this.queue.length === 0 && !this.inputEnded) return;
+        this.off('change', settle);
+        signal?.removeEventListener('abort', settle);
+        resolve(signal?.aborted === true ? undefined : this.take());
+      };
+      this.on('change', settle);
+      signal?.addEventListener('abort', settle, { once: true });
+      settle();
+    });
+  }
+
+  /** Stops reading the input. */
+  close(): void {
+    this.reader.close();
+  }
+}
+
+/** The simulator options a conversation plays the device with: the person's answers, and what it shows. */
+export type TerminalSimulatorOptions = Required<Pick<RelaySimulatorOptions, 'answers' | 'onLog' | 'onFrame'>>;
+
+export interface ConversationOptions {
+  /**
+   * Opens the session, playing the device with `device`; resolves with the simulator and what it
+   * connected to (shown as `connected to <it>`). A rejection is shown as one failure line.
+   */
+  connect: (device: TerminalSimulatorOptions) => Promise<{ simulator: RelaySimulator; connected: string }>;
+  /** The person's lines; the conversation takes those it uses. */
+  lines: TypedLines;
+  /** The device's name, as its log lines show it. */
+  deviceName: string;
+  /** Print every raw frame too. */
+  transcript: boolean;
+  output: Writable;
+  errorOutput: Writable;
+  interactive: boolean;
+  signal?: AbortSignal;
+  idleHintMs?: number;
+}
+
+/**
  * The interactive device of `npm run sim`: connects to a workflow as the Relay server, shows what
  * the device says and does, and feeds the person's lines in order: a text line answers the next
  * `listen`, a `/command` presses the button once an interaction is open. Resolves with the
@@ -66,13 +152,59 @@ export async function runTerminalDevice({
   errorOutput,
   interactive,
   signal,
-  idleHintMs = 10_000,
+  idleHintMs,
 }: TerminalDeviceOptions): Promise<number> {
+  const lines = new TypedLines(input);
+  const deviceName = options.deviceName ?? 'Sim';
+  try {
+    return await converse({
+      connect: async (device) => ({
+        simulator: await RelaySimulator.connect(options.url, {
+          trigger: options.trigger,
+          vars: options.vars,
+          groups: options.groups,
+          timerSpeedup: options.timerSpeedup,
+          ...(options.promptGapMs === undefined ? {} : { promptGapMs: options.promptGapMs }),
+          ...(options.acknowledgers === undefined ? {} : { acknowledgers: options.acknowledgers }),
+          ...(options.ackDelayMs === undefined ? {} : { ackDelayMs: options.ackDelayMs }),
+          ...(options.deviceName === undefined ? {} : { device: { name: options.deviceName } }),
+          ...device,
+        }),
+        connected: `${options.url} as device "${deviceName}" (${options.trigger.type} trigger)`,
+      }),
+      lines,
+      deviceName,
+      transcript: options.transcript,
+      output,
+      errorOutput,
+      interactive,
+      signal,
+      idleHintMs,
+    });
+  } finally {
+    lines.close();
+  }
+}
+
+/**
+ * One conversation between the person and a workflow: opens the session with `connect`, then
+ * feeds the person's lines to it in order, taking from `lines` only those it uses (`/quit`, which
+ * hangs up, included). Resolves with 0 when the workflow terminated, else 1 after one failure
+ * line (could not connect, hung up, input ended while listening, closed without terminating).
+ */
+export async function converse({
+  connect,
+  lines,
+  deviceName: device,
+  transcript,
+  output,
+  errorOutput,
+  interactive,
+  signal,
+  idleHintMs = 10_000,
+}: ConversationOptions): Promise<number> {
   const print = (line: string) => output.write(`${line}\n`);
   const fail = (line: string) => errorOutput.write(`sim: ${line}\n`);
-  const lines = createInterface({ input, terminal: false });
-  const queue: string[] = [];
-  let inputEnded = false;
   let answer: ((text: string | undefined) => void) | undefined;
   let sim: RelaySimulator | undefined;
   let failure: string | undefined;
@@ -96,99 +228,92 @@ export async function runTerminalDevice({
 
   /** Works through the queued lines in order, stopping at one that cannot be used yet. */
   const pump = () => {
-    while (queue.length > 0 && sim !== undefined) {
-      const line = queue[0] as string;
-      if (line === '/quit') return hangUp('you hung up before the workflow terminated');
+    while (failure === undefined && sim !== undefined) {
+      const line = lines.peek();
+      if (line === undefined) break;
+      if (line === '/quit') {
+        lines.take();
+        return hangUp('you hung up before the workflow terminated');
+      }
       if (line === '/help' || (line.startsWith('/') && BUTTONS[line] === undefined)) {
-        queue.shift();
+        lines.take();
         print(line === '/help' ? COMMANDS_HELP : `unknown command ${line}; ${COMMANDS_HELP}`);
         continue;
       }
       const taps = BUTTONS[line];
       if (taps !== undefined) {
         if (sim.interaction === undefined) return; // pressed before the workflow opened an interaction: wait for it
-        queue.shift();
+        lines.take();
         sim.pressButton(taps);
         continue;
       }
       if (answer === undefined) return; // said before the workflow listens: keep it for the next listen
-      queue.shift();
+      lines.take();
       if (!interactive) print(`you say: ${line}`);
       answer(line);
       answer = undefined;
     }
-    if (answer !== undefined && inputEnded)
+    if (answer !== undefined && lines.exhausted)
       hangUp('the workflow is listening but the input has ended (give one answer per line)');
   };
 
-  lines.on('line', (line) => {
-    const trimmed = line.trim();
-    if (trimmed === '') return;
-    queue.push(trimmed);
-    if (interactive && answer === undefined && BUTTONS[trimmed] === undefined && !trimmed.startsWith('/')) {
+  const hint = (line: string) => {
+    if (interactive && answer === undefined && BUTTONS[line] === undefined && !line.startsWith('/')) {
       print('(the device is not listening; that is your answer the next time it listens)');
-    } else if (interactive && BUTTONS[trimmed] !== undefined && sim?.interaction === undefined) {
+    } else if (interactive && BUTTONS[line] !== undefined && sim?.interaction === undefined) {
       print('(no interaction is open yet; the press happens once the workflow starts one)');
     }
-    pump();
-  });
-  lines.once('close', () => {
-    inputEnded = true;
-    pump();
-  });
-  signal?.addEventListener('abort', () => hangUp('you hung up before the workflow terminated'), { once: true });
-
-  const device = options.deviceName ?? 'Sim';
+  };
+  const abort = () => hangUp('you hung up before the workflow terminated');
+  lines.on('line', hint);
+  lines.on('change', pump);
+  signal?.addEventListener('abort', abort, { once: true });
   try {
-    sim = await RelaySimulator.connect(options.url, {
-      trigger: options.trigger,
-      vars: options.vars,
-      groups: options.groups,
-      timerSpeedup: options.timerSpeedup,
-      ...(options.promptGapMs === undefined ? {} : { promptGapMs: options.promptGapMs }),
-      ...(options.acknowledgers === undefined ? {} : { acknowledgers: options.acknowledgers }),
-      ...(options.ackDelayMs === undefined ? {} : { ackDelayMs: options.ackDelayMs }),
-      ...(options.deviceName === undefined ? {} : { device: { name: options.deviceName } }),
-      answers: () =>
-        new Promise<string | undefined>((resolve) => {
-          answer = resolve;
-          if (interactive) print(`[${device}] 🎤 listening: type what you say and press Enter`);
-          pump();
-        }),
-      onLog: (line) => {
-        if (line !== 'listens' || !interactive) print(`[${device}] ${line}${spelledOutNote(line)}`);
-        setImmediate(pump);
-      },
-      onFrame: ({ from, elapsedMs, frame }) => {
-        stillWaiting();
-        if (options.transcript)
-          print(
-            `  ${from === 'relay' ? 'relay → workflow' : 'workflow → relay'} +${elapsedMs}ms ${JSON.stringify(frame)}`,
-          );
-      },
-    });
-  } catch (error) {
-    lines.close();
-    fail(error instanceof SimulatorError ? error.message : String(error));
+    let connected: string;
+    try {
+      ({ simulator: sim, connected } = await connect({
+        answers: () =>
+          new Promise<string | undefined>((resolve) => {
+            answer = resolve;
+            if (interactive) print(`[${device}] 🎤 listening: type what you say and press Enter`);
+            pump();
+          }),
+        onLog: (line) => {
+          if (line !== 'listens' || !interactive) print(`[${device}] ${line}${spelledOutNote(line)}`);
+          setImmediate(pump);
+        },
+        onFrame: ({ from, elapsedMs, frame }) => {
+          stillWaiting();
+          if (transcript)
+            print(
+              `  ${from === 'relay' ? 'relay → workflow' : 'workflow → relay'} +${elapsedMs}ms ${JSON.stringify(frame)}`,
+            );
+        },
+      }));
+    } catch (error) {
+      fail(error instanceof SimulatorError ? error.message : String(error));
+      return 1;
+    }
+    if (signal?.aborted === true) abort();
+    print(`connected to ${connected}; ${interactive ? COMMANDS_HELP : 'reading answers from stdin'}`);
+    pump();
+    const end = await sim.finished;
+    if (failure !== undefined) {
+      fail(failure);
+      return 1;
+    }
+    const silence = explainSilentEnd(sim.result());
+    if (silence !== undefined) print(`(${silence})`);
+    if (end.terminated) return 0;
+    const reason = end.reason === '' ? '' : `: ${end.reason}`;
+    fail(`the workflow closed the connection without terminating (code ${end.code}${reason})`);
     return 1;
+  } finally {
+    clearTimeout(idle);
+    lines.off('line', hint);
+    lines.off('change', pump);
+    signal?.removeEventListener('abort', abort);
   }
-  print(
-    `connected to ${options.url} as device "${device}" (${options.trigger.type} trigger); ${interactive ? COMMANDS_HELP : 'reading answers from stdin'}`,
-  );
-  pump();
-  const end = await sim.finished;
-  clearTimeout(idle);
-  lines.close();
-  if (failure !== undefined) {
-    fail(failure);
-    return 1;
-  }
-  const silence = explainSilentEnd(sim.result());
-  if (silence !== undefined) print(`(${silence})`);
-  if (end.terminated) return 0;
-  const reason = end.reason === '' ? '' : `: ${end.reason}`;
-  fail(`the workflow closed the connection without terminating (code ${end.code}${reason})`);
-  return 1;
 }
 
 /**

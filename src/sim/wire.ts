@@ -24,6 +24,8 @@ export const SimulatorErrorCode = {
   TIMEOUT: 'sim-timeout',
   /** A simulator method was used in a state where the Relay server could not do it. */
   INVALID_STATE: 'sim-invalid-state',
+  /** A phrase spoken on a simulated device matches no registration installed there (or more than one). */
+  NOT_REGISTERED: 'sim-not-registered',
 } as const;
 
 export type SimulatorErrorCode = (typeof SimulatorErrorCode)[keyof typeof SimulatorErrorCode];

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorkflow, createWorkflowServer, Event, RelayApi, type WorkflowServer } from '../../src';
 import broadcast from '../../src/workflows/broadcast';
@@ -136,6 +138,20 @@ describe('npm run sim (the compiled CLI, as a child process)', () => {
   });
 });
 
+/** Runs the compiled `npm run register` with exactly `env` (and PATH), from a directory without a .env file. */
+function runRegisterCli(env: Record<string, string>): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(BUILD_DIR, 'register.js')], {
+      cwd: mkdtempSync(join(tmpdir(), 'sim-register-')),
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('close', (status) => resolve({ status, output }));
+  });
+}
+
 describe('npm run sim -- cloud (the compiled CLI, as a child process)', () => {
   let server: WorkflowServer;
   let port: number;
@@ -204,14 +220,60 @@ describe('npm run sim -- cloud (the compiled CLI, as a child process)', () => {
     }
   });
 
-  it('exits 1 with a pointer to --help when no workflow is registered', async () => {
+  it('the laptop loop: npm run register against it, then a phrase typed at its prompt starts the workflow and the next lines converse', async () => {
+    const token = 'PLANTED-workflow-token-0123456789';
+    const app = createWorkflowServer({ config: { logLevel: 'silent', workflowToken: token }, workflows: { hello } });
+    const { port: appPort } = await app.listen(0, '127.0.0.1');
     const child = spawn(process.execPath, [CLI, 'cloud'], { env: { PATH: process.env.PATH ?? '' } });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (status) => resolve(status)));
-    expect(code).toBe(1);
-    expect(stderr).toBe(
-      'sim cloud: register at least one workflow: --register wf_broadcast=ws://localhost:8080/broadcast (see npm run sim -- cloud --help)\n',
-    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const banner = await outputUntil(child, () => stdout, /registers the app's workflows here; then type a phrase/);
+      const env: Record<string, string> = Object.fromEntries(
+        [...banner.matchAll(/^ {2}export (RELAY_\w+)=(\S+)$/gm)]
+          .slice(0, 4)
+          .map((match): [string, string] => [match[1] ?? '', match[2] ?? '']),
+      );
+      expect(Object.keys(env).sort()).toEqual([
+        'RELAY_API_KEY',
+        'RELAY_API_URL',
+        'RELAY_AUTH_URL',
+        'RELAY_SUBSCRIBER_ID',
+      ]);
+      const register = await runRegisterCli({
+        ...env,
+        PUBLIC_URL: `https://127.0.0.1:${appPort}`,
+        RELAY_INSTALL: 'all',
+        WORKFLOW_TOKEN: token,
+      });
+      expect(register.output).toContain('created hello (wf_hello_');
+      expect(register.status).toBe(0);
+
+      child.stdin.write('Hello!\n');
+      const asked = await outputUntil(child, () => stdout, /says: What is your name\?/);
+      expect(asked).toContain('you say: Hello!');
+      expect(asked).toMatch(
+        new RegExp(
+          `connected to wf_hello_\\S+ at ws://127\\.0\\.0\\.1:${appPort}/hello\\?token=… \\(phrase "hello"\\)`,
+        ),
+      );
+      child.stdin.write('Ana\n');
+      const greeted = await outputUntil(child, () => stdout, /session on 990007560012345 ended: terminated/);
+      expect(greeted).toContain('[Sim] says: Hello Ana!');
+      child.stdin.write('good bye\n/quit\n');
+      expect(await exited).toBe(0);
+      // One line naming the phrases installed on the device (the app's samples: hello's first).
+      expect(stderr).toMatch(
+        /^sim: no registration installed on device Sim \(990007560012345\) answers "good bye"; its phrases: "hello", [^\n]+\n$/,
+      );
+      expect(stdout).toContain('Relay cloud simulator stopped');
+      expect(stdout + stderr + register.output).not.toContain(token);
+    } finally {
+      child.kill('SIGKILL');
+      await app.close(0);
+    }
   });
 });

@@ -132,6 +132,13 @@ describe('parseCloudArgs', () => {
     expect(parseCloudArgs(argv)).toEqual({ kind: 'error', message: expect.stringContaining(message) });
   });
 
+  it('runs with no flag at all: npm run register brings the registrations', () => {
+    expect(parseCloudArgs([])).toEqual({
+      kind: 'run',
+      options: { port: 0, host: '127.0.0.1', workflows: new Map(), answers: [], groups: {} },
+    });
+  });
+
   it('answers --help', () => {
     expect(parseCloudArgs(['-h'])).toEqual({ kind: 'help' });
   });
