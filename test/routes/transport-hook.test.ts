@@ -45,16 +45,16 @@ function listen(server: WorkflowServer, id: string): unknown[] {
 }
 
 describe('POST /hooks/transport/:requestId (inject)', () => {
-  it('answers 202 with the count when a conversation took the update, which gets the checked body only', async () => {
+  it('answers 202 when a conversation waits and took the update (the count goes to the log), which gets the checked body only', async () => {
     const { server, logs } = build();
     const taken = listen(server, 'a1b2c3');
     const answer = await hook(server, 'a1b2c3', { status: 'assigned', eta_minutes: 5, by: 'Bob', extra: 'dropped' });
     expect(answer.statusCode).toBe(202);
-    expect(answer.json()).toEqual({ delivered: 1 });
+    expect(answer.json()).toEqual({ waiting: true });
     expect(taken).toEqual([{ status: 'assigned', eta_minutes: 5, by: 'Bob' }]);
     // The log names the request id and the outcome, never what the body said.
     expect(logs.lines().filter((line) => line.msg === 'transport hook answered')).toEqual([
-      expect.objectContaining({ transportRequest: 'a1b2c3', outcome: 202 }),
+      expect.objectContaining({ transportRequest: 'a1b2c3', outcome: 202, delivered: 1 }),
     ]);
     expect(logs.text()).not.toContain('Bob');
   });
