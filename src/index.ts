@@ -62,11 +62,15 @@ export {
   createIdempotencyStore,
   IdempotencyKeyError,
   DEFAULT_IDEMPOTENCY_TTL_MS,
+  DEFAULT_IDEMPOTENCY_LEASE_MS,
   InMemoryIdempotencyStore,
   RedisIdempotencyStore,
   type IdempotencyStore,
   type IdempotencyClaim,
+  type IdempotencyClaimOptions,
+  type IdempotencyStoreOptions,
   type InMemoryIdempotencyStoreOptions,
+  type RedisIdempotencyStoreOptions,
 } from './bus/idempotency';
 export {
   DeviceInfoQuery,
@@ -122,6 +126,7 @@ export { RelayApiError, RelayApiErrorCode, type RelayApiCall } from './api/error
 export {
   requireWebhookSecret,
   answerOnce,
+  requestFingerprint,
   answerUnconfigured,
   relayFailureAnswer,
   type WebhookAnswer,

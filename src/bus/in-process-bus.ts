@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import {
+  checkLookup,
   checkTopic,
   MAX_MESSAGE_BYTES,
   messageToPublish,
@@ -54,6 +55,12 @@ export class InProcessBus implements SessionBus {
     return this.topics.deliver(topic, text);
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- see publish
+  async hasSubscribers(topic: string): Promise<boolean> {
+    checkLookup(this.closed, topic);
+    return this.topics.has(topic);
+  }
+
   close(): Promise<void> {
     this.closed = true;
     this.topics.clear();
@@ -73,6 +80,11 @@ export class LocalTopics {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Whether a handler is subscribed to `topic` in this process. */
+  has(topic: string): boolean {
+    return this.byTopic.has(topic);
   }
 
   add(topic: string, handler: BusHandler): Unsubscribe {

@@ -11,6 +11,7 @@ import { LocalTopics } from './in-process-bus';
 import {
   BusError,
   BusErrorCode,
+  checkLookup,
   checkTopic,
   MAX_MESSAGE_BYTES,
   messageToPublish,
@@ -38,6 +39,13 @@ export interface RedisBusOptions {
   maxReconnectDelayMs?: number;
   /** How long one connection attempt may take (default 5 s). */
   connectTimeoutMs?: number;
+  /**
+   * How long a topic's entry in the registry of subscribed topics outlives its process's last
+   * refresh (default 30 s; refreshed every third of it): how long a dyno that died still counts as waiting.
+   */
+  waitingTtlMs?: number;
+  /** Most topics this process enters in the registry (default 10,000); beyond, subscriptions still work locally. */
+  maxWaitingTopics?: number;
 }
 
 /** A publish waiting for the processes that received it to report their counts. */
@@ -62,6 +70,11 @@ interface PendingPublish {
  * keeps `subscribe` synchronous and local, with no window where a just-subscribed session misses
  * a message; docs/bus.md has the trade-off.
  *
+ * Which topics have subscribers, on any process, is kept in Redis too (`hasSubscribers`): a set
+ * per topic (`<prefix>:waiting:<topic>`) of the ids of the processes subscribed to it, added when a
+ * process's first session subscribes, removed when its last one leaves, and expiring
+ * `waitingTtlMs` after the process last refreshed it, so a process that died stops counting.
+ *
  * When Redis is unreachable, publishes reject at once with UNAVAILABLE (node-redis's offline
  * queue is off), sessions go on, and the client reconnects with backoff; node-redis subscribes
  * the connection again, and delivery resumes without a restart. Messages published during the
@@ -85,6 +98,13 @@ export class RedisBus implements SessionBus {
   private closed = false;
   private current: BusState = 'connecting';
   private readonly stateWaiters = new Set<() => void>();
+  /** The topics this process has entered in the registry of subscribed topics. */
+  private readonly registered = new Set<string>();
+  private readonly waitingPrefix: string;
+  private readonly waitingTtlMs: number;
+  private readonly maxWaitingTopics: number;
+  private readonly refreshTimer: NodeJS.Timeout;
+  private registryFull = false;
 
   constructor(options: RedisBusOptions) {
     const {
@@ -102,6 +122,10 @@ export class RedisBus implements SessionBus {
     this.ackTimeoutMs = ackTimeoutMs;
     this.channel = `${channelPrefix}:all`;
     this.replyPrefix = `${channelPrefix}:reply:`;
+    this.waitingPrefix = `${channelPrefix}:waiting:`;
+    this.waitingTtlMs = options.waitingTtlMs ?? 30_000;
+    this.maxWaitingTopics = options.maxWaitingTopics ?? 10_000;
+    this.refreshTimer = setInterval(() => void this.refreshRegistry(), this.waitingTtlMs / 3).unref();
     const maxDelay = options.maxReconnectDelayMs ?? 5_000;
     const tls = url.startsWith('rediss://');
     // Loaded here, not imported: a server without REDIS_URL never loads node-redis (docs/performance.md).
@@ -135,6 +159,8 @@ export class RedisBus implements SessionBus {
       client.on('reconnecting', () => this.changed());
     }
     this.subscriber.on('ready', () => void this.listen());
+    // Redis may have restarted empty (it keeps nothing on Heroku's plans): enter the topics again.
+    this.publisher.on('ready', () => void this.refreshRegistry());
     this.logger.info('connecting the session bus to Redis');
     for (const client of [this.publisher, this.subscriber]) {
       client.connect().catch((err: unknown) => {
@@ -186,7 +212,27 @@ export class RedisBus implements SessionBus {
   }
 
   subscribe(topic: string, handler: BusHandler): Unsubscribe {
-    return this.topics.add(topic, handler);
+    const unsubscribe = this.topics.add(topic, handler);
+    if (!this.registered.has(topic)) this.register(topic);
+    return () => {
+      unsubscribe();
+      if (this.topics.has(topic) || !this.registered.delete(topic)) return;
+      this.registryFull = false;
+      this.publisher.sRem(this.waitingKey(topic), this.processId).catch((err: unknown) => {
+        this.logger.debug({ err }, 'could not remove a topic from the registry; it expires by itself');
+      });
+    };
+  }
+
+  async hasSubscribers(topic: string): Promise<boolean> {
+    checkLookup(this.closed, topic);
+    if (this.topics.has(topic)) return true;
+    if (this.current !== 'ready') throw this.unavailable();
+    try {
+      return (await withRedisTimeout(this.publisher.exists(this.waitingKey(topic)), this.publishTimeoutMs)) > 0;
+    } catch (error) {
+      throw this.unavailable(error);
+    }
   }
 
   async publish(topic: string, data: unknown): Promise<number> {
@@ -219,10 +265,57 @@ export class RedisBus implements SessionBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.refreshTimer);
+    const topics = [...this.registered];
+    this.registered.clear();
     this.topics.clear();
     for (const id of [...this.pending.keys()]) this.settle(id);
+    if (topics.length > 0 && this.publisher.isReady) {
+      const batch = this.publisher.multi();
+      for (const topic of topics) batch.sRem(this.waitingKey(topic), this.processId);
+      await withRedisTimeout(batch.execAsPipeline(), this.publishTimeoutMs).catch((err: unknown) => {
+        this.logger.debug({ err }, 'could not remove the topics from the registry; they expire by themselves');
+      });
+    }
     await Promise.all([this.publisher, this.subscriber].map((client) => closeClient(client)));
     this.changed();
+  }
+
+  /** Enters `topic` in the registry of subscribed topics, unless this process has entered its most. */
+  private register(topic: string): void {
+    if (this.registered.size >= this.maxWaitingTopics) {
+      if (!this.registryFull)
+        this.logger.warn(
+          { maxWaitingTopics: this.maxWaitingTopics },
+          'the registry of subscribed topics is full for this process: further topics work here, but other dynos may answer 404 for them',
+        );
+      this.registryFull = true;
+      return;
+    }
+    this.registered.add(topic);
+    this.enter([topic]);
+  }
+
+  /** Adds this process to the registry sets of `topics`, and sets their expiry. */
+  private enter(topics: string[]): void {
+    if (topics.length === 0 || !this.publisher.isReady) return; // entered again when it is ready
+    const batch = this.publisher.multi();
+    for (const topic of topics) {
+      const key = this.waitingKey(topic);
+      batch.sAdd(key, this.processId).pExpire(key, this.waitingTtlMs);
+    }
+    batch.execAsPipeline().catch((err: unknown) => {
+      this.logger.debug({ err }, 'could not enter topics in the registry; the next refresh tries again');
+    });
+  }
+
+  /** Enters every topic this process has subscribers for again, so that their entries do not expire. */
+  private refreshRegistry(): void {
+    this.enter([...this.registered]);
+  }
+
+  private waitingKey(topic: string): string {
+    return `${this.waitingPrefix}${topic}`;
   }
 
   /** Subscribes the bus's two channels once; node-redis subscribes them again after each reconnect. */

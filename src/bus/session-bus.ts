@@ -31,8 +31,9 @@ export type Unsubscribe = () => void;
  * from `A-Z a-z 0-9 : . _ -`.
  *
  * Delivery is at most once: a message published while no session is subscribed, or while Redis
- * is unreachable, is lost. `publish` says how many sessions took it, so the caller can tell
- * "nobody is waiting" (404) from "delivered" (202) and "cannot tell now" (503, a rejection).
+ * is unreachable, is lost. `hasSubscribers` says whether anyone is waiting, so the caller can tell
+ * "nobody is waiting" (404) from "sent to the waiting session" (202) and "cannot tell now" (503, a
+ * rejection); `publish` says how many sessions took it in time, for the log.
  */
 export interface SessionBus {
   /** Adds a handler for a topic; takes effect at once. Throws a BusError for a bad topic. */
@@ -43,6 +44,14 @@ export interface SessionBus {
    * Redis cannot be reached (fast, nothing is queued), TOO_LARGE, NOT_JSON, BAD_TOPIC or CLOSED.
    */
   publish(topic: string, data: unknown): Promise<number>;
+  /**
+   * Whether a session on any dyno is subscribed to `topic` now, from the bus's registry of
+   * subscribed topics (on Redis: one entry per topic and process, kept while subscribed and gone
+   * within `waitingTtlMs` of a process dying). This, not `publish`'s count, says "nobody is
+   * waiting" (404): a busy dyno may report its count after `publish` stopped waiting. Rejects like
+   * `publish`: UNAVAILABLE, BAD_TOPIC or CLOSED.
+   */
+  hasSubscribers(topic: string): Promise<boolean>;
   /** Where the bus stands now (for /health and the status page). */
   readonly state: BusState;
   /** Number of handlers subscribed in this process. */
@@ -129,17 +138,25 @@ export function checkTopic(topic: unknown): asserts topic is string {
   }
 }
 
+/** The checks before a registry lookup: the bus is open and the topic is valid; throws the BusError. */
+export function checkLookup(closed: boolean, topic: unknown): asserts topic is string {
+  if (closed) throw closedError();
+  checkTopic(topic);
+}
+
+function closedError(): BusError {
+  return new BusError(
+    BusErrorCode.CLOSED,
+    'the bus is closed (the server is shutting down): nothing can be published on it',
+  );
+}
+
 /**
  * The checks every publish makes before sending anything, in this order: the bus is open, the
  * topic is valid, `data` is JSON of at most `maxBytes`. Returns that JSON; throws the BusError.
  */
 export function messageToPublish(closed: boolean, topic: unknown, data: unknown, maxBytes: number): string {
-  if (closed)
-    throw new BusError(
-      BusErrorCode.CLOSED,
-      'the bus is closed (the server is shutting down): nothing can be published on it',
-    );
-  checkTopic(topic);
+  checkLookup(closed, topic);
   return encodeMessage(data, maxBytes);
 }
 

@@ -2,6 +2,7 @@
  * What a webhook route is made of: the bearer check, the 503 of a hook that lacks settings, the
  * `Idempotency-Key` handling, and the one mapping from a failed Relay API call to the answer.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import { adviceFor, quoted, RelayApiErrorCode, type RelayApiError } from '../api/errors';
 import { IdempotencyKeyError, type IdempotencyStore } from '../bus/idempotency';
@@ -61,23 +62,26 @@ export function answerUnconfigured(what: string, missing: readonly string[]): on
 
 /** What {@link answerOnce} did, with the answer it sent. */
 export type AnsweredOnce<A extends WebhookAnswer = WebhookAnswer> =
-  /** It ran `handle` (no key, or a key seen for the first time) and sent its answer. */
+  /** It ran `handle` (no key, or a key seen for the first time or taken over) and sent its answer. */
   | { outcome: 'handled'; answer: A }
   /** It sent the answer kept under the key, with `Idempotent-Replayed: true`; `handle` did not run. */
   | { outcome: 'replayed'; answer: WebhookAnswer }
   /**
    * It answered without running `handle`: the key's first request is still running (409), the key
-   * is unusable (400), or the store cannot be reached (503).
+   * was used with another request (422), the key is unusable (400), or the store cannot be reached (503).
    */
   | { outcome: 'refused'; answer: WebhookAnswer };
 
 /**
  * Runs `handle` once per `Idempotency-Key` (when the caller sends one), sends the answer, and
  * returns what it did. A retry within the store's time to live is answered with the first answer,
- * without acting again; a retry while the first is still running gets 409. A failure that throws
- * releases the key, and so does an answer that is not to be kept (`keep: false`, or a 503), so a
- * retry acts afresh. Keys are hashed by the store and never logged. `scope` keeps one webhook's
- * keys apart from another's. Only `status` and `body` are sent and stored.
+ * without acting again; a retry while the first is still running gets 409, until the first one's
+ * lease (30 s, the router's window) runs out: then the retry runs `handle` itself, and the first
+ * one's late answer is not kept. The key is bound to the request that first used it (method, URL
+ * and body, as {@link requestFingerprint}): the same key with another request gets 422. A failure
+ * that throws releases the key, and so does an answer that is not to be kept (`keep: false`, or a
+ * 503), so a retry acts afresh. Keys are hashed by the store and never logged. `scope` keeps one
+ * webhook's keys apart from another's. Only `status` and `body` are sent and stored.
  *
  * @example
  * const done = await answerOnce(idempotency, 'thing', request, reply, () => doTheThing(request.body))
@@ -96,7 +100,7 @@ export async function answerOnce<A extends WebhookAnswer>(
   const key = `${scope}:${String(header)}`;
   let claim;
   try {
-    claim = await store.claim(key);
+    claim = await store.claim(key, requestFingerprint(request));
   } catch (error) {
     if (error instanceof IdempotencyKeyError)
       return sent(reply, 'refused', { status: 400, body: { error: `Idempotency-Key: ${error.message}` } });
@@ -114,19 +118,76 @@ export async function answerOnce<A extends WebhookAnswer>(
       body: { error: 'a request with this Idempotency-Key is still being handled; retry in a moment' },
     });
   }
+  if (claim.state === 'mismatch') {
+    return sent(reply, 'refused', {
+      status: 422,
+      body: {
+        error:
+          'this Idempotency-Key was already used with a different request (another body or path): send a new key for a new request',
+      },
+    });
+  }
+  const { owner } = claim;
   let answer: A;
   try {
     answer = await handle();
   } catch (error) {
-    await store.release(key).catch(() => undefined);
+    await store.release(key, owner).catch(() => undefined);
     throw error;
   }
-  if (answer.keep === false || answer.status === 503) await store.release(key).catch(() => undefined);
-  else
-    await store
-      .complete(key, { status: answer.status, body: answer.body })
-      .catch((error: unknown) => request.log.warn({ err: error }, 'could not store an idempotent answer'));
+  if (answer.keep === false || answer.status === 503) await store.release(key, owner).catch(() => undefined);
+  else {
+    const kept = await store
+      .complete(key, owner, { status: answer.status, body: answer.body })
+      .catch((error: unknown) => {
+        request.log.warn({ err: error }, 'could not store an idempotent answer');
+        return true;
+      });
+    if (!kept)
+      request.log.warn(
+        'this request outlived its Idempotency-Key lease and a retry took the key over: its answer is not kept',
+      );
+  }
   return sent(reply, 'handled', answer);
+}
+
+/**
+ * What a request asks for, as a hex sha256 of its method, URL (path and query) and body (as JSON
+ * with every object's keys sorted, so a retry that orders its fields differently is the same
+ * request). Computed without recursion: a body may nest as deep as its size allows.
+ */
+export function requestFingerprint(request: Pick<FastifyRequest, 'method' | 'url' | 'body'>): string {
+  const hash = createHash('sha256').update(`${request.method} ${request.url}\n`);
+  // Either a value still to write, or text to write as is.
+  const stack: Array<{ value: unknown } | string> = [{ value: request.body }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (typeof item === 'string') {
+      hash.update(item);
+      continue;
+    }
+    const { value } = item;
+    // Pushed in reverse: the stack pops the opening bracket first.
+    if (Array.isArray(value)) {
+      stack.push(']');
+      for (let index = value.length - 1; index >= 0; index--) {
+        stack.push({ value: value[index] as unknown });
+        if (index > 0) stack.push(',');
+      }
+      stack.push('[');
+    } else if (typeof value === 'object' && value !== null) {
+      const names = Object.keys(value).sort();
+      stack.push('}');
+      for (let index = names.length - 1; index >= 0; index--) {
+        const name = names[index] as string;
+        stack.push({ value: Object.getOwnPropertyDescriptor(value, name)?.value as unknown });
+        stack.push(`${index > 0 ? ',' : ''}${JSON.stringify(name)}:`);
+      }
+      stack.push('{');
+    } else {
+      hash.update(JSON.stringify(value) ?? 'null');
+    }
+  }
+  return hash.digest('hex');
 }
 
 function sent<A extends WebhookAnswer, O extends AnsweredOnce['outcome']>(

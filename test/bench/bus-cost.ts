@@ -25,16 +25,21 @@ function collect(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** Heap bytes per subscription, each on its own topic with its own closure (as sessions have). */
-function bytesPerSubscription(bus: SessionBus, count: number): number {
+/**
+ * Heap bytes per subscription, each on its own topic with its own closure (as sessions have),
+ * once the Redis bus's registry entries are answered (a lookup on its connection comes after them).
+ */
+async function bytesPerSubscription(bus: SessionBus, count: number): Promise<number> {
   const before = collect();
   const stops: Array<() => void> = [];
   for (let i = 0; i < count; i++) {
     const requestId = i.toString(16).padStart(6, '0');
     stops.push(bus.subscribe(`transport:${requestId}`, (data) => data !== requestId));
   }
+  await bus.hasSubscribers('transport:none');
   const after = collect();
   for (const stop of stops) stop();
+  await bus.hasSubscribers('transport:none');
   return (after - before) / count;
 }
 
@@ -107,12 +112,12 @@ async function main(): Promise<void> {
     values['redis-url'] === undefined ? await privateRedis() : { url: values['redis-url'], stop: () => undefined };
   try {
     const inProcess = new InProcessBus({ logger: log });
-    bytesPerSubscription(inProcess, 1000); // warm-up: the first Map growth and JIT
-    const inProcessBytes = bytesPerSubscription(inProcess, count);
+    await bytesPerSubscription(inProcess, 1000); // warm-up: the first Map growth and JIT
+    const inProcessBytes = await bytesPerSubscription(inProcess, count);
     const redisBus = new RedisBus({ url: redis.url, logger: log });
     await redisBus.whenReady();
-    bytesPerSubscription(redisBus, 1000);
-    const redisBytes = bytesPerSubscription(redisBus, count);
+    await bytesPerSubscription(redisBus, 1000);
+    const redisBytes = await bytesPerSubscription(redisBus, count);
     await redisBus.close();
     const times = await latency(redis.url, 1000, Number(values.publishes));
     const result = {

@@ -85,6 +85,24 @@ describe.each(implementations)('the session bus contract: $name', (implementatio
     await expect(bus.publish('nobody:here', { a: 1 })).resolves.toBe(0);
   });
 
+  it('says whether a topic has subscribers, until the last one leaves', async () => {
+    const bus = await open(implementation);
+    const stop = bus.subscribe('transport:w1', () => undefined);
+    const other = bus.subscribe('transport:w1', () => undefined);
+    await expect(bus.hasSubscribers('transport:w1')).resolves.toBe(true);
+    stop();
+    await expect(bus.hasSubscribers('transport:w1')).resolves.toBe(true);
+    other();
+    other();
+    await expect(bus.hasSubscribers('transport:w1')).resolves.toBe(false);
+    for (const topic of ['nobody:here', '__proto__', 'constructor', 'toString'])
+      await expect(bus.hasSubscribers(topic)).resolves.toBe(false);
+    await expect(bus.hasSubscribers('a b')).rejects.toMatchObject({ code: BusErrorCode.BAD_TOPIC });
+    await expect(bus.hasSubscribers(42 as unknown as string)).rejects.toMatchObject({ code: BusErrorCode.BAD_TOPIC });
+    await bus.close();
+    await expect(bus.hasSubscribers('transport:w1')).rejects.toMatchObject({ code: BusErrorCode.CLOSED });
+  });
+
   it('stops delivering after unsubscribe, which is safe to call twice', async () => {
     const bus = await open(implementation);
     let calls = 0;

@@ -39,6 +39,50 @@ describeRedis('the Redis bus', () => {
     expect(heard.sort()).toEqual(['a', 'b1', 'b2']);
   });
 
+  it("tells a process whether another process's sessions are subscribed, from a registry entry that expires", async () => {
+    const [a, b] = [open(), open(undefined, { waitingTtlMs: 6_000 })];
+    await Promise.all([a.whenReady(), b.whenReady()]);
+    const stop = b.subscribe('transport:r2', () => undefined);
+    b.subscribe('transport:r3', () => undefined);
+    // b's own round trip: once it is answered, b's registry entries (sent before it) are in Redis.
+    await b.hasSubscribers('transport:none');
+    await expect(a.hasSubscribers('transport:r2')).resolves.toBe(true);
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    try {
+      const ttl = await raw.pTTL('relay-bus:waiting:transport:r2');
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(6_000);
+      stop();
+      await b.hasSubscribers('transport:none');
+      await expect(a.hasSubscribers('transport:r2')).resolves.toBe(false);
+      await expect(a.hasSubscribers('transport:r3')).resolves.toBe(true);
+      // Closing b removes its entries at once; a dyno that dies leaves them to expire.
+      await b.close();
+      await expect(a.hasSubscribers('transport:r3')).resolves.toBe(false);
+      expect(await raw.keys('relay-bus:waiting:*')).toEqual([]);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('enters at most maxWaitingTopics topics in the registry, saying so once, and subscriptions still work', async () => {
+    const logs = memoryLogger();
+    const [a, b] = [open(), open(logs.logger, { maxWaitingTopics: 2 })];
+    await Promise.all([a.whenReady(), b.whenReady()]);
+    const heard: unknown[] = [];
+    for (const topic of ['t:1', 't:2', 't:3', 't:4']) b.subscribe(topic, (data) => void heard.push(data));
+    await b.hasSubscribers('t:none');
+    const seen = await Promise.all(['t:1', 't:2', 't:3', 't:4'].map((topic) => a.hasSubscribers(topic)));
+    expect(seen).toEqual([true, true, false, false]);
+    await expect(b.hasSubscribers('t:3')).resolves.toBe(true);
+    await expect(a.publish('t:3', 'still heard')).resolves.toBe(1);
+    expect(heard).toEqual(['still heard']);
+    expect(
+      logs.lines().filter((line) => String(line.msg).startsWith('the registry of subscribed topics is full')),
+    ).toEqual([expect.objectContaining({ level: 'warn', maxWaitingTopics: 2 })]);
+  });
+
   it('logs host:port and state changes, never the URL or its password', async () => {
     const logs = memoryLogger('debug');
     const bus = open(logs.logger);

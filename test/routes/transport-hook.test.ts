@@ -45,16 +45,16 @@ function listen(server: WorkflowServer, id: string): unknown[] {
 }
 
 describe('POST /hooks/transport/:requestId (inject)', () => {
-  it('answers 202 with the count when a conversation took the update, which gets the checked body only', async () => {
+  it('answers 202 when a conversation waits and took the update (the count goes to the log), which gets the checked body only', async () => {
     const { server, logs } = build();
     const taken = listen(server, 'a1b2c3');
     const answer = await hook(server, 'a1b2c3', { status: 'assigned', eta_minutes: 5, by: 'Bob', extra: 'dropped' });
     expect(answer.statusCode).toBe(202);
-    expect(answer.json()).toEqual({ delivered: 1 });
+    expect(answer.json()).toEqual({ waiting: true });
     expect(taken).toEqual([{ status: 'assigned', eta_minutes: 5, by: 'Bob' }]);
     // The log names the request id and the outcome, never what the body said.
     expect(logs.lines().filter((line) => line.msg === 'transport hook answered')).toEqual([
-      expect.objectContaining({ transportRequest: 'a1b2c3', outcome: 202 }),
+      expect.objectContaining({ transportRequest: 'a1b2c3', outcome: 202, delivered: 1 }),
     ]);
     expect(logs.text()).not.toContain('Bob');
   });
@@ -194,6 +194,29 @@ describe('POST /hooks/transport/:requestId (inject)', () => {
       (await hook(server, 'a1b2c3', { status: 'assigned' }, { ...AUTH, 'idempotency-key': 'dispatch-43' })).statusCode,
     ).toBe(202);
     expect(taken).toHaveLength(2);
+  });
+
+  it('answers 422 to a key reused for another body or request id, and still replays the first to the same request', async () => {
+    const { server, logs } = build();
+    const taken = listen(server, 'a1b2c3');
+    listen(server, 'd4e5f6');
+    const headers = { ...AUTH, 'idempotency-key': 'dispatch-99' };
+    const first = await hook(server, 'a1b2c3', { status: 'assigned', by: 'Bob', eta_minutes: 5 }, headers);
+    const otherBody = await hook(server, 'a1b2c3', { status: 'cancelled' }, headers);
+    const otherId = await hook(server, 'd4e5f6', { status: 'assigned', by: 'Bob', eta_minutes: 5 }, headers);
+    // The same update with its fields in another order is the same request.
+    const retry = await hook(server, 'a1b2c3', { eta_minutes: 5, by: 'Bob', status: 'assigned' }, headers);
+    expect([first.statusCode, otherBody.statusCode, otherId.statusCode, retry.statusCode]).toEqual([
+      202, 422, 422, 202,
+    ]);
+    expect(otherBody.json()).toEqual({
+      error:
+        'this Idempotency-Key was already used with a different request (another body or path): send a new key for a new request',
+    });
+    expect(otherId.json()).toEqual(otherBody.json());
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(taken).toEqual([{ status: 'assigned', by: 'Bob', eta_minutes: 5 }]);
+    expect(logs.text()).not.toContain('dispatch-99');
   });
 
   it('keeps no 503 under an Idempotency-Key: the retry after Redis is back delivers', async () => {
