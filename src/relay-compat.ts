@@ -11,7 +11,10 @@ import { WorkflowRegistry, type WorkflowHandler } from './relay/workflow-registr
 export interface RelayOptions {
   /** An HTTP(S) server you own (an express app's): workflows are mounted on it and you call its `listen`. */
   server?: Server | HttpsServer;
-  /** Without `server`: the port to listen on; PORT, or 8080, as in 2.4.0. 0 picks a free port. */
+  /**
+   * Without `server`: the port to listen on when PORT is unset (then 8080, as in 2.4.0); PORT, when
+   * set, always wins, so a dyno binds the port Heroku gave it. 0 picks a free port.
+   */
   port?: number;
   /** Relay HTTP API credentials, as in 2.4.0 (for `api`); RELAY_SUBSCRIBER_ID and RELAY_API_KEY when omitted. */
   subscriberId?: string;
@@ -50,7 +53,7 @@ export interface RelayApp<Api> {
 export function createRelayEntry<Api>(createApi: (options: RelayApiFactoryOptions) => Api) {
   /**
    * `@relaypro/sdk` 2.4.0's entry, on this runtime: an app written for 2.4.0 moves over by changing
-   * its import line. Without `server` it listens at once on `port` (PORT or 8080); with one, it
+   * its import line. Without `server` it listens at once on PORT, else `port`, else 8080; with one, it
    * takes only the upgrades to its workflows' paths and leaves every other request to your server.
    * Unlike 2.4.0 it may be called more than once per process, and it reads settings (LOG_LEVEL,
    * WORKFLOW_TOKEN, ...) with `loadConfig`.
@@ -64,14 +67,12 @@ export function createRelayEntry<Api>(createApi: (options: RelayApiFactoryOption
    * server.listen(3000)
    */
   return function relay(options: RelayOptions = {}): RelayApp<Api> {
-    const config = loadConfig();
+    const config = loadConfig(undefined, { port: portOption(options.port) });
     const logger = createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
     const registry = new WorkflowRegistry();
     const server = buildWorkflowServer(registry, { config, logger, server: options.server });
     const listening =
-      options.server === undefined
-        ? server.listen(options.port ?? config.port, config.host)
-        : Promise.resolve(undefined);
+      options.server === undefined ? server.listen(config.port, config.host) : Promise.resolve(undefined);
     // 2.4.0 code never awaits this: a failed listen is logged rather than left unhandled.
     listening.catch((err: unknown) => logger.error({ err }, 'relay() could not listen'));
     return {
@@ -89,6 +90,17 @@ export function createRelayEntry<Api>(createApi: (options: RelayApiFactoryOption
       server,
     };
   };
+}
+
+/** `relay({ port })` as a number; a string of digits (`process.env.PORT`) is taken too. */
+function portOption(port: unknown): number | undefined {
+  if (port === undefined) return undefined;
+  const value = typeof port === 'string' && /^\d{1,5}$/.test(port) ? Number(port) : port;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65_535)
+    throw new TypeError(
+      `relay({ port }) takes an integer from 0 to 65535 (0 picks a free port), got ${JSON.stringify(port)?.slice(0, 40)}`,
+    );
+  return value;
 }
 
 /**
