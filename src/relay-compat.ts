@@ -3,7 +3,8 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from './config';
 import { buildWorkflowServer, type WorkflowServer } from './create-workflow-server';
-import { RelayApi } from './api/relay-api';
+import { RelayApi, type RelayCallOptions } from './api/relay-api';
+import { toSdkDevice, type SdkDevice } from './api/sdk-device';
 import { createLogger, type Logger } from './logger';
 import { WorkflowRegistry, type WorkflowHandler } from './relay/workflow-registry';
 
@@ -104,12 +105,23 @@ function portOption(port: unknown): number | undefined {
 }
 
 /**
+ * The `api` of `relay()`: this project's {@link RelayApi}, whose calls return what 2.4.0's return.
+ * Only `fetchDevice` differs from RelayApi's: 2.4.0 mapped Relay's record, RelayApi returns it as is.
+ */
+export class RelayCompatApi extends RelayApi {
+  /** 2.4.0's mapped device (`name`, `status`, `battery_level`, `location`...); Relay's record is its `raw`. */
+  override async fetchDevice(deviceId: string, options?: RelayCallOptions): Promise<SdkDevice> {
+    return toSdkDevice(await super.fetchDevice(deviceId, options));
+  }
+}
+
+/**
  * `@relaypro/sdk` 2.4.0's `relay()`: see {@link createRelayEntry}. Its `api` is always a
- * {@link RelayApi}, as in 2.4.0: without credentials a call fails with ERR_RELAY_API_CONFIG.
+ * {@link RelayCompatApi}, as in 2.4.0: without credentials a call fails with ERR_RELAY_API_CONFIG.
  */
 export const relay = createRelayEntry(
   ({ subscriberId, apiKey, logger, config }) =>
-    new RelayApi({
+    new RelayCompatApi({
       subscriberId: subscriberId ?? config.relaySubscriberId,
       apiKey: apiKey ?? config.relayApiKey,
       env: config.relayEnv,
