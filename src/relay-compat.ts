@@ -6,6 +6,7 @@ import { buildWorkflowServer, type WorkflowServer } from './create-workflow-serv
 import { RelayApi, type RelayCallOptions } from './api/relay-api';
 import { toSdkDevice, type SdkDevice } from './api/sdk-device';
 import { createLogger, type Logger } from './logger';
+import { assertSupportedNode } from './node-support';
 import { WorkflowRegistry, type WorkflowHandler } from './relay/workflow-registry';
 
 /** `relay()`'s options: 2.4.0's (`server`, `subscriberId`, `apiKey`), plus `port`. */
@@ -57,7 +58,7 @@ export function createRelayEntry<Api>(createApi: (options: RelayApiFactoryOption
    * its import line. Without `server` it listens at once on PORT, else `port`, else 8080; with one, it
    * takes only the upgrades to its workflows' paths and leaves every other request to your server.
    * Unlike 2.4.0 it may be called more than once per process, and it reads settings (LOG_LEVEL,
-   * WORKFLOW_TOKEN, ...) with `loadConfig`.
+   * WORKFLOW_TOKEN, ...) with `loadConfig`. On a Node older than 22.1 it throws a NodeVersionError.
    *
    * @example
    * import { relay, createWorkflow, Event } from 'relay-heroku-workflows' // was '@relaypro/sdk'
@@ -68,6 +69,7 @@ export function createRelayEntry<Api>(createApi: (options: RelayApiFactoryOption
    * server.listen(3000)
    */
   return function relay(options: RelayOptions = {}): RelayApp<Api> {
+    assertSupportedNode();
     const config = loadConfig(undefined, { port: portOption(options.port) });
     const logger = createLogger({ level: config.logLevel, logPrivateData: config.logPrivateData });
     const registry = new WorkflowRegistry();
@@ -93,7 +95,7 @@ export function createRelayEntry<Api>(createApi: (options: RelayApiFactoryOption
   };
 }
 
-/** `relay({ port })` as a number; a string of digits (`process.env.PORT`) is taken too. */
+/** `relay({ port })` as a number; a string of digits (an app passing its PORT variable on) is taken too. */
 function portOption(port: unknown): number | undefined {
   if (port === undefined) return undefined;
   const value = typeof port === 'string' && /^\d{1,5}$/.test(port) ? Number(port) : port;
