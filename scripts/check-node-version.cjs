@@ -1,6 +1,7 @@
-// Run by `npm run dev` and `npm start` (prestart): says clearly when this Node is not the project's
-// (.nvmrc; Heroku reads package.json's engines.node), and how to get it. An older major stops the
-// command (the build and the server need Node 24's features); a newer one only warns.
+// Run by `npm run dev`, `npm start` (prestart) and every test command (pretest, pretest:one, ...):
+// says clearly when this Node is not the project's (.nvmrc; Heroku installs the newest Node that
+// package.json's engines.node allows, the same major), and how to get it. An older major stops the
+// command (the build, the server and the tests need its features); a newer one only warns.
 // Plain CommonJS, so it runs before anything is compiled.
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');

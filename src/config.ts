@@ -13,7 +13,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * same words: here, in `.env.example` and in `app.json` (the README's table repeats them).
  */
 export interface Config {
-  /** TCP port to listen on. Heroku sets it for every web dyno. */
+  /** TCP port to listen on: PORT (Heroku sets it for every web dyno), else the caller's fallback, else 8080. */
   readonly port: number;
   /** Interface to bind. `0.0.0.0` is what Heroku's router expects. */
   readonly host: string;
@@ -204,13 +204,22 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
+ * What a caller puts in place of a default when the environment leaves the variable unset: the
+ * environment always wins. `relay({ port })` passes its `port` here, so that a dyno binds PORT.
+ */
+export interface ConfigFallbacks {
+  /** Used when PORT is unset, instead of 8080 (0 picks a free port). */
+  readonly port?: number;
+}
+
+/**
  * Reads and validates the configuration. This is the only place that knows variable names.
  * An empty value counts as unset. Throws {@link ConfigError} on the first bad value.
  *
  * @example
  * const config = loadConfig({ PORT: '5006' }) // { port: 5006, host: '0.0.0.0', ... }
  */
-export function loadConfig(env: Env = readEnvironment()): Config {
+export function loadConfig(env: Env = readEnvironment(), fallbacks: ConfigFallbacks = {}): Config {
   const value = (name: string): string | undefined => {
     const raw = env[name]?.trim();
     return raw === '' ? undefined : raw;
@@ -231,7 +240,7 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     ' (at least MAX_PAYLOAD_BYTES, so that one message of the largest size can wait)',
   );
   return Object.freeze({
-    port: readInteger('PORT', value('PORT'), DEFAULT_CONFIG.port, 1, 65_535),
+    port: readInteger('PORT', value('PORT'), fallbacks.port ?? DEFAULT_CONFIG.port, 1, 65_535),
     host: readHost('HOST', value('HOST'), DEFAULT_CONFIG.host),
     logLevel: readLogLevel('LOG_LEVEL', value('LOG_LEVEL'), DEFAULT_CONFIG.logLevel),
     // Heroku's router cuts a WebSocket that carries no byte for 55 s, so pings must come sooner.

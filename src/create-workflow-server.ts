@@ -14,6 +14,7 @@ import { RegistrationStatus } from './http/registration-status';
 import { busReport, type ServerSnapshot } from './http/status';
 import type { WebhookAnswer } from './http/webhook';
 import { createLogger, type Logger } from './logger';
+import { assertSupportedNode } from './node-support';
 import { publicHostOf, registrationSecretsOf, registrationTargetOf } from './registrations';
 import { WebSocketHost } from './relay/websocket-host';
 import {
@@ -126,6 +127,7 @@ export function createWorkflowServer(options: WorkflowServerOptions = {}): Workf
  * uses it to serve a default workflow at `/`, which the public `workflow()` verb refuses.
  */
 export function buildWorkflowServer(registry: WorkflowRegistry, options: WorkflowServerOptions): WorkflowServer {
+  assertSupportedNode();
   if (options.server !== undefined && (options.routes ?? []).length > 0) {
     throw new TypeError(
       'routes cannot be combined with server: add your routes to the framework that owns that server (express, ...)',

@@ -4,7 +4,15 @@
  * whose workflows import this file, never loads it.
  */
 export { createWorkflowServer, type WorkflowServer, type WorkflowServerOptions } from './create-workflow-server';
-export { relay, createRelayEntry, type RelayOptions, type RelayApp, type RelayApiFactoryOptions } from './relay-compat';
+export {
+  relay,
+  createRelayEntry,
+  RelayCompatApi,
+  type RelayOptions,
+  type RelayApp,
+  type RelayApiFactoryOptions,
+} from './relay-compat';
+export { toSdkDevice, type SdkDevice, type SdkDeviceLocation } from './api/sdk-device';
 export { defineRoutes, type Routes, type RouteContext } from './http/define-routes';
 export { loadConfig, ConfigError, type Config } from './config';
 export { createLogger, type Logger } from './logger';

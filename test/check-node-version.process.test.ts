@@ -45,4 +45,14 @@ describe('the Node version check of npm run dev and npm start', () => {
       'if (!checkNodeVersion()) process.exit(1);',
     );
   });
+
+  it('is what every test command runs first (npm test, test:one, test:fast...)', () => {
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const tests = Object.keys(scripts).filter((name) => /^test(:|$)/.test(name));
+    expect(tests).toEqual(expect.arrayContaining(['test', 'test:one', 'test:fast']));
+    for (const name of tests)
+      expect([name, scripts[`pre${name}`]]).toEqual([name, 'node scripts/check-node-version.cjs']);
+  });
 });

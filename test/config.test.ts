@@ -101,6 +101,12 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
   });
 
+  it("takes a caller's fallback port only when PORT is unset (relay({ port }) passes one)", () => {
+    expect(loadConfig({}, { port: 5006 }).port).toBe(5006);
+    expect(loadConfig({ PORT: '' }, { port: 0 }).port).toBe(0);
+    expect(loadConfig({ PORT: '7001' }, { port: 5006 }).port).toBe(7001);
+  });
+
   it('treats an empty or blank value as unset', () => {
     expect(loadConfig({ PORT: '', LOG_LEVEL: '  ' })).toMatchObject({ port: 8080, logLevel: 'info' });
   });

@@ -6,11 +6,16 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, { types: string; default: string } | string>;
 };
 
-/** The package's entries: `.` the runtime, `./testing` the simulator; each built from the src/ file of its name. */
+/**
+ * The package's entries: `.` the runtime, `./testing` the simulator, `./dist/enums` 2.4.0's deep import
+ * path; each built from the src/ file of its name.
+ */
 describe('package.json exports', () => {
   it.each([
     ['.', 'index'],
     ['./testing', 'testing'],
+    ['./dist/enums', 'enums'],
+    ['./dist/enums.js', 'enums'],
   ])('%s is dist/%s.js with its types, compiled from the src/ file of that name', (subpath, name) => {
     expect(pkg.exports[subpath]).toEqual({ types: `./dist/${name}.d.ts`, default: `./dist/${name}.js` });
     expect(existsSync(join(root, 'src', `${name}.ts`))).toBe(true);

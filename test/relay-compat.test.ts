@@ -96,6 +96,10 @@ describe('relay({ port }) on its own (no server given)', () => {
     app.workflow(wf);
     expect(() => app.workflow(wf)).toThrow('a default workflow is registered twice');
     expect(() => app.workflow('', wf)).toThrow('a workflow needs a non-empty name');
+    expect(() => relay({ port: 'http' as never })).toThrow(
+      'relay({ port }) takes an integer from 0 to 65535 (0 picks a free port), got "http"',
+    );
+    expect(() => relay({ port: 70_000 })).toThrow('relay({ port }) takes an integer from 0 to 65535');
   });
 
   it('hands subscriberId and apiKey to the API client factory', async () => {

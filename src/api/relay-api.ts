@@ -251,16 +251,17 @@ export class RelayApi {
    * `trigger.args.args`. Resolves with Relay's answer once Relay has accepted the trigger.
    *
    * @param workflowId the id `relay workflow:create:http` printed (`wf_...`)
-   * @param targets device ids to run it on
+   * @param target device ids to run it on, or one device id as a string (as 2.4.0's types take it)
    * @param args string values the workflow reads from its start event
    */
   async triggerWorkflow(
     workflowId: string,
-    targets?: readonly string[],
+    target?: string | readonly string[],
     args?: Readonly<Record<string, string>>,
     options: RelayCallOptions = {},
   ): Promise<RelayAnswer> {
     const call = 'triggerWorkflow';
+    const targets = typeof target === 'string' ? [target] : target;
     checkTrigger(call, workflowId, targets, args);
     const body: Record<string, unknown> = { action: 'invoke' };
     if (args !== undefined) body.action_args = { ...args };
@@ -557,7 +558,7 @@ function checkTrigger(call: RelayApiCall, workflowId: unknown, targets: unknown,
   checkId(call, 'the workflow id (wf_..., as "relay workflow:create:http" printed it)', workflowId);
   if (targets !== undefined) {
     if (!Array.isArray(targets) || targets.length > maxTargets)
-      argumentError(call, `targets must be an array of at most ${maxTargets} device ids`);
+      argumentError(call, `targets must be a device id or an array of at most ${maxTargets} device ids`);
     for (const target of targets as unknown[]) checkId(call, 'each target device id', target);
   }
   if (args === undefined) return;

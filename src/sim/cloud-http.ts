@@ -312,12 +312,19 @@ export function deviceRecord(device: SimulatedDevice, connectedAt: number): Reco
     mode: 'normal',
     background_audio: false,
     device_details: {
-      device_info: { battery_level: device.battery, battery_status: 'discharging', product_name: device.type },
+      device_info: {
+        battery_level: device.battery,
+        battery_status: 'discharging',
+        product_name: device.type,
+        network_status: { connection_type: 'wifi', wifi_bars: 4, cell_bars: 0 },
+      },
       location: {
         address: device.address,
         lat: device.latlong[0],
         long: device.latlong[1],
         indoor_location: device.indoorLocation,
+        // UTC without a zone, as Relay sends it (2.4.0 appends the Z).
+        timestamp: new Date(connectedAt).toISOString().slice(0, -1),
       },
       username: device.username,
     },

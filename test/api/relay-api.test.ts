@@ -47,6 +47,16 @@ describe('RelayApi against the simulated Relay cloud', () => {
 
   afterEach(() => setup.cloud.close());
 
+  it("takes one target as a string, as 2.4.0's types do: triggerWorkflow(id, 'device', args)", async () => {
+    const { api, cloud } = setup;
+    const answer = await api.triggerWorkflow('wf_announce', '990007560012345', { text: 'Lunch is ready' });
+    expect(answer).toMatchObject({ status: 'ok', target_device_ids: ['990007560012345'] });
+    const session = await cloud.nextSession();
+    expect((await session.finished).says).toEqual(['Lunch is ready']);
+    expect(session).toMatchObject({ workflowId: 'wf_announce', deviceId: '990007560012345' });
+    await expect(api.triggerWorkflow('wf_announce', '')).rejects.toMatchObject({ code: 'ERR_RELAY_API_ARGUMENT' });
+  });
+
   it('triggers a workflow: the session runs it with the action_args as trigger.args.args', async () => {
     const { api, cloud } = setup;
     const answer = await api.triggerWorkflow('wf_announce', ['990007560012345'], { text: 'Lunch is ready' });

@@ -1,7 +1,9 @@
 import Ajv from 'ajv';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import semver from 'semver';
 import { ENV_VARIABLES } from '../../src/config';
+import { MIN_NODE_VERSION } from '../../src/node-support';
 import schema from './app-json.schema.json';
 import { readProcfile } from '../helpers/read-procfile';
 
@@ -41,10 +43,22 @@ describe('what Heroku reads from this repository', () => {
     expect(pkg.scripts.start).toBe(web?.command);
   });
 
-  it('engines.node (what Heroku reads) and .nvmrc (what nvm and .ci/run read) name the same major', () => {
+  it("engines.node states the runtime's oldest Node and, as its newest line, .nvmrc's major (what Heroku installs)", () => {
     const pkg = JSON.parse(read('package.json')) as { engines?: { node?: string } };
-    expect(pkg.engines?.node).toMatch(/^\d+\.x$/);
-    expect(`${read('.nvmrc').trim()}.x`).toBe(pkg.engines?.node);
+    const app = read('.nvmrc').trim();
+    expect(pkg.engines?.node).toBe(`^${MIN_NODE_VERSION} || ${app}.x`);
+    // Heroku installs the newest release the range allows: the .nvmrc line, never a later one.
+    const releases = [
+      '22.0.0',
+      MIN_NODE_VERSION,
+      '23.11.1',
+      `${app}.0.0`,
+      `${app}.99.0`,
+      `${Number(app) + 1}.0.0`,
+      '99.0.0',
+    ];
+    expect(semver.maxSatisfying(releases, pkg.engines?.node ?? '')).toBe(`${app}.99.0`);
+    expect(semver.satisfies('22.0.0', pkg.engines?.node ?? '')).toBe(false);
   });
 
   it('app.json is valid against the app.json schema written from the Dev Center reference', () => {

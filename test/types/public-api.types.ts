@@ -1,5 +1,5 @@
 import { expectTypeOf } from 'expect-type';
-import { Event, type VarValue, type Workflow } from '../../src';
+import { Event, type RelayApp, type RelayCompatApi, type VarValue, type Workflow } from '../../src';
 
 /**
  * Compile-time checks of the public types: `npm run typecheck` (tsc over test/) fails on a wrong
@@ -30,4 +30,15 @@ export function publicApiTypes(workflow: Workflow, uri: string): void {
   expectTypeOf(workflow.switchLedOn(uri, 16, 'ff0000')).resolves.toBeVoid();
   // @ts-expect-error there are 16 LEDs
   void workflow.switchLedOn(uri, 17, 'ff0000');
+}
+
+/** relay()'s api, typed as 2.4.0 apps use it: a mapped device, one target as a string. */
+export function relayCompatApiTypes(app: RelayApp<RelayCompatApi>): void {
+  expectTypeOf(app.api.fetchDevice('990007560012345'))
+    .resolves.toHaveProperty('name')
+    .toEqualTypeOf<string | undefined>();
+  expectTypeOf(app.api.fetchDevice('990007560012345'))
+    .resolves.toHaveProperty('raw')
+    .toEqualTypeOf<Readonly<Record<string, unknown>>>();
+  void app.api.triggerWorkflow('wf_hello', '990007560012345', { room: '12' });
 }
