@@ -35,7 +35,7 @@ describe('the server process (the Procfile web command)', () => {
       level: 'info',
       address: '0.0.0.0',
       port,
-      workflows: { hello: `ws://localhost:${port}/hello` },
+      workflows: { '/hello': `ws://localhost:${port}/hello` },
     });
     const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);

@@ -302,7 +302,9 @@ function logListening(
   const local = ['0.0.0.0', '::'].includes(address.address) ? 'localhost' : address.address;
   const base =
     config.herokuAppDomain === undefined ? `ws://${local}:${address.port}` : `wss://${config.herokuAppDomain}`;
-  const workflows = Object.fromEntries(names.map((name) => [name, workflowUrl(base, name, tokenRequired)]));
+  // Keyed by path (`/hello`, `/` for the default workflow), not name: a key is censored when it is
+  // one of the logger's private field names, and a workflow may be named `text` or `audio`.
+  const workflows = Object.fromEntries(names.map((name) => [`/${name}`, workflowUrl(base, name, tokenRequired)]));
   const line = { address: address.address, port: address.port, workflows, access };
   if (config.herokuAppDomain !== undefined) {
     logger.info({ ...line, public: true }, 'server listening');

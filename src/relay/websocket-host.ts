@@ -6,7 +6,7 @@ import { secretsMatch, withTimeout } from '../util';
 import { ByteBudget, CLOSE_HANDSHAKE_MS } from './limits';
 import { makeId, Session } from './session';
 import { Workflow } from './workflow';
-import { pathOf, type WorkflowContext, type WorkflowRegistry } from './workflow-registry';
+import { pathOf, workflowLogName, type WorkflowContext, type WorkflowRegistry } from './workflow-registry';
 
 export interface WebSocketHostOptions {
   registry: WorkflowRegistry;
@@ -169,7 +169,7 @@ export class WebSocketHost {
     handler: (workflow: Workflow) => void,
   ): void {
     const id = makeId().slice(0, 16);
-    const log = this.log.child({ session: id, workflow: name, requestId: requestIdOf(request) });
+    const log = this.log.child({ session: id, workflow: workflowLogName(name), requestId: requestIdOf(request) });
     const session = new Session({
       socket: ws,
       connection,

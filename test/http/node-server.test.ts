@@ -258,14 +258,17 @@ describe('the startup log line', () => {
     const line = await listeningLine({ herokuAppDomain: 'demo-1234-0123456789ab.herokuapp.com' });
     expect(line).toMatchObject({
       public: true,
-      workflows: { hello: 'wss://demo-1234-0123456789ab.herokuapp.com/hello' },
+      workflows: { '/hello': 'wss://demo-1234-0123456789ab.herokuapp.com/hello' },
     });
     expect(line.hint).toBeUndefined();
   });
 
   it('without it, names the local URLs and says how to see the public ones', async () => {
     const line = await listeningLine({});
-    expect(line).toMatchObject({ public: false, workflows: { hello: `ws://localhost:${line.port as number}/hello` } });
+    expect(line).toMatchObject({
+      public: false,
+      workflows: { '/hello': `ws://localhost:${line.port as number}/hello` },
+    });
     expect(line.hint).toContain('heroku labs:enable runtime-dyno-metadata');
   });
 
@@ -274,7 +277,7 @@ describe('the startup log line', () => {
     const line = await listeningLine({ herokuAppDomain: 'demo.herokuapp.com', workflowToken: token });
     expect(line).toMatchObject({
       access: 'token',
-      workflows: { hello: 'wss://demo.herokuapp.com/hello?token=<WORKFLOW_TOKEN>' },
+      workflows: { '/hello': 'wss://demo.herokuapp.com/hello?token=<WORKFLOW_TOKEN>' },
     });
     expect(JSON.stringify(line)).not.toContain(token);
   });
