@@ -13,7 +13,7 @@ import { MountedHttpServer, StandaloneHttpServer, type WorkflowHttpServer } from
 import { busReport, type ServerSnapshot } from './http/status';
 import type { WebhookAnswer } from './http/webhook';
 import { createLogger, type Logger } from './logger';
-import { WebSocketHost } from './relay/websocket-host';
+import { WebSocketHost, type ServerStop } from './relay/websocket-host';
 import {
   WorkflowRegistry,
   type Registration,
@@ -78,6 +78,13 @@ export interface WorkflowServer {
    * server leaves its host server running and only removes its listener. Safe to call more than once.
    */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Closes as {@link close} does, but for a restart of the process (what `npm run dev` does on every
+   * change): open sessions are ended at once with close code 1012 (service restart) instead of
+   * having SHUTDOWN_GRACE_MS to finish; `npm run sim` then says the server restarted. After a
+   * `close` already under way, resolves when that one is done.
+   */
+  closeForRestart(): Promise<void>;
   /**
    * Answers a simulated HTTP request without a socket (Fastify's `inject`): for tests of routes.
    *
@@ -187,6 +194,12 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
         })
       : new MountedHttpServer(options.server, { logger, host, registry, config });
 
+  const closeAll = (graceMs: number, stop: ServerStop) =>
+    http
+      .close(graceMs, stop)
+      .then(() => bus.close())
+      .then(() => logger.info(options.server === undefined ? 'server closed' : 'workflows detached'));
+
   const server: WorkflowServer = {
     workflow(name, workflow, registration) {
       registry.add(name, workflow, registration);
@@ -198,10 +211,11 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     },
     listen: (port = config.port, hostname = config.host) => http.listen(port, hostname),
     close(graceMs = config.shutdownGraceMs) {
-      closing ??= http
-        .close(graceMs)
-        .then(() => bus.close())
-        .then(() => logger.info(options.server === undefined ? 'server closed' : 'workflows detached'));
+      closing ??= closeAll(graceMs, 'shutdown');
+      return closing;
+    },
+    closeForRestart() {
+      closing ??= closeAll(0, 'restart');
       return closing;
     },
     inject: (request) => http.inject(request),
