@@ -60,8 +60,8 @@ describe('private data in the logs', () => {
 const echo = (workflow: Workflow) => {
   workflow.on(Event.START, async ({ trigger }) => {
     const device = trigger.args.source_uri;
-    const heard = await workflow.listen(device);
-    await workflow.say(device, `You said ${String(heard)}`);
+    const { text } = await workflow.listen(device);
+    await workflow.say(device, `You said ${text}`);
     await workflow.terminate();
   });
 };
