@@ -127,7 +127,7 @@ export class StandaloneHttpServer implements WorkflowHttpServer {
   }
 
   /** Keeps answering (HTTP and upgrades, with 503) while sessions drain, then stops. */
-  async close(graceMs: number, stop?: ServerStop): Promise<void> {
+  async close(graceMs: number, stop: ServerStop = 'shutdown'): Promise<void> {
     clearTimeout(this.buildTimer);
     this.httpServer.closeIdleConnections();
     // A close() right after listen() (relay() listens as it is called) waits for the bind, or
@@ -213,7 +213,7 @@ export class MountedHttpServer implements WorkflowHttpServer {
   }
 
   /** Drains this server's sessions, then takes its listeners off; the owner's server keeps running. */
-  async close(graceMs: number, stop?: ServerStop): Promise<void> {
+  async close(graceMs: number, stop: ServerStop = 'shutdown'): Promise<void> {
     this.httpServer.off('listening', this.onListening);
     await this.options.host.close(graceMs, stop);
     this.httpServer.off('upgrade', this.onUpgrade);

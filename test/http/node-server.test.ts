@@ -214,7 +214,7 @@ describe('StandaloneHttpServer: the lazy build of the plain-HTTP side, alone', (
     const { server, buildApp, host } = standalone(fakeBuild(), 10);
     await server.listen(0, '127.0.0.1');
     await server.close(0);
-    expect(host.close).toHaveBeenCalledWith(0);
+    expect(host.close).toHaveBeenCalledWith(0, 'shutdown');
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(buildApp).not.toHaveBeenCalled();
     await expect(server.ready()).resolves.toBeUndefined();
@@ -226,7 +226,7 @@ describe('StandaloneHttpServer: the lazy build of the plain-HTTP side, alone', (
     const { server, host, appClosed } = standalone();
     await server.inject('/');
     await server.close(5);
-    expect(host.close).toHaveBeenCalledWith(5);
+    expect(host.close).toHaveBeenCalledWith(5, 'shutdown');
     expect(appClosed).toHaveBeenCalledTimes(1);
     expect(host.close.mock.invocationCallOrder[0]).toBeLessThan(appClosed.mock.invocationCallOrder[0]!);
   });
