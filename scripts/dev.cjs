@@ -1,12 +1,26 @@
-// `npm run dev`: the server, rebuilt and restarted on every change under src/. TypeScript's own
-// watch mode (tsc --watch) recompiles what changed into dist/, and Node's (node --watch) restarts
-// the server when a file it loaded changes; the server runs with the Procfile's node options.
+// `npm run dev`: the server, rebuilt and restarted on every change under src/ and to .env.
+// TypeScript's own watch mode (tsc --watch) recompiles what changed into dist/; each time it has
+// finished a build this script restarts the server (run with the Procfile's node options), and it
+// does the same when .env changes, since the server reads .env only as it starts.
+//
+// A restart sends the server SIGUSR2, which it takes as "restart now" (src/run-server.ts): open
+// sessions end at once with close code 1012 (service restart), where SIGTERM would give them
+// SHUTDOWN_GRACE_MS to finish, so a restart takes about a second even with `npm run sim` connected.
+// Production never sees it: Heroku stops dynos with SIGTERM, which keeps its grace.
 const { spawn } = require('node:child_process');
-const { existsSync, readFileSync } = require('node:fs');
+const { existsSync, readFileSync, watch } = require('node:fs');
 const { join } = require('node:path');
+const { createInterface } = require('node:readline');
 const { checkNodeVersion } = require('./check-node-version.cjs');
 
 const root = join(__dirname, '..');
+
+/** What asks the server to restart now (nodemon's restart signal too); see src/run-server.ts. */
+const RESTART_SIGNAL = 'SIGUSR2';
+/** A server still running this long after RESTART_SIGNAL (a workflow stuck in a loop, say) is killed. */
+const KILL_AFTER_MS = 10_000;
+/** Editors write a file in more than one step (truncate, write; or write a copy, rename): one restart for them all. */
+const SETTLE_MS = 100;
 
 /** The node options of the Procfile's web command (`web: node <options> dist/server.js`). */
 function procfileNodeArgs() {
@@ -19,16 +33,80 @@ function procfileNodeArgs() {
   return web[1].split(/\s+/).filter(Boolean);
 }
 
+function say(line) {
+  process.stderr.write(`dev: ${line}\n`);
+}
+
 if (!checkNodeVersion()) process.exit(1);
 const nodeArgs = procfileNodeArgs();
-const children = [];
+/** The running server process, if any. */
+let server;
+/** Whether a new server starts when the running one has exited. */
+let restartDue = false;
+let killTimer;
 let stopping = false;
 
-function stop(code) {
+function startServer() {
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/server.js'], { cwd: root, stdio: 'inherit' });
+  server = child;
+  child.once('exit', (code, signal) => {
+    clearTimeout(killTimer);
+    server = undefined;
+    if (stopping) return;
+    if (restartDue) {
+      restartDue = false;
+      startServer();
+      return;
+    }
+    say(`the server exited (${signal ?? `code ${code}`}); it starts again on the next change to src/ or .env`);
+  });
+}
+
+/** Starts the server, or restarts the running one once it has ended its sessions; `why` is printed. */
+function restart(why) {
   if (stopping) return;
-  stopping = true;
-  for (const child of children) child.kill('SIGTERM');
-  process.exitCode = code;
+  if (server === undefined) {
+    say(`${why}: starting the server`);
+    startServer();
+    return;
+  }
+  if (restartDue) return;
+  restartDue = true;
+  say(`${why}: restarting the server`);
+  server.kill(RESTART_SIGNAL);
+  killTimer = setTimeout(() => {
+    say(`the server did not stop within ${KILL_AFTER_MS / 1000} s of ${RESTART_SIGNAL}: killing it`);
+    server?.kill('SIGKILL');
+  }, KILL_AFTER_MS);
+}
+
+/** Calls `changed` when the content of `.env` in the project root changes (created and deleted included). */
+function watchDotenv(changed) {
+  const path = join(root, '.env');
+  const read = () => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+  let last = read();
+  let settle;
+  // The directory, not the file: an editor that saves by renaming a copy over .env replaces the file watched.
+  const watcher = watch(root, (_event, filename) => {
+    if (filename !== '.env') return;
+    clearTimeout(settle);
+    settle = setTimeout(() => {
+      const now = read();
+      if (now === last) return;
+      last = now;
+      changed();
+    }, SETTLE_MS);
+  });
+  watcher.on('error', (err) => {
+    say(`cannot watch .env any more (${err.message}): restart npm run dev after editing it`);
+    watcher.close();
+  });
+  return {
+    close() {
+      clearTimeout(settle);
+      watcher.close();
+    },
+  };
 }
 
 const tsc = spawn(
@@ -48,23 +126,28 @@ const tsc = spawn(
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 );
-children.push(tsc);
-let server;
-tsc.stdout.setEncoding('utf8').on('data', (text) => {
-  process.stderr.write(text.replace(/^\s*\n/gm, ''));
-  // The first build is done: start the server; from now on node --watch restarts it.
-  if (
-    server === undefined &&
-    text.includes('Watching for file changes') &&
-    existsSync(join(root, 'dist', 'server.js'))
-  ) {
-    server = spawn(process.execPath, [...nodeArgs, '--watch', '--watch-preserve-output', 'dist/server.js'], {
-      cwd: root,
-      stdio: 'inherit',
-    });
-    children.push(server);
-    server.once('exit', (code) => stop(code ?? 0));
-  }
+let built = false;
+createInterface({ input: tsc.stdout }).on('line', (line) => {
+  if (line.trim() !== '') process.stderr.write(`${line}\n`);
+  // tsc --watch ends each build's report with this line, the first one included.
+  if (!line.includes('Watching for file changes') || !existsSync(join(root, 'dist', 'server.js'))) return;
+  if (!built) startServer();
+  else restart('src/ was rebuilt');
+  built = true;
 });
+const dotenv = watchDotenv(() => {
+  if (built) restart('.env changed');
+});
+
+function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  dotenv.close();
+  clearTimeout(killTimer);
+  tsc.kill('SIGTERM');
+  server?.kill('SIGTERM');
+  process.exitCode = code;
+}
+
 tsc.once('exit', (code) => stop(code ?? 1));
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(0));

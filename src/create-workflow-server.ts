@@ -16,7 +16,7 @@ import type { WebhookAnswer } from './http/webhook';
 import { createLogger, type Logger } from './logger';
 import { assertSupportedNode } from './node-support';
 import { publicHostOf, registrationSecretsOf, registrationTargetOf } from './registrations';
-import { WebSocketHost } from './relay/websocket-host';
+import { WebSocketHost, type ServerStop } from './relay/websocket-host';
 import {
   WorkflowRegistry,
   type Registration,
@@ -81,6 +81,13 @@ export interface WorkflowServer {
    * server leaves its host server running and only removes its listener. Safe to call more than once.
    */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Closes as {@link close} does, but for a restart of the process (what `npm run dev` does on every
+   * change): open sessions are ended at once with close code 1012 (service restart) instead of
+   * having SHUTDOWN_GRACE_MS to finish; `npm run sim` then says the server restarted. After a
+   * `close` already under way, resolves when that one is done.
+   */
+  closeForRestart(): Promise<void>;
   /**
    * Answers a simulated HTTP request without a socket (Fastify's `inject`): for tests of routes.
    *
@@ -211,6 +218,14 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
         })
       : new MountedHttpServer(options.server, { logger, host, registry, config });
 
+  const closeAll = (graceMs: number, stop: ServerStop) => {
+    registrations?.close();
+    return http
+      .close(graceMs, stop)
+      .then(() => bus.close())
+      .then(() => logger.info(options.server === undefined ? 'server closed' : 'workflows detached'));
+  };
+
   const server: WorkflowServer = {
     workflow(name, workflow, registration) {
       registry.add(name, workflow, registration);
@@ -226,11 +241,11 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
       return address;
     },
     close(graceMs = config.shutdownGraceMs) {
-      registrations?.close();
-      closing ??= http
-        .close(graceMs)
-        .then(() => bus.close())
-        .then(() => logger.info(options.server === undefined ? 'server closed' : 'workflows detached'));
+      closing ??= closeAll(graceMs, 'shutdown');
+      return closing;
+    },
+    closeForRestart() {
+      closing ??= closeAll(0, 'restart');
       return closing;
     },
     inject: (request) => http.inject(request),

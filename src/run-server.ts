@@ -8,7 +8,9 @@ import type { WorkflowHandler, WorkflowModule } from './relay/workflow-registry'
 /**
  * The process around the server: read config, build, listen on HOST:PORT, and on SIGTERM
  * (Heroku's restart signal) or SIGINT drain and exit 0. A second SIGTERM during the drain is
- * logged and ignored; a second SIGINT exits at once with 130. A bad setting exits 1 before listening,
+ * logged and ignored; a second SIGINT exits at once with 130. SIGUSR2 (which `npm run dev` sends
+ * on every change, as nodemon does; Heroku never sends it) restarts without the drain: open sessions
+ * end at once with 1012 (service restart) and the process exits 0. A bad setting exits 1 before listening,
  * with one line on stderr. An exception nothing caught is logged at fatal, then the process exits 1
  * (its state is unknown); a rejected promise nobody awaited is logged and the process goes on.
  */
@@ -46,6 +48,20 @@ export async function runServer(
         }
       });
     }
+    // Not one of the signals above: only a development runner sends it, and it must not wait
+    // out SHUTDOWN_GRACE_MS (scripts/dev.cjs).
+    process.on('SIGUSR2', () => {
+      if (shuttingDown) {
+        logger.warn({ signal: 'SIGUSR2', sessions: server.sessions }, 'already shutting down; ignoring the signal');
+        return;
+      }
+      shuttingDown = true;
+      logger.info(
+        { signal: 'SIGUSR2', sessions: server.sessions },
+        'restarting (npm run dev): open sessions end now with 1012 (service restart), without the shutdown grace',
+      );
+      void server.closeForRestart().then(() => process.exit(0));
+    });
     await server.listen();
     server.ready().catch((err: unknown) => {
       logger.fatal({ err }, 'an HTTP route module failed to load (see err); fix it and deploy again. Exiting');

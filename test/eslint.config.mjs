@@ -49,6 +49,7 @@ export default tseslint.config(
         console: 'writable',
         __dirname: 'readonly',
         setTimeout: 'readonly',
+        clearTimeout: 'readonly',
         setImmediate: 'readonly',
       },
     },

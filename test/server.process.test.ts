@@ -35,7 +35,7 @@ describe('the server process (the Procfile web command)', () => {
       level: 'info',
       address: '0.0.0.0',
       port,
-      workflows: { hello: `ws://localhost:${port}/hello` },
+      workflows: { '/hello': `ws://localhost:${port}/hello` },
     });
     const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
@@ -100,6 +100,28 @@ describe('the server process (the Procfile web command)', () => {
     expect(result.says).toEqual(['What is your name?']);
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(await server.line('session closed')).toMatchObject({ endedBy: 'server-shutdown', code: 1001 });
+  });
+
+  it('on SIGUSR2 (npm run dev restarting it) ends open sessions at once with 1012, without the grace, and exits 0', async () => {
+    const port = await freePort();
+    // A grace longer than this test's timeout (20 s): waiting it out would fail the test.
+    const server = start({ PORT: String(port), SHUTDOWN_GRACE_MS: '25000' });
+    await server.line('server listening');
+    const held = heldAnswer();
+    const run = simulate(`ws://127.0.0.1:${port}/hello`, { answers: held.answers });
+    await held.listening;
+    server.child.kill('SIGUSR2');
+    expect(
+      await server.line(
+        'restarting (npm run dev): open sessions end now with 1012 (service restart), without the shutdown grace',
+      ),
+    ).toMatchObject({ signal: 'SIGUSR2', sessions: 1 });
+    const result = await run;
+    expect(result.code).toBe(1012);
+    expect(result.says).toEqual(['What is your name?']);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(await server.line('session closed')).toMatchObject({ endedBy: 'server-restart', code: 1012 });
+    expect(server.lines.some((line) => line.msg === 'waiting for open sessions to finish')).toBe(false);
   });
 
   it('writes nothing a person said or heard to stdout or stderr at the default level', async () => {

@@ -98,7 +98,8 @@ While the workflow runs, type:
   anything else                   what you say the next time the workflow listens
 
 Exit status: 0 when the workflow terminates; 1 when it cannot connect, the path is unknown (404),
-or the workflow fails or closes the connection without terminating.
+or the workflow fails or closes the connection without terminating; when the server restarts
+(npm run dev does on every change) it says so and exits 1: run it again.
 
 npm run sim -- cloud --help   plays Relay's cloud (HTTP API, HTTP triggers) instead; see docs/relay-api.md`;
 

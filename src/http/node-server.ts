@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { WebSocketHost } from '../relay/websocket-host';
+import type { ServerStop, WebSocketHost } from '../relay/websocket-host';
 import type { WorkflowRegistry } from '../relay/workflow-registry';
 import type { Routes } from './define-routes';
 import type { HttpApp } from './fastify-app';
@@ -28,8 +28,8 @@ export interface WorkflowHttpServer {
   /** Resolves once the plain-HTTP side is built (or will never be); rejects with a route module's failure. */
   ready(): Promise<void>;
   inject(request: InjectOptions | string): Promise<LightMyRequestResponse>;
-  /** Drains the WebSocket sessions for up to `graceMs`, then releases every socket it owns. */
-  close(graceMs: number): Promise<void>;
+  /** Drains the WebSocket sessions for up to `graceMs` (a restart: none), then releases every socket it owns. */
+  close(graceMs: number, stop?: ServerStop): Promise<void>;
 }
 
 /** What both roles need from the rest of the server. */
@@ -127,13 +127,13 @@ export class StandaloneHttpServer implements WorkflowHttpServer {
   }
 
   /** Keeps answering (HTTP and upgrades, with 503) while sessions drain, then stops. */
-  async close(graceMs: number): Promise<void> {
+  async close(graceMs: number, stop: ServerStop = 'shutdown'): Promise<void> {
     clearTimeout(this.buildTimer);
     this.httpServer.closeIdleConnections();
     // A close() right after listen() (relay() listens as it is called) waits for the bind, or
     // the server would start listening after it was closed. A failed listen is the caller's.
     await this.listening?.catch(() => undefined);
-    await this.options.host.close(graceMs);
+    await this.options.host.close(graceMs, stop);
     const stopped = new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     this.httpServer.closeAllConnections();
     await stopped;
@@ -213,9 +213,9 @@ export class MountedHttpServer implements WorkflowHttpServer {
   }
 
   /** Drains this server's sessions, then takes its listeners off; the owner's server keeps running. */
-  async close(graceMs: number): Promise<void> {
+  async close(graceMs: number, stop: ServerStop = 'shutdown'): Promise<void> {
     this.httpServer.off('listening', this.onListening);
-    await this.options.host.close(graceMs);
+    await this.options.host.close(graceMs, stop);
     this.httpServer.off('upgrade', this.onUpgrade);
   }
 }
@@ -302,7 +302,9 @@ function logListening(
   const local = ['0.0.0.0', '::'].includes(address.address) ? 'localhost' : address.address;
   const base =
     config.herokuAppDomain === undefined ? `ws://${local}:${address.port}` : `wss://${config.herokuAppDomain}`;
-  const workflows = Object.fromEntries(names.map((name) => [name, workflowUrl(base, name, tokenRequired)]));
+  // Keyed by path (`/hello`, `/` for the default workflow), not name: a key is censored when it is
+  // one of the logger's private field names, and a workflow may be named `text` or `audio`.
+  const workflows = Object.fromEntries(names.map((name) => [`/${name}`, workflowUrl(base, name, tokenRequired)]));
   const line = { address: address.address, port: address.port, workflows, access };
   if (config.herokuAppDomain !== undefined) {
     logger.info({ ...line, public: true }, 'server listening');

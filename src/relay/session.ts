@@ -49,6 +49,7 @@ export type SessionEnd =
   | 'peer-closed'
   | 'heartbeat-timeout'
   | 'server-shutdown'
+  | 'server-restart'
   | 'after-stop'
   | 'workflow-failed'
   | 'protocol-error'

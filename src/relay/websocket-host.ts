@@ -5,9 +5,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { secretsMatch, withTimeout } from '../util';
 import { ByteBudget, CLOSE_HANDSHAKE_MS } from './limits';
 import type { WorkflowSecrets } from './secret-check';
-import { makeId, Session } from './session';
+import { makeId, Session, type SessionEnd } from './session';
 import { Workflow } from './workflow';
-import { pathOf, type WorkflowContext, type WorkflowRegistry } from './workflow-registry';
+import { pathOf, workflowLogName, type WorkflowContext, type WorkflowRegistry } from './workflow-registry';
 
 export interface WebSocketHostOptions {
   registry: WorkflowRegistry;
@@ -36,6 +36,19 @@ export interface WebSocketHostOptions {
   /** What each session's Workflow gets besides its session: the bus and the workflows' settings. */
   context?: WorkflowContext;
 }
+
+/**
+ * Why the server stops. A `shutdown` (SIGTERM: a deploy, a dyno restart) lets open sessions finish
+ * within SHUTDOWN_GRACE_MS; a `restart` (SIGUSR2, which npm run dev sends on every change) ends them
+ * at once, so a restart takes about a second with `npm run sim` connected.
+ */
+export type ServerStop = 'shutdown' | 'restart';
+
+/** How each kind of stop closes the sessions still open, and what `session closed` logs as `endedBy`. */
+const STOPS: Record<ServerStop, { reason: SessionEnd; code: number; text: string }> = {
+  shutdown: { reason: 'server-shutdown', code: 1001, text: 'server shutting down' },
+  restart: { reason: 'server-restart', code: 1012, text: 'server restarting' },
+};
 
 /**
  * A session without a start event this old (or a tenth of the start deadline, if less) may be cut
@@ -152,18 +165,26 @@ export class WebSocketHost {
   }
 
   /**
-   * Stops taking sessions, lets open ones finish for up to `graceMs`, then closes the rest with
-   * 1001. Resolves when every socket is closed and the heartbeat is stopped.
+   * Stops taking sessions and closes them, then resolves when every socket is closed and the
+   * heartbeat is stopped. On a `shutdown` open sessions get up to `graceMs` to finish, then the rest
+   * are closed with 1001 (going away); on a `restart` (npm run dev's) they are closed at once with
+   * 1012 (service restart), whatever `graceMs` says.
    */
-  async close(graceMs: number): Promise<void> {
+  async close(graceMs: number, stop: ServerStop = 'shutdown'): Promise<void> {
     this.draining = true;
-    if (this.sessions.size > 0) {
+    const { reason, code, text } = STOPS[stop];
+    if (stop === 'shutdown' && this.sessions.size > 0) {
       this.log.info({ sessions: this.sessions.size, graceMs }, 'waiting for open sessions to finish');
       await this.allClosedWithin(graceMs);
+    } else if (stop === 'restart' && this.sessions.size > 0) {
+      this.log.info(
+        { sessions: this.sessions.size, code },
+        'restarting: ending open sessions now (1012, service restart)',
+      );
     }
-    for (const session of this.sessions) session.end('server-shutdown', 1001, 'server shutting down');
+    for (const session of this.sessions) session.end(reason, code, text);
     await this.allClosedWithin(CLOSE_HANDSHAKE_MS);
-    for (const session of this.sessions) session.end('server-shutdown');
+    for (const session of this.sessions) session.end(reason);
     await this.allClosedWithin(CLOSE_HANDSHAKE_MS);
     clearInterval(this.heartbeat);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -177,7 +198,7 @@ export class WebSocketHost {
     handler: (workflow: Workflow) => void,
   ): void {
     const id = makeId().slice(0, 16);
-    const log = this.log.child({ session: id, workflow: name, requestId: requestIdOf(request) });
+    const log = this.log.child({ session: id, workflow: workflowLogName(name), requestId: requestIdOf(request) });
     const session = new Session({
       socket: ws,
       connection,

@@ -171,6 +171,11 @@ export function pathOf(url: string): string {
   return end === -1 ? url : url.slice(0, end);
 }
 
+/** How log lines name a workflow: its name, and `/` for the default workflow (registered as `''`). */
+export function workflowLogName(name: string): string {
+  return name === '' ? '/' : name;
+}
+
 /** `//a/b/` → `a/b`. Registered names are trimmed the same way. */
 export function trimSlashes(path: string): string {
   return path.replace(/^\/+|\/+$/g, '');

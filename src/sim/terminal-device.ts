@@ -42,6 +42,9 @@ export interface TerminalDeviceOptions {
   idleHintMs?: number;
 }
 
+/** The close code a restarting server ends its sessions with (RFC 6455's "service restart"). */
+const SERVICE_RESTART = 1012;
+
 const BUTTONS: Record<string, ButtonPress['taps']> = {
   '/tap': 'single',
   '/double': 'double',
@@ -298,8 +301,16 @@ export async function converse({
     print(`connected to ${connected}; ${interactive ? COMMANDS_HELP : 'reading answers from stdin'}`);
     pump();
     const end = await sim.finished;
+    // The session is over: a listen it left waiting is no longer the input's to answer.
+    answer = undefined;
     if (failure !== undefined) {
       fail(failure);
+      return 1;
+    }
+    // 1012 (service restart): the server restarted, as `npm run dev` does on every save. The session
+    // is gone with it; a new run starts a new one on the new code.
+    if (end.code === SERVICE_RESTART) {
+      fail('the server restarted (npm run dev restarts it on every change); run the simulator again for a new session');
       return 1;
     }
     const silence = explainSilentEnd(sim.result());

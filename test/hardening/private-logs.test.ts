@@ -1,4 +1,6 @@
 import { createWorkflowServer, Event, type Workflow, type WorkflowServer } from '../../src';
+import { buildWorkflowServer } from '../../src/create-workflow-server';
+import { WorkflowRegistry } from '../../src/relay/workflow-registry';
 import { simulate } from '../../src/testing';
 import { memoryLogger } from '../helpers/memory-logger';
 
@@ -51,5 +53,46 @@ describe('private data in the logs', () => {
   it('reaches them only when the owner opts in with LOG_PRIVATE_DATA', async () => {
     const text = await runAt(true);
     for (const secret of SECRETS) expect(text).toContain(secret);
+  });
+});
+
+/** Listens, then says what it heard: what the person said is in both frames. */
+const echo = (workflow: Workflow) => {
+  workflow.on(Event.START, async ({ trigger }) => {
+    const device = trigger.args.source_uri;
+    const { text } = await workflow.listen(device);
+    await workflow.say(device, `You said ${text}`);
+    await workflow.terminate();
+  });
+};
+
+describe('workflow names in the logs', () => {
+  it('are logged whole, even when named like a private field (text, audio, value), and the default workflow is "/"', async () => {
+    const logs = memoryLogger();
+    const registry = new WorkflowRegistry();
+    registry.addDefault(echo);
+    const server = buildWorkflowServer(registry, {
+      logger: logs.logger,
+      workflows: { text: echo, audio: echo, value: echo },
+    });
+    const { port } = await server.listen(0, '127.0.0.1');
+    try {
+      for (const workflow of ['text', 'audio', 'value', ''])
+        await simulate(`ws://127.0.0.1:${port}/${workflow}`, { answers: [`Spoken-Secret-${workflow}`] });
+    } finally {
+      await server.close(0);
+    }
+
+    const listening = await logs.logged('server listening');
+    expect(listening.workflows).toEqual({
+      '/text': `ws://127.0.0.1:${port}/text`,
+      '/audio': `ws://127.0.0.1:${port}/audio`,
+      '/value': `ws://127.0.0.1:${port}/value`,
+      '/': `ws://127.0.0.1:${port}/`,
+    });
+    const closed = logs.lines().filter((line) => line.msg === 'session closed');
+    expect(closed.map((line) => line.workflow)).toEqual(['text', 'audio', 'value', '/']);
+    const text = logs.text();
+    expect(text).not.toContain('Spoken-Secret');
   });
 });

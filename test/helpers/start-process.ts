@@ -4,15 +4,28 @@ import { createInterface } from 'node:readline';
 export interface StartedProcess {
   /** Resolves with the first output line (stdout or stderr) that matches, already written or still to come. */
   line: (pattern: RegExp) => Promise<string>;
+  /** Resolves with the next output line that matches, ignoring the lines already written. */
+  nextLine: (pattern: RegExp) => Promise<string>;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Signals the whole process group (the command and what it started). */
   signal: (signal: NodeJS.Signals) => void;
 }
 
-/** Starts a command in its own process group and watches its output line by line. */
-export function startProcess(command: string, args: string[], options: SpawnOptions): StartedProcess {
-  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts a command in its own process group and watches its output line by line. Its stdin is
+ * empty, or, with `stdin: 'pipe'`, open and never written (a program reading it waits).
+ */
+export function startProcess(
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+  { stdin = 'ignore' }: { stdin?: 'ignore' | 'pipe' } = {},
+): StartedProcess {
+  const child =
+    stdin === 'pipe'
+      ? spawn(command, args, { ...options, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiting: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
   const onLine = (line: string) => {
@@ -44,6 +57,7 @@ export function startProcess(command: string, args: string[], options: SpawnOpti
       const seen = lines.find((line) => pattern.test(line));
       return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiting.push({ pattern, resolve }));
     },
+    nextLine: (pattern) => new Promise((resolve) => waiting.push({ pattern, resolve })),
   };
 }
 

@@ -18,7 +18,7 @@ describe('the server process with Heroku dyno metadata in its environment', () =
     running.push(server);
     expect(await server.line('server listening')).toMatchObject({
       public: true,
-      workflows: { hello: 'wss://demo-1234-0123456789ab.herokuapp.com/hello' },
+      workflows: { '/hello': 'wss://demo-1234-0123456789ab.herokuapp.com/hello' },
     });
     const page = await get(port, '/', { host: 'demo-1234-0123456789ab.herokuapp.com', 'x-forwarded-proto': 'https' });
     expect(page.body).toContain('<dd>v7</dd>');
@@ -31,7 +31,7 @@ describe('the server process with Heroku dyno metadata in its environment', () =
     const server = spawnServer({ PORT: String(port) });
     running.push(server);
     const line = await server.line('server listening');
-    expect(line).toMatchObject({ public: false, workflows: { hello: `ws://localhost:${port}/hello` } });
+    expect(line).toMatchObject({ public: false, workflows: { '/hello': `ws://localhost:${port}/hello` } });
     expect(line.hint).toContain('heroku labs:enable runtime-dyno-metadata');
   });
 

@@ -117,7 +117,7 @@ describe('mounted on a server with no other upgrade listener', () => {
       await expect(RelayPeer.connect(`ws://127.0.0.1:${port}/nope`)).rejects.toMatchObject({ status: 404 });
       expect(logs.lines().find((line) => line.msg === 'server listening')).toMatchObject({
         port,
-        workflows: { hello: `ws://127.0.0.1:${port}/hello` },
+        workflows: { '/hello': `ws://127.0.0.1:${port}/hello` },
       });
       expect(
         logs.lines().find((line) => line.level === 'warn' && String(line.msg).includes('keepAliveTimeout')),

@@ -214,7 +214,7 @@ describe('StandaloneHttpServer: the lazy build of the plain-HTTP side, alone', (
     const { server, buildApp, host } = standalone(fakeBuild(), 10);
     await server.listen(0, '127.0.0.1');
     await server.close(0);
-    expect(host.close).toHaveBeenCalledWith(0);
+    expect(host.close).toHaveBeenCalledWith(0, 'shutdown');
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(buildApp).not.toHaveBeenCalled();
     await expect(server.ready()).resolves.toBeUndefined();
@@ -226,7 +226,7 @@ describe('StandaloneHttpServer: the lazy build of the plain-HTTP side, alone', (
     const { server, host, appClosed } = standalone();
     await server.inject('/');
     await server.close(5);
-    expect(host.close).toHaveBeenCalledWith(5);
+    expect(host.close).toHaveBeenCalledWith(5, 'shutdown');
     expect(appClosed).toHaveBeenCalledTimes(1);
     expect(host.close.mock.invocationCallOrder[0]).toBeLessThan(appClosed.mock.invocationCallOrder[0]!);
   });
@@ -258,14 +258,17 @@ describe('the startup log line', () => {
     const line = await listeningLine({ herokuAppDomain: 'demo-1234-0123456789ab.herokuapp.com' });
     expect(line).toMatchObject({
       public: true,
-      workflows: { hello: 'wss://demo-1234-0123456789ab.herokuapp.com/hello' },
+      workflows: { '/hello': 'wss://demo-1234-0123456789ab.herokuapp.com/hello' },
     });
     expect(line.hint).toBeUndefined();
   });
 
   it('without it, names the local URLs and says how to see the public ones', async () => {
     const line = await listeningLine({});
-    expect(line).toMatchObject({ public: false, workflows: { hello: `ws://localhost:${line.port as number}/hello` } });
+    expect(line).toMatchObject({
+      public: false,
+      workflows: { '/hello': `ws://localhost:${line.port as number}/hello` },
+    });
     expect(line.hint).toContain('heroku labs:enable runtime-dyno-metadata');
   });
 
@@ -274,7 +277,7 @@ describe('the startup log line', () => {
     const line = await listeningLine({ herokuAppDomain: 'demo.herokuapp.com', workflowToken: token });
     expect(line).toMatchObject({
       access: 'token',
-      workflows: { hello: 'wss://demo.herokuapp.com/hello?token=<WORKFLOW_TOKEN>' },
+      workflows: { '/hello': 'wss://demo.herokuapp.com/hello?token=<WORKFLOW_TOKEN>' },
     });
     expect(JSON.stringify(line)).not.toContain(token);
   });

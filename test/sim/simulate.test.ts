@@ -17,7 +17,7 @@ describe('simulate(workflow)', () => {
     const messages = logs.lines().map((line) => line.msg);
     expect(messages).toContain('server closed');
     const listening = logs.lines().find((line) => line.msg === 'server listening');
-    expect(Object.keys(listening?.workflows as object)).toEqual(['greeter']);
+    expect(Object.keys(listening?.workflows as object)).toEqual(['/greeter']);
   });
 
   it('closes its server when the run fails (a workflow that never ends times out)', async () => {

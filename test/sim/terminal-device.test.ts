@@ -61,6 +61,33 @@ describe('the terminal device, in process', () => {
   });
 });
 
+describe('the terminal device when the server restarts', () => {
+  it('says the server restarted and exits with status 1 when its session is closed with 1012 (npm run dev)', async () => {
+    const server = createWorkflowServer({ config: { logLevel: 'silent' }, workflows: { hello } });
+    const { port } = await server.listen(0, '127.0.0.1');
+    const parsed = parseSimArgs(['hello', '--port', String(port)], 8080);
+    if (parsed.kind !== 'run') throw new Error('bad arguments');
+    parsed.options.url = parsed.options.url.replace('localhost', '127.0.0.1');
+    const output = new PassThrough();
+    const errorOutput = new PassThrough();
+    const listening = whenWritten(output, 'listening');
+    const said = whenWritten(errorOutput, '\n');
+    const status = runTerminalDevice({
+      options: parsed.options,
+      input: new PassThrough(),
+      output,
+      errorOutput,
+      interactive: true,
+    });
+    await listening;
+    await server.closeForRestart();
+    expect(await status).toBe(1);
+    expect(await said).toBe(
+      'sim: the server restarted (npm run dev restarts it on every change); run the simulator again for a new session\n',
+    );
+  });
+});
+
 describe('the terminal device playing the panic sample', () => {
   let server: WorkflowServer;
   let port: number;

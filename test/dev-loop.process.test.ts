@@ -1,0 +1,112 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simulate } from '../src/testing';
+import { BUILD_DIR } from './global-setup';
+import { freePort } from './helpers/free-port';
+import { startProcess, type StartedProcess } from './helpers/start-process';
+
+const ROOT = join(__dirname, '..');
+const SIM_CLI = join(BUILD_DIR, 'bin', 'sim.js');
+const LISTENING = /"msg":"server listening"/;
+
+/**
+ * A project to run `npm run dev` in, outside this checkout: the real dev script, Procfile and
+ * package.json, the server already compiled (this test run's build) as dist/, and a one-file
+ * stand-in for src/, so tsc --watch builds in a moment instead of compiling the whole app (the
+ * slow test dev-loop.slow.test.ts edits the real src/). Editing `src/edited.ts` makes a new build.
+ */
+function devProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-dev-restart-'));
+  for (const path of ['scripts', 'package.json', 'Procfile', '.nvmrc'])
+    cpSync(join(ROOT, path), join(dir, path), { recursive: true });
+  cpSync(BUILD_DIR, join(dir, 'dist'), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  mkdirSync(join(dir, 'src'));
+  writeFileSync(
+    join(dir, 'src', 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { outDir: '../dist', rootDir: '.', types: [], lib: ['es5'], skipLibCheck: true },
+      files: ['edited.ts'],
+    }),
+  );
+  writeFileSync(join(dir, 'src', 'edited.ts'), 'export const edited = 1;\n');
+  return dir;
+}
+
+describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
+  const dirs: string[] = [];
+  const started: StartedProcess[] = [];
+  afterEach(async () => {
+    for (const running of started.splice(0)) {
+      running.signal('SIGKILL');
+      await running.exited;
+    }
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function dev(dir: string, env: Record<string, string>): StartedProcess {
+    const running = startProcess(process.execPath, ['scripts/dev.cjs'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    started.push(running);
+    return running;
+  }
+
+  // The grace is long (25 s). That the restart did not wait it out shows in the close code and the
+  // log: after a grace the session would end with 1001 and `endedBy: server-shutdown`.
+  it('after a rebuild, ends an open session at once with 1012, and npm run sim says the server restarted', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const port = await freePort();
+    const server = dev(dir, { PORT: String(port), SHUTDOWN_GRACE_MS: '25000' });
+    await server.line(LISTENING);
+
+    const sim = startProcess(
+      process.execPath,
+      [SIM_CLI, '--url', `ws://127.0.0.1:${port}/hello`],
+      { env: { PATH: process.env.PATH ?? '' } },
+      { stdin: 'pipe' },
+    );
+    started.push(sim);
+    await sim.line(/listen/);
+
+    const relistening = server.nextLine(LISTENING);
+    writeFileSync(join(dir, 'src', 'edited.ts'), 'export const edited = 2;\n');
+    expect(await sim.line(/the server restarted/)).toBe(
+      'sim: the server restarted (npm run dev restarts it on every change); run the simulator again for a new session',
+    );
+    expect(await sim.exited).toEqual({ code: 1, signal: null });
+    await server.line(/^dev: src\/ was rebuilt: restarting the server$/);
+    expect(JSON.parse(await server.line(/"msg":"restarting \(npm run dev\)/))).toMatchObject({
+      signal: 'SIGUSR2',
+      sessions: 1,
+    });
+    expect(JSON.parse(await server.line(/"msg":"session closed"/))).toMatchObject({
+      endedBy: 'server-restart',
+      code: 1012,
+    });
+
+    await relistening;
+    const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Ana'] });
+    expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
+    expect(server.output()).not.toContain('waiting for open sessions to finish');
+  }, 60_000);
+
+  it('restarts the server when .env changes, and the new server runs with the new values', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const [before, after] = [await freePort(), await freePort()];
+    writeFileSync(join(dir, '.env'), `PORT=${before}\n`);
+    const server = dev(dir, {});
+    expect(JSON.parse(await server.line(LISTENING))).toMatchObject({ port: before });
+
+    const relistening = server.nextLine(LISTENING);
+    writeFileSync(join(dir, '.env'), `PORT=${after}\n`);
+    expect(JSON.parse(await relistening)).toMatchObject({ port: after });
+    expect(server.output()).toContain('dev: .env changed: restarting the server');
+    const run = await simulate(`ws://127.0.0.1:${after}/hello`, { answers: ['Ana'] });
+    expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
+  }, 60_000);
+});
