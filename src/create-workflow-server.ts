@@ -185,6 +185,7 @@ export function buildWorkflowServer(registry: WorkflowRegistry, options: Workflo
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     draining: closing !== undefined,
     tokenRequired: config.workflowToken !== undefined,
+    secretRequired: config.workflowSecret !== undefined,
     bus: busReport(bus.state),
     registrations,
     install: config.relayInstall,

@@ -16,7 +16,7 @@ import type { ServerStop, WebSocketHost } from '../relay/websocket-host';
 import type { WorkflowRegistry } from '../relay/workflow-registry';
 import type { Routes } from './define-routes';
 import type { HttpApp } from './fastify-app';
-import { workflowUrl } from './status';
+import { accessOf, workflowUrl } from './status';
 
 /** What the workflow server asks of its HTTP server, in either role. */
 export interface WorkflowHttpServer {
@@ -298,7 +298,7 @@ function logListening(
   config: Pick<Config, 'herokuAppDomain' | 'workflowToken'> & { workflowSecret?: string },
 ): void {
   const tokenRequired = config.workflowToken !== undefined;
-  const access = tokenRequired ? 'token' : 'open';
+  const access = accessOf(tokenRequired, config.workflowSecret !== undefined);
   const local = ['0.0.0.0', '::'].includes(address.address) ? 'localhost' : address.address;
   const base =
     config.herokuAppDomain === undefined ? `ws://${local}:${address.port}` : `wss://${config.herokuAppDomain}`;

@@ -62,7 +62,7 @@ ${fact('Session bus', describeBus(report.bus))}
 ${report.bus.kind === 'redis' && report.bus.state !== 'ready' ? busNote(report.bus.state) : ''}
 ${report.heroku.release === null ? '<p class="lead">Release and commit appear once dyno metadata is on: <code>heroku labs:enable runtime-dyno-metadata</code>, then deploy again.</p>' : ''}
 ${reachabilityNote(report)}
-${report.access === 'token' ? tokenNote() : openNote()}
+${report.access.startsWith('token') ? tokenNote() : ''}${report.access === 'open' ? openNote() : ''}
 <h2>Workflows (${report.workflows.length})</h2>
 ${workflows || '<p>No workflows are registered in this server.</p>'}
 <h2>HTTP routes (${report.routes.length})</h2>

@@ -23,6 +23,8 @@ export interface ServerSnapshot {
   draining: boolean;
   /** Upgrades need `?token=`; the token itself never reaches this module. */
   tokenRequired: boolean;
+  /** Sessions must answer WORKFLOW_SECRET's `get_var` after start; the secret never reaches this module. */
+  secretRequired: boolean;
   /** The session bus's state now. */
   bus: BusReport;
   /** What the last read of Relay's registrations found; undefined without API credentials (the page shows commands). */
@@ -69,6 +71,14 @@ export interface WorkflowReport {
   registrationState: RegistrationState | null;
 }
 
+export type Access = 'open' | 'token' | 'secret' | 'token and secret';
+
+/** How sessions are admitted, as the status page and the listening log line name it. */
+export function accessOf(tokenRequired: boolean, secretRequired: boolean): Access {
+  if (tokenRequired) return secretRequired ? 'token and secret' : 'token';
+  return secretRequired ? 'secret' : 'open';
+}
+
 /** The status page's content (the JSON answer of `GET /` as is, and the HTML page's data). */
 export interface StatusReport {
   app: AppInfo;
@@ -76,7 +86,8 @@ export interface StatusReport {
   heroku: { release: string | null; commit: string | null };
   uptimeSeconds: number;
   sessions: number;
-  access: 'open' | 'token';
+  /** What a session must show to open: nothing (`open`), `?token=`, the registered secret, or both. */
+  access: Access;
   workflows: WorkflowReport[];
   /** Every plain-HTTP route (the runtime's and the app's own): its path and methods. */
   routes: RouteEntry[];
@@ -104,7 +115,7 @@ export function buildStatusReport(
     heroku: { release: snapshot.release.version ?? null, commit: snapshot.release.commit ?? null },
     uptimeSeconds: snapshot.uptimeSeconds,
     sessions: snapshot.sessions,
-    access: snapshot.tokenRequired ? 'token' : 'open',
+    access: accessOf(snapshot.tokenRequired, snapshot.secretRequired),
     workflows: snapshot.workflows.map(({ name, registration }) => {
       const url = workflowUrl(baseUrl, name, snapshot.tokenRequired);
       return {

@@ -213,6 +213,21 @@ describe('GET / (the status page)', () => {
     const closed = (await get(await start({ config: { workflowToken: TOKEN } }), '/', HEROKU)).body;
     expect(closed).not.toContain('Anyone who knows a workflow URL can open a session');
   });
+
+  it('with WORKFLOW_SECRET alone, says access is by secret and gives no open warning (nor shows the secret)', async () => {
+    const secret = 'status-page-secret-0a1b2c3d';
+    const port = await start({ config: { workflowSecret: secret } });
+    const page = (await get(port, '/', HEROKU)).body;
+    const report = JSON.parse((await get(port, '/', { ...HEROKU, accept: 'application/json' })).body) as StatusReport;
+    expect(report.access).toBe('secret');
+    expect(page).not.toContain('Anyone who knows a workflow URL can open a session');
+    expect(page).not.toContain(secret);
+    const both = await start({ config: { workflowSecret: secret, workflowToken: TOKEN } });
+    const bothReport = JSON.parse(
+      (await get(both, '/', { ...HEROKU, accept: 'application/json' })).body,
+    ) as StatusReport;
+    expect(bothReport.access).toBe('token and secret');
+  });
 });
 
 describe('isLocalAddress', () => {
