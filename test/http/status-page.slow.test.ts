@@ -63,7 +63,11 @@ describe('the status page in a real browser (headless Chromium)', () => {
     expect(await card.locator('pre.command').innerText()).toBe(
       `relay workflow:create:phrase --name hello --uri 'wss://127.0.0.1:${port}/hello?token=<WORKFLOW_TOKEN>' --trigger hello --arg greeting=Hello -i '<device id>'`,
     );
-    expect(await page.locator('.note').innerText()).toContain('heroku config:get WORKFLOW_TOKEN');
+    expect(await page.locator('.note', { hasText: 'requires a token' }).innerText()).toContain(
+      'heroku config:get WORKFLOW_TOKEN',
+    );
+    // Served from 127.0.0.1: the page says Relay cannot reach this address.
+    expect(await page.locator('.note', { hasText: 'Relay cannot reach' }).count()).toBe(1);
     expect(await page.locator('body').innerText()).not.toContain('tok-0123456789abcdef-secret');
     expect(await page.locator('dl.facts').innerText()).toMatch(/Heroku release\s+v42/i);
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -84,7 +88,11 @@ describe('the status page in a real browser (headless Chromium)', () => {
         `relay workflow:create:phrase --name hello --uri wss://localhost:${localPort}/hello --trigger hello --arg greeting=Hello -i '<device id>'`,
       );
       expect(await page.locator('body').innerText()).toContain('heroku labs:enable runtime-dyno-metadata');
-      expect(await page.locator('.note').count()).toBe(0);
+      // Local, and open: the two notes a person needs (Relay cannot reach it; anyone can open a session).
+      const notes = await page.locator('.note').allInnerTexts();
+      expect(notes).toHaveLength(2);
+      expect(notes.join('\n')).toContain('Relay cannot reach');
+      expect(notes.join('\n')).toContain('heroku config:set WORKFLOW_TOKEN=$(openssl rand -hex 32)');
       await page.screenshot({ path: join(SCREENSHOTS, 'status-page-open.png'), fullPage: true });
       await page.close();
     } finally {
