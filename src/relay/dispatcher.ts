@@ -51,6 +51,11 @@ export interface DispatcherOptions {
   ignored: IgnoredFrames;
   /** MAX_QUEUED_BYTES: most bytes of events waiting behind a running handler. */
   maxQueuedBytes?: number;
+  /**
+   * Holds every event and task, queued under the same limits, until {@link Dispatcher.release}: the
+   * session's WORKFLOW_SECRET check decides first whether any workflow code runs at all.
+   */
+  held?: boolean;
 }
 
 /**
@@ -66,6 +71,7 @@ export class Dispatcher {
   private readonly handlers = new Map<string, AnyHandler>();
   private readonly queue: QueuedEvent[] = [];
   private running = false;
+  private held: boolean;
   private readonly log: Logger;
   private readonly bytes: SessionBytes;
   private readonly ignored: IgnoredFrames;
@@ -78,7 +84,8 @@ export class Dispatcher {
   /** The event whose handler is running now, if any. */
   handling: string | undefined;
 
-  constructor({ logger, bytes, ignored, maxQueuedBytes = Number.POSITIVE_INFINITY }: DispatcherOptions) {
+  constructor({ logger, bytes, ignored, maxQueuedBytes = Number.POSITIVE_INFINITY, held = false }: DispatcherOptions) {
+    this.held = held;
     this.log = logger;
     this.bytes = bytes;
     this.ignored = ignored;
@@ -99,13 +106,25 @@ export class Dispatcher {
     return this.stop !== undefined;
   }
 
+  /** Runs what a held dispatcher queued, in arrival order, and whatever comes next as usual. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (!this.running && this.queue.length > 0 && this.stop === undefined) void this.drain();
+  }
+
+  /** Whether what comes now waits in the queue rather than running at once. */
+  private get waits(): boolean {
+    return this.running || this.held;
+  }
+
   /**
    * Which limit keeps `bytes` more from waiting in the queue, or undefined when they fit. Nothing
-   * waits while no handler runs, so an idle dispatcher takes anything. A task from outside must
+   * waits while no handler runs and nothing is held, so such a dispatcher takes anything. A task from outside must
    * also fit the process's byte budget: it never closes the session, it just is not taken.
    */
   refusal(bytes: number, fromOutside = false): QueueFull | undefined {
-    if (!this.running) return undefined;
+    if (!this.waits) return undefined;
     if (this.bytes.queuedBytes + bytes > this.maxQueuedBytes) return 'bytes';
     if (this.queue.length >= MAX_QUEUED_EVENTS) return 'events';
     if (fromOutside && !this.bytes.fits(bytes)) return 'buffered';
@@ -120,7 +139,7 @@ export class Dispatcher {
    * waits. The caller checked {@link refusal} first.
    */
   dispatch(name: string, frame: Frame, text: string, bytes: number, watched: boolean): void {
-    this.push(this.running ? { name, text, bytes, watched } : { name, frame, bytes, watched });
+    this.push(this.waits ? { name, text, bytes, watched } : { name, frame, bytes, watched });
   }
 
   /**
@@ -142,12 +161,12 @@ export class Dispatcher {
   }
 
   /**
-   * Queues behind the running handler, counting its bytes; with nothing running, it runs at once
-   * and counts nothing. `item` is the caller's fresh object.
+   * Queues behind the running handler (or while held), counting its bytes; otherwise it runs at
+   * once and counts nothing. `item` is the caller's fresh object.
    */
   private push(item: QueuedEvent): void {
     if (this.stop !== undefined) return;
-    if (this.running) {
+    if (this.waits) {
       this.queue.push(item);
       this.bytes.queue(item.bytes);
       return;

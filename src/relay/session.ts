@@ -58,9 +58,6 @@ export type SessionEnd =
   | 'secret-refused'
   | 'internal-error';
 
-/** What the dispatcher calls the secret check while it holds the session's first events. */
-const SECRET_CHECK = 'workflow secret check';
-
 /** After a `stop` event the Relay server closes the socket; if it does not, the session does. */
 const CLOSE_AFTER_STOP_MS = 5_000;
 
@@ -110,8 +107,9 @@ export interface SessionOptions {
   budget?: ByteBudget;
   /**
    * WORKFLOW_SECRET (and WORKFLOW_SECRET_PREVIOUS): when given, the session asks the peer for the
-   * `workflow_secret` arg right after the start event; every event (start included) waits until
-   * the answer matches, and a wrong, missing or late one closes the session with 1008.
+   * `workflow_secret` arg right after the start event; every event (start included) and every bus
+   * message waits until the answer matches, and a wrong, missing or late one closes the session
+   * with 1008 and drops them all.
    */
   secrets?: WorkflowSecrets;
 }
@@ -173,7 +171,14 @@ export class Session implements Sheddable {
     this.log = logger;
     this.bytes = budget.open(this);
     this.ignored = new IgnoredFrames(logger);
-    this.dispatcher = new Dispatcher({ logger, bytes: this.bytes, ignored: this.ignored, maxQueuedBytes });
+    this.dispatcher = new Dispatcher({
+      logger,
+      bytes: this.bytes,
+      ignored: this.ignored,
+      maxQueuedBytes,
+      // With a secret, nothing of the workflow runs before the check says so (fails closed).
+      held: secrets !== undefined,
+    });
     void this.dispatcher.stopped.then((stop) => this.dispatcherStopped(stop));
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('ping', (data) => this.pinged(data.length));
@@ -381,9 +386,7 @@ export class Session implements Sheddable {
     if (name === 'start') {
       this.started = true;
       clearTimeout(this.startTimer);
-      // Queued ahead of the start event, the check holds it and every later event until it passes.
-      const secrets = this.secrets;
-      if (secrets !== undefined) this.dispatcher.enqueue(SECRET_CHECK, 0, () => this.checkSecret(secrets));
+      if (this.secrets !== undefined) this.checkSecret(this.secrets).catch((error: unknown) => this.fail(error));
     }
     const watched = this.waits.deliverEvent(frame, buffer.length);
     if (name === 'stop') this.closeSoonAfterStop();
@@ -392,9 +395,9 @@ export class Session implements Sheddable {
   }
 
   /**
-   * Asks for the `workflow_secret` arg and compares it; on a refusal the session closes with 1008
-   * and the events held behind the check are dropped, so no workflow handler runs. Never throws
-   * (the dispatcher would hand an error to the workflow's `error` handler).
+   * Asks for the `workflow_secret` arg and compares it. Only a match on a session still open
+   * releases what the dispatcher holds; any other outcome drops it, so no workflow code runs, and
+   * a refusal closes the session with 1008.
    */
   private async checkSecret(secrets: WorkflowSecrets): Promise<void> {
     const startedAt = performance.now();
@@ -402,20 +405,21 @@ export class Session implements Sheddable {
       this.secretRequestId = makeId();
       return this.request('get_var', { name: SECRET_ARG }, { id: this.secretRequestId });
     }, secrets);
-    if ('accepted' in check) {
+    if ('accepted' in check && this.endedBy === undefined && this.isOpen) {
       if (this.log.isLevelEnabled('debug'))
         this.log.debug(
           { matched: check.accepted, checkMs: Math.round((performance.now() - startedAt) * 100) / 100 },
           'workflow secret accepted',
         );
+      this.dispatcher.release();
       return;
     }
-    if ('closed' in check || this.endedBy !== undefined) return;
+    this.releaseBytes();
+    if (!('refused' in check) || this.endedBy !== undefined) return;
     this.log.warn(
       { closeCode: 1008, secretCheck: check.refused, problem: SECRET_REFUSALS[check.refused] },
       'closing a session whose Relay did not give the workflow secret; no workflow handler ran',
     );
-    this.releaseBytes();
     this.end('secret-refused', 1008, `workflow secret ${check.refused}`);
   }
 
@@ -502,7 +506,7 @@ export class Session implements Sheddable {
           `${RelayErrorCode.NOT_CONNECTED}: the session with the Relay server closed (code ${code}) while this action was pending`,
         ),
     );
-    if (this.dispatcher.handling !== undefined && this.dispatcher.handling !== SECRET_CHECK) {
+    if (this.dispatcher.handling !== undefined) {
       this.log.warn(
         { event: this.dispatcher.handling },
         'session closed while a handler was still running; its later actions fail',

@@ -1,11 +1,12 @@
 import { createWorkflowServer, Event, type Config, type Workflow, type WorkflowServer } from '../../src';
 import { desiredRow } from '../../src/registrations';
+import { MAX_QUEUED_EVENTS } from '../../src/relay/limits';
 import { SECRET_ANSWER_MS } from '../../src/relay/secret-check';
 import { RelaySimulator, simulate, type SimulationResult } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { startCloudClient } from '../helpers/cloud-client';
 import { memoryLogger, type MemoryLogger } from '../helpers/memory-logger';
-import { FAKE_TIMERS } from '../helpers/relay-peer';
+import { FAKE_TIMERS, RelayPeer, startEvent } from '../helpers/relay-peer';
 
 const SECRET = 'PLANTED-workflow-secret-new-0123456789';
 const OLD_SECRET = 'PLANTED-workflow-secret-old-9876543210';
@@ -138,6 +139,53 @@ describe('WORKFLOW_SECRET: the session asks Relay for workflow_secret before any
     await sim.finished;
     expect(ran).toEqual(['start', 'incident', 'timer_fired']);
     expect(sim.result().terminated).toBe(true);
+  });
+
+  /** A peer whose workflow subscribed to `news` when the session opened; `early` is published before its start event. */
+  async function subscribedBeforeStart(): Promise<{ peer: RelayPeer; heard: unknown[] }> {
+    await start({ workflowSecret: SECRET });
+    const heard: unknown[] = [];
+    server.workflow('w', (workflow) => {
+      workflow.on(Event.START, () => void heard.push('start'));
+      workflow.subscribe('news', (data) => void heard.push(data));
+    });
+    const peer = await RelayPeer.connect(`${base}/w`);
+    await peer.synced();
+    await expect(server.bus.publish('news', 'early')).resolves.toBe(1);
+    peer.send(startEvent());
+    return { peer, heard };
+  }
+
+  it('holds a bus message published before the start event: it never runs when the secret is refused', async () => {
+    const { peer, heard } = await subscribedBeforeStart();
+    peer.respond(await peer.nextOfType('wf_api_get_var_request'), { value: 'not-the-secret-0123456789' });
+    expect(await peer.closed).toEqual({ code: 1008, reason: 'workflow secret wrong' });
+    await logs.logged('session closed');
+    expect(heard).toEqual([]);
+  });
+
+  it('runs a bus message published before the start event once the secret matches, in arrival order', async () => {
+    const { peer, heard } = await subscribedBeforeStart();
+    const ask = await peer.nextOfType('wf_api_get_var_request');
+    await peer.synced();
+    expect(heard).toEqual([]);
+    peer.respond(ask, { value: SECRET });
+    await peer.synced();
+    expect(heard).toEqual(['early', 'start']);
+    await peer.close();
+  });
+
+  it(`bounds what waits for the answer: event ${MAX_QUEUED_EVENTS + 1} closes the session with 1008, and none ran`, async () => {
+    await start({ workflowSecret: SECRET }, 'info');
+    const { handler, ran } = recorder();
+    server.workflow('w', handler);
+    const peer = await RelayPeer.connect(`${base}/w`);
+    peer.send(startEvent());
+    await peer.nextOfType('wf_api_get_var_request');
+    const timer = { _type: 'wf_api_timer_fired_event', name: 'nudge' };
+    peer.sendTogether(Array.from({ length: MAX_QUEUED_EVENTS + 1 }, () => timer));
+    expect(await peer.closed).toEqual({ code: 1008, reason: 'too many events waiting for their handlers' });
+    expect(ran).toEqual([]);
   });
 
   it('accepts sessions registered with the new and with the previous value during a rotation', async () => {
