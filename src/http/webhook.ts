@@ -140,8 +140,12 @@ export async function answerOnce<A extends WebhookAnswer>(
     const kept = await store
       .complete(key, owner, { status: answer.status, body: answer.body })
       .catch((error: unknown) => {
-        request.log.warn({ err: error }, 'could not store an idempotent answer');
-        return true;
+        // The key stays claimed: retries get 409 until the lease runs out, then act afresh.
+        request.log.warn(
+          { err: error },
+          'could not keep the answer under its Idempotency-Key (Redis): a retry after the 30 s lease acts again',
+        );
+        return true; // said above; not the lease-taken-over case below
       });
     if (!kept)
       request.log.warn(
