@@ -17,11 +17,8 @@ const REQUEST_ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } as const
  * `Idempotency-Key` so that a retry is not spoken twice.
  *
  * Answers 202 when a conversation is waiting for that request id (on any dyno) and the update was
- * sent to it: `confirmed` says whether a session reported taking it in time. `false` means the
- * registry of subscribed topics shows one waiting but none reported (a busy dyno that reports late,
- * a dyno that died less than 30 s ago, a session whose queue was full): the update may not be
- * heard; a caller that must know retries with a new Idempotency-Key, and may be heard twice.
- * 404 when no conversation waits (the registry says so), 400 for a bad body or id,
+ * sent to it, 404 when none is (the bus's registry of subscribed topics says so: a dyno that
+ * reports its delivery late does not turn a spoken update into a 404), 400 for a bad body or id,
  * 401 without the secret, 422 for an Idempotency-Key used before with another update, 503 while
  * the bus (Redis) is unreachable or the server is shutting down (retry later). Logs the request
  * id, the outcome and how many sessions reported taking the update in time (`delivered`), only.
@@ -30,7 +27,7 @@ const REQUEST_ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } as const
  * // curl -X POST https://<app>.herokuapp.com/hooks/transport/3f9a1c \
  * //   -H "Authorization: Bearer $WEBHOOK_SECRET" -H 'Content-Type: application/json' \
  * //   -d '{"status": "assigned", "eta_minutes": 5, "by": "Bob"}'
- * // {"waiting":true,"confirmed":true}
+ * // {"waiting":true}
  */
 export default defineRoutes((app, { config, bus, idempotency }) => {
   app.post(
@@ -84,6 +81,6 @@ export default defineRoutes((app, { config, bus, idempotency }) => {
         body: { error: `no conversation is waiting for transport request ${requestId}` },
         delivered,
       };
-    return { status: 202, body: { waiting: true, confirmed: delivered > 0 }, delivered };
+    return { status: 202, body: { waiting: true }, delivered };
   }
 });

@@ -155,9 +155,9 @@ async function spokenRequestId(sim: RelaySimulator): Promise<string> {
     });
 
     expect(answers).toEqual([
-      { status: 202, body: { waiting: true, confirmed: false } },
+      { status: 202, body: { waiting: true } },
       { status: 404, body: { error: 'no conversation is waiting for transport request ffffff' } },
-      { status: 202, body: { waiting: true, confirmed: true } },
+      { status: 202, body: { waiting: true } },
     ]);
     expect(result.says.slice(-2)).toEqual(['Transport assigned: Bob.', 'Your transport is arriving.']);
     // The count is for the log only: 0 for the update B reported after A stopped waiting.

@@ -45,24 +45,12 @@ function listen(server: WorkflowServer, id: string): unknown[] {
 }
 
 describe('POST /hooks/transport/:requestId (inject)', () => {
-  it('answers 202 with confirmed false when a conversation waits but did not take the update (its queue was full)', async () => {
-    const { server, logs } = build();
-    // What a session at its queue limit answers the bus: not taken.
-    server.bus.subscribe('transport:d4e5f6', () => false);
-    const answer = await hook(server, 'd4e5f6', { status: 'arriving' });
-    expect({ status: answer.statusCode, body: answer.json<unknown>() }).toEqual({
-      status: 202,
-      body: { waiting: true, confirmed: false },
-    });
-    await logs.logged('transport hook answered', (line) => line.delivered === 0 && line.outcome === 202);
-  });
-
   it('answers 202 when a conversation waits and took the update (the count goes to the log), which gets the checked body only', async () => {
     const { server, logs } = build();
     const taken = listen(server, 'a1b2c3');
     const answer = await hook(server, 'a1b2c3', { status: 'assigned', eta_minutes: 5, by: 'Bob', extra: 'dropped' });
     expect(answer.statusCode).toBe(202);
-    expect(answer.json()).toEqual({ waiting: true, confirmed: true });
+    expect(answer.json()).toEqual({ waiting: true });
     expect(taken).toEqual([{ status: 'assigned', eta_minutes: 5, by: 'Bob' }]);
     // The log names the request id and the outcome, never what the body said.
     expect(logs.lines().filter((line) => line.msg === 'transport hook answered')).toEqual([
