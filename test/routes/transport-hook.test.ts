@@ -45,6 +45,18 @@ function listen(server: WorkflowServer, id: string): unknown[] {
 }
 
 describe('POST /hooks/transport/:requestId (inject)', () => {
+  it('answers 202 from the registry even when the waiting session did not take the update (its queue was full); the count, 0, goes to the log only', async () => {
+    const { server, logs } = build();
+    // What a session at its queue limit answers the bus: not taken.
+    server.bus.subscribe('transport:d4e5f6', () => false);
+    const answer = await hook(server, 'd4e5f6', { status: 'arriving' });
+    expect({ status: answer.statusCode, body: answer.json<unknown>() }).toEqual({
+      status: 202,
+      body: { waiting: true },
+    });
+    await logs.logged('transport hook answered', (line) => line.delivered === 0 && line.outcome === 202);
+  });
+
   it('answers 202 when a conversation waits and took the update (the count goes to the log), which gets the checked body only', async () => {
     const { server, logs } = build();
     const taken = listen(server, 'a1b2c3');
