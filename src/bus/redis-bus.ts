@@ -44,7 +44,10 @@ export interface RedisBusOptions {
    * refresh (default 30 s; refreshed every third of it): how long a dyno that died still counts as waiting.
    */
   waitingTtlMs?: number;
-  /** Most topics this process enters in the registry (default 10,000); beyond, subscriptions still work locally. */
+  /**
+   * Most topics this process enters in the registry (default 10,000); beyond, subscriptions still
+   * work locally, and their topics enter as entered ones leave.
+   */
   maxWaitingTopics?: number;
 }
 
@@ -74,6 +77,8 @@ interface PendingPublish {
  * per topic (`<prefix>:waiting:<topic>`) of the ids of the processes subscribed to it, added when a
  * process's first session subscribes, removed when its last one leaves, and expiring
  * `waitingTtlMs` after the process last refreshed it, so a process that died stops counting.
+ * A process enters at most `maxWaitingTopics` topics; a topic subscribed beyond them is kept out
+ * until an entered topic leaves, then enters at once (the oldest kept out first).
  *
  * When Redis is unreachable, publishes reject at once with UNAVAILABLE (node-redis's offline
  * queue is off), sessions go on, and the client reconnects with backoff; node-redis subscribes
@@ -104,7 +109,13 @@ export class RedisBus implements SessionBus {
   private readonly waitingTtlMs: number;
   private readonly maxWaitingTopics: number;
   private readonly refreshTimer: NodeJS.Timeout;
-  private registryFull = false;
+  /**
+   * Topics subscribed here that `maxWaitingTopics` kept out of the registry, oldest first. Only
+   * while the registry is full for this process: each leaves this set for the registry when an
+   * entered topic leaves it, or when its own last subscription ends. At most one entry per
+   * subscribed topic beyond the cap.
+   */
+  private readonly keptOut = new Set<string>();
 
   constructor(options: RedisBusOptions) {
     const {
@@ -213,14 +224,19 @@ export class RedisBus implements SessionBus {
 
   subscribe(topic: string, handler: BusHandler): Unsubscribe {
     const unsubscribe = this.topics.add(topic, handler);
-    if (!this.registered.has(topic)) this.register(topic);
+    if (!this.registered.has(topic) && !this.keptOut.has(topic)) this.register(topic);
     return () => {
       unsubscribe();
-      if (this.topics.has(topic) || !this.registered.delete(topic)) return;
-      this.registryFull = false;
+      if (this.topics.has(topic) || this.keptOut.delete(topic) || !this.registered.delete(topic)) return;
       this.publisher.sRem(this.waitingKey(topic), this.processId).catch((err: unknown) => {
         this.logger.debug({ err }, 'could not remove a topic from the registry; it expires by itself');
       });
+      // Room for one: the topic kept out longest enters in its place.
+      for (const next of this.keptOut) {
+        this.keptOut.delete(next);
+        this.register(next);
+        break;
+      }
     };
   }
 
@@ -268,6 +284,7 @@ export class RedisBus implements SessionBus {
     clearInterval(this.refreshTimer);
     const topics = [...this.registered];
     this.registered.clear();
+    this.keptOut.clear();
     this.topics.clear();
     for (const id of [...this.pending.keys()]) this.settle(id);
     if (topics.length > 0 && this.publisher.isReady) {
@@ -281,15 +298,18 @@ export class RedisBus implements SessionBus {
     this.changed();
   }
 
-  /** Enters `topic` in the registry of subscribed topics, unless this process has entered its most. */
+  /**
+   * Enters `topic` in the registry of subscribed topics or, when this process has entered its
+   * most, keeps it out until there is room (warning once each time topics start being kept out).
+   */
   private register(topic: string): void {
     if (this.registered.size >= this.maxWaitingTopics) {
-      if (!this.registryFull)
+      if (this.keptOut.size === 0)
         this.logger.warn(
           { maxWaitingTopics: this.maxWaitingTopics },
-          'the registry of subscribed topics is full for this process: further topics work here, but other dynos may answer 404 for them',
+          'the registry of subscribed topics is full for this process: further topics work here, but other dynos may answer 404 for them until entered topics leave',
         );
-      this.registryFull = true;
+      this.keptOut.add(topic);
       return;
     }
     this.registered.add(topic);

@@ -83,6 +83,38 @@ describeRedis('the Redis bus', () => {
     ).toEqual([expect.objectContaining({ level: 'warn', maxWaitingTopics: 2 })]);
   });
 
+  it('enters a topic kept out by maxWaitingTopics as soon as an entered topic leaves, up to the cap', async () => {
+    const logs = memoryLogger();
+    const [a, b] = [open(), open(logs.logger, { maxWaitingTopics: 2 })];
+    await Promise.all([a.whenReady(), b.whenReady()]);
+    const topics = ['kept:1', 'kept:2', 'kept:3', 'kept:4', 'kept:5'];
+    const stop = new Map(topics.slice(0, 4).map((topic) => [topic, b.subscribe(topic, () => undefined)]));
+    const seenByA = async () => {
+      await b.hasSubscribers('kept:none'); // b's round trip: what b sent before it is in Redis
+      return Promise.all(topics.map((topic) => a.hasSubscribers(topic)));
+    };
+    expect(await seenByA()).toEqual([true, true, false, false, false]);
+
+    // kept:1 leaves: kept:3, the first kept out, takes its place; kept:4 still waits for room.
+    stop.get('kept:1')!();
+    expect(await seenByA()).toEqual([false, true, true, false, false]);
+
+    // A kept-out topic that leaves is not entered later; once none is kept out, a new topic enters at once.
+    stop.get('kept:4')!();
+    stop.get('kept:2')!();
+    expect(await seenByA()).toEqual([false, false, true, false, false]);
+    b.subscribe('kept:5', () => undefined);
+    expect(await seenByA()).toEqual([false, false, true, false, true]);
+
+    // Full again: a topic is kept out, and that is said again (once per time topics start being kept out).
+    b.subscribe('kept:6', () => undefined);
+    await b.hasSubscribers('kept:none');
+    await expect(a.hasSubscribers('kept:6')).resolves.toBe(false);
+    expect(
+      logs.lines().filter((line) => String(line.msg).startsWith('the registry of subscribed topics is full')),
+    ).toHaveLength(2);
+  });
+
   it('logs host:port and state changes, never the URL or its password', async () => {
     const logs = memoryLogger('debug');
     const bus = open(logs.logger);
