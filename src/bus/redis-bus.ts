@@ -78,7 +78,8 @@ interface PendingPublish {
  * process's first session subscribes, removed when its last one leaves, and expiring
  * `waitingTtlMs` after the process last refreshed it, so a process that died stops counting.
  * A process enters at most `maxWaitingTopics` topics; a topic subscribed beyond them is kept out
- * until an entered topic leaves, then enters at once (the oldest kept out first).
+ * until an entered topic leaves, then enters at once (the oldest kept out first). The refresh runs
+ * every third of `waitingTtlMs`, one at a time.
  *
  * When Redis is unreachable, publishes reject at once with UNAVAILABLE (node-redis's offline
  * queue is off), sessions go on, and the client reconnects with backoff; node-redis subscribes
@@ -116,6 +117,10 @@ export class RedisBus implements SessionBus {
    * subscribed topic beyond the cap.
    */
   private readonly keptOut = new Set<string>();
+  /** Whether a refresh of the registry waits for Redis's answer: one is sent at a time. */
+  private refreshing = false;
+  /** Ticks skipped in a row because the refresh before them had no answer yet (for the log). */
+  private skippedRefreshes = 0;
 
   constructor(options: RedisBusOptions) {
     const {
@@ -313,25 +318,61 @@ export class RedisBus implements SessionBus {
       return;
     }
     this.registered.add(topic);
-    this.enter([topic]);
+    void this.enter([topic]);
   }
 
-  /** Adds this process to the registry sets of `topics`, and sets their expiry. */
-  private enter(topics: string[]): void {
-    if (topics.length === 0 || !this.publisher.isReady) return; // entered again when it is ready
+  /**
+   * Adds this process to the registry sets of `topics`, and sets their expiry. Resolves once Redis
+   * answered, or failed to (logged; never rejects); undefined when nothing was sent.
+   */
+  private enter(topics: string[]): Promise<void> | undefined {
+    if (topics.length === 0 || !this.publisher.isReady) return undefined; // entered again when it is ready
     const batch = this.publisher.multi();
     for (const topic of topics) {
       const key = this.waitingKey(topic);
       batch.sAdd(key, this.processId).pExpire(key, this.waitingTtlMs);
     }
-    batch.execAsPipeline().catch((err: unknown) => {
-      this.logger.debug({ err }, 'could not enter topics in the registry; the next refresh tries again');
-    });
+    return batch.execAsPipeline().then(
+      () => undefined,
+      (err: unknown) => {
+        this.logger.debug({ err }, 'could not enter topics in the registry; the next refresh tries again');
+      },
+    );
   }
 
-  /** Enters every topic this process has subscribers for again, so that their entries do not expire. */
-  private refreshRegistry(): void {
-    this.enter([...this.registered]);
+  /**
+   * Enters every topic this process has entered in the registry again, so that their entries do
+   * not expire. One refresh at a time: a tick while the previous one has no answer from Redis is
+   * skipped, since another pipeline would only queue behind it, and a slow Redis would collect one
+   * every tick. The wait for the answer is bounded by `publishTimeoutMs`, as every command's is,
+   * and its end logged; but commands already sent cannot be called back, so the next refresh
+   * waits until Redis answers this one or the connection fails. node-redis then rejects every
+   * command waiting on it, so none is left in flight when the connection is ready again and
+   * refreshes at once.
+   */
+  private async refreshRegistry(): Promise<void> {
+    if (this.refreshing) {
+      this.skippedRefreshes++;
+      this.logger.debug(
+        { skipped: this.skippedRefreshes },
+        'skipped a registry refresh: Redis has not answered the previous one',
+      );
+      return;
+    }
+    const sent = this.enter([...this.registered]);
+    if (sent === undefined) return;
+    this.refreshing = true;
+    this.skippedRefreshes = 0;
+    const answered = sent.finally(() => (this.refreshing = false));
+    try {
+      await withRedisTimeout(answered, this.publishTimeoutMs);
+    } catch {
+      // `answered` never rejects: this is the timeout.
+      this.logger.warn(
+        { timeoutMs: this.publishTimeoutMs, waitingTtlMs: this.waitingTtlMs },
+        'a registry refresh got no answer from Redis in time; the next refreshes wait for it',
+      );
+    }
   }
 
   private waitingKey(topic: string): string {
