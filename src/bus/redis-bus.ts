@@ -44,7 +44,10 @@ export interface RedisBusOptions {
    * refresh (default 30 s; refreshed every third of it): how long a dyno that died still counts as waiting.
    */
   waitingTtlMs?: number;
-  /** Most topics this process enters in the registry (default 10,000); beyond, subscriptions still work locally. */
+  /**
+   * Most topics this process enters in the registry (default 10,000); beyond, subscriptions still
+   * work locally, and their topics enter as entered ones leave.
+   */
   maxWaitingTopics?: number;
 }
 
@@ -74,6 +77,9 @@ interface PendingPublish {
  * per topic (`<prefix>:waiting:<topic>`) of the ids of the processes subscribed to it, added when a
  * process's first session subscribes, removed when its last one leaves, and expiring
  * `waitingTtlMs` after the process last refreshed it, so a process that died stops counting.
+ * A process enters at most `maxWaitingTopics` topics; a topic subscribed beyond them is kept out
+ * until an entered topic leaves, then enters at once (the oldest kept out first). The refresh runs
+ * every third of `waitingTtlMs`, one at a time.
  *
  * When Redis is unreachable, publishes reject at once with UNAVAILABLE (node-redis's offline
  * queue is off), sessions go on, and the client reconnects with backoff; node-redis subscribes
@@ -104,7 +110,17 @@ export class RedisBus implements SessionBus {
   private readonly waitingTtlMs: number;
   private readonly maxWaitingTopics: number;
   private readonly refreshTimer: NodeJS.Timeout;
-  private registryFull = false;
+  /**
+   * Topics subscribed here that `maxWaitingTopics` kept out of the registry, oldest first. Only
+   * while the registry is full for this process: each leaves this set for the registry when an
+   * entered topic leaves it, or when its own last subscription ends. At most one entry per
+   * subscribed topic beyond the cap.
+   */
+  private readonly keptOut = new Set<string>();
+  /** Whether a refresh of the registry waits for Redis's answer: one is sent at a time. */
+  private refreshing = false;
+  /** Ticks skipped in a row because the refresh before them had no answer yet (for the log). */
+  private skippedRefreshes = 0;
 
   constructor(options: RedisBusOptions) {
     const {
@@ -213,14 +229,19 @@ export class RedisBus implements SessionBus {
 
   subscribe(topic: string, handler: BusHandler): Unsubscribe {
     const unsubscribe = this.topics.add(topic, handler);
-    if (!this.registered.has(topic)) this.register(topic);
+    if (!this.registered.has(topic) && !this.keptOut.has(topic)) this.register(topic);
     return () => {
       unsubscribe();
-      if (this.topics.has(topic) || !this.registered.delete(topic)) return;
-      this.registryFull = false;
+      if (this.topics.has(topic) || this.keptOut.delete(topic) || !this.registered.delete(topic)) return;
       this.publisher.sRem(this.waitingKey(topic), this.processId).catch((err: unknown) => {
         this.logger.debug({ err }, 'could not remove a topic from the registry; it expires by itself');
       });
+      // Room for one: the topic kept out longest enters in its place.
+      for (const next of this.keptOut) {
+        this.keptOut.delete(next);
+        this.register(next);
+        break;
+      }
     };
   }
 
@@ -268,6 +289,7 @@ export class RedisBus implements SessionBus {
     clearInterval(this.refreshTimer);
     const topics = [...this.registered];
     this.registered.clear();
+    this.keptOut.clear();
     this.topics.clear();
     for (const id of [...this.pending.keys()]) this.settle(id);
     if (topics.length > 0 && this.publisher.isReady) {
@@ -281,37 +303,76 @@ export class RedisBus implements SessionBus {
     this.changed();
   }
 
-  /** Enters `topic` in the registry of subscribed topics, unless this process has entered its most. */
+  /**
+   * Enters `topic` in the registry of subscribed topics or, when this process has entered its
+   * most, keeps it out until there is room (warning once each time topics start being kept out).
+   */
   private register(topic: string): void {
     if (this.registered.size >= this.maxWaitingTopics) {
-      if (!this.registryFull)
+      if (this.keptOut.size === 0)
         this.logger.warn(
           { maxWaitingTopics: this.maxWaitingTopics },
-          'the registry of subscribed topics is full for this process: further topics work here, but other dynos may answer 404 for them',
+          'the registry of subscribed topics is full for this process: further topics work here, but other dynos may answer 404 for them until entered topics leave',
         );
-      this.registryFull = true;
+      this.keptOut.add(topic);
       return;
     }
     this.registered.add(topic);
-    this.enter([topic]);
+    void this.enter([topic]);
   }
 
-  /** Adds this process to the registry sets of `topics`, and sets their expiry. */
-  private enter(topics: string[]): void {
-    if (topics.length === 0 || !this.publisher.isReady) return; // entered again when it is ready
+  /**
+   * Adds this process to the registry sets of `topics`, and sets their expiry. Resolves once Redis
+   * answered, or failed to (logged; never rejects); undefined when nothing was sent.
+   */
+  private enter(topics: string[]): Promise<void> | undefined {
+    if (topics.length === 0 || !this.publisher.isReady) return undefined; // entered again when it is ready
     const batch = this.publisher.multi();
     for (const topic of topics) {
       const key = this.waitingKey(topic);
       batch.sAdd(key, this.processId).pExpire(key, this.waitingTtlMs);
     }
-    batch.execAsPipeline().catch((err: unknown) => {
-      this.logger.debug({ err }, 'could not enter topics in the registry; the next refresh tries again');
-    });
+    return batch.execAsPipeline().then(
+      () => undefined,
+      (err: unknown) => {
+        this.logger.debug({ err }, 'could not enter topics in the registry; the next refresh tries again');
+      },
+    );
   }
 
-  /** Enters every topic this process has subscribers for again, so that their entries do not expire. */
-  private refreshRegistry(): void {
-    this.enter([...this.registered]);
+  /**
+   * Enters every topic this process has entered in the registry again, so that their entries do
+   * not expire. One refresh at a time: a tick while the previous one has no answer from Redis is
+   * skipped, since another pipeline would only queue behind it, and a slow Redis would collect one
+   * every tick. The wait for the answer is bounded by `publishTimeoutMs`, as every command's is,
+   * and its end logged; but commands already sent cannot be called back, so the next refresh
+   * waits until Redis answers this one or the connection fails. node-redis then rejects every
+   * command waiting on it, so none is left in flight when the connection is ready again and
+   * refreshes at once.
+   */
+  private async refreshRegistry(): Promise<void> {
+    if (this.refreshing) {
+      this.skippedRefreshes++;
+      this.logger.debug(
+        { skipped: this.skippedRefreshes },
+        'skipped a registry refresh: Redis has not answered the previous one',
+      );
+      return;
+    }
+    const sent = this.enter([...this.registered]);
+    if (sent === undefined) return;
+    this.refreshing = true;
+    this.skippedRefreshes = 0;
+    const answered = sent.finally(() => (this.refreshing = false));
+    try {
+      await withRedisTimeout(answered, this.publishTimeoutMs);
+    } catch {
+      // `answered` never rejects: this is the timeout.
+      this.logger.warn(
+        { timeoutMs: this.publishTimeoutMs, waitingTtlMs: this.waitingTtlMs },
+        'a registry refresh got no answer from Redis in time; the next refreshes wait for it',
+      );
+    }
   }
 
   private waitingKey(topic: string): string {

@@ -83,6 +83,103 @@ describeRedis('the Redis bus', () => {
     ).toEqual([expect.objectContaining({ level: 'warn', maxWaitingTopics: 2 })]);
   });
 
+  it('enters a topic kept out by maxWaitingTopics as soon as an entered topic leaves, up to the cap', async () => {
+    const logs = memoryLogger();
+    const [a, b] = [open(), open(logs.logger, { maxWaitingTopics: 2 })];
+    await Promise.all([a.whenReady(), b.whenReady()]);
+    const topics = ['kept:1', 'kept:2', 'kept:3', 'kept:4', 'kept:5'];
+    const stop = new Map(topics.slice(0, 4).map((topic) => [topic, b.subscribe(topic, () => undefined)]));
+    const seenByA = async () => {
+      await b.hasSubscribers('kept:none'); // b's round trip: what b sent before it is in Redis
+      return Promise.all(topics.map((topic) => a.hasSubscribers(topic)));
+    };
+    expect(await seenByA()).toEqual([true, true, false, false, false]);
+
+    // kept:1 leaves: kept:3, the first kept out, takes its place; kept:4 still waits for room.
+    stop.get('kept:1')!();
+    expect(await seenByA()).toEqual([false, true, true, false, false]);
+
+    // A kept-out topic that leaves is not entered later; once none is kept out, a new topic enters at once.
+    stop.get('kept:4')!();
+    stop.get('kept:2')!();
+    expect(await seenByA()).toEqual([false, false, true, false, false]);
+    b.subscribe('kept:5', () => undefined);
+    expect(await seenByA()).toEqual([false, false, true, false, true]);
+
+    // Full again: a topic is kept out, and that is said again (once per time topics start being kept out).
+    b.subscribe('kept:6', () => undefined);
+    await b.hasSubscribers('kept:none');
+    await expect(a.hasSubscribers('kept:6')).resolves.toBe(false);
+    expect(
+      logs.lines().filter((line) => String(line.msg).startsWith('the registry of subscribed topics is full')),
+    ).toHaveLength(2);
+  });
+
+  it('sends one registry refresh at a time: ticks while Redis has not answered it are skipped, and its wait is bounded', async () => {
+    const logs = memoryLogger('debug');
+    // A refresh every 100 ms; one that Redis has not answered after 150 ms has timed out.
+    const bus = open(logs.logger, { waitingTtlMs: 300, publishTimeoutMs: 150 });
+    await bus.whenReady();
+    bus.subscribe('slow:1', () => undefined);
+    await bus.hasSubscribers('slow:none');
+    const raw = createClient({ url: redis.url });
+    const monitor = raw.duplicate();
+    await Promise.all([raw.connect(), monitor.connect()]);
+    // Every command Redis runs, in the order it runs them.
+    const ran: string[] = [];
+    let onRan: () => void = () => undefined;
+    await monitor.monitor((line) => {
+      ran.push(line);
+      onRan();
+    });
+    const until = (done: () => boolean) =>
+      new Promise<void>((resolve) => {
+        onRan = () => void (done() && resolve());
+        onRan();
+      });
+    // MONITOR shows command names as the client sent them (node-redis: upper case).
+    const at = (marker: string) => ran.findIndex((line) => line.toLowerCase().includes(`"echo" "${marker}"`));
+    const isRefresh = (line: string) => line.toLowerCase().includes('"pexpire" "relay-bus:waiting:slow:1"');
+    let fallback: NodeJS.Timeout | undefined;
+    try {
+      // Redis holds every write from now on (reads are still answered): the refresh sent next waits.
+      await raw.sendCommand(['CLIENT', 'PAUSE', '60000', 'WRITE']);
+      await raw.echo('paused');
+      await Promise.race([
+        Promise.all([
+          logs.logged('a registry refresh got no answer from Redis in time; the next refreshes wait for it'),
+          logs.logged(
+            'skipped a registry refresh: Redis has not answered the previous one',
+            (line) => line.skipped === 3,
+          ),
+        ]),
+        // Only a bus that does not skip gets here: it sent a refresh on each of these 30 ticks.
+        new Promise((resolve) => (fallback = setTimeout(resolve, 3_000))),
+      ]);
+      await raw.sendCommand(['CLIENT', 'UNPAUSE']);
+      // Redis runs the writes it held before it answers UNPAUSE: they all come before this marker.
+      await raw.echo('unpaused');
+      await until(() => at('unpaused') >= 0);
+      expect(ran.slice(at('paused'), at('unpaused')).filter(isRefresh)).toHaveLength(1);
+      expect(logs.lines()).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ level: 'debug', skipped: 3 }),
+          expect.objectContaining({
+            level: 'warn',
+            timeoutMs: 150,
+            msg: 'a registry refresh got no answer from Redis in time; the next refreshes wait for it',
+          }),
+        ]),
+      );
+      // Once that refresh is answered, the next tick refreshes again.
+      await until(() => ran.slice(at('unpaused')).some(isRefresh));
+    } finally {
+      clearTimeout(fallback);
+      await raw.sendCommand(['CLIENT', 'UNPAUSE']);
+      await Promise.all([raw.close(), monitor.close()]);
+    }
+  });
+
   it('logs host:port and state changes, never the URL or its password', async () => {
     const logs = memoryLogger('debug');
     const bus = open(logs.logger);
