@@ -80,11 +80,23 @@ function restart(why) {
   }, KILL_AFTER_MS);
 }
 
-/** Calls `changed` when the content of `.env` in the project root changes (created and deleted included). */
+/**
+ * Calls `changed` when the content of `.env` in the project root changes (created and deleted
+ * included). A `.env` that cannot be read (a directory, say) is taken as unchanged, with one line
+ * each time it is found so: what it holds is compared once it can be read again.
+ */
 function watchDotenv(changed) {
   const path = join(root, '.env');
-  const read = () => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
-  let last = read();
+  let last;
+  const read = () => {
+    try {
+      return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    } catch (err) {
+      say(`cannot read .env (${err.message}): taken as unchanged until it can be read`);
+      return last;
+    }
+  };
+  last = read();
   let settle;
   // The directory, not the file: an editor that saves by renaming a copy over .env replaces the file watched.
   const watcher = watch(root, (_event, filename) => {

@@ -40,7 +40,7 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
   afterEach(async () => {
     for (const running of started.splice(0)) {
       running.signal('SIGKILL');
-      await running.exited;
+      await running.closed;
     }
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
@@ -52,6 +52,16 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
     });
     started.push(running);
     return running;
+  }
+
+  /** The first line matching `pattern`; fails, with the output, if the process exits before writing one. */
+  function lineWhileRunning(running: StartedProcess, pattern: RegExp): Promise<string> {
+    return Promise.race([
+      running.line(pattern),
+      running.exited.then(({ code, signal }) => {
+        throw new Error(`exited (${signal ?? `code ${code}`}) before a line matching ${pattern}:\n${running.output()}`);
+      }),
+    ]);
   }
 
   // The grace is long (25 s). That the restart did not wait it out shows in the close code and the
@@ -108,5 +118,25 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
     expect(server.output()).toContain('dev: .env changed: restarting the server');
     const run = await simulate(`ws://127.0.0.1:${after}/hello`, { answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
+  }, 60_000);
+
+  it('says so when .env cannot be read (a directory now), goes on, and restarts the server once .env reads again', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const port = await freePort();
+    const server = dev(dir, { PORT: String(port) });
+    await server.line(LISTENING);
+
+    mkdirSync(join(dir, '.env'));
+    expect(await lineWhileRunning(server, /^dev: cannot read \.env/)).toMatch(
+      /^dev: cannot read \.env \(EISDIR: .+\): taken as unchanged until it can be read$/,
+    );
+
+    const relistening = server.nextLine(LISTENING);
+    rmSync(join(dir, '.env'), { recursive: true });
+    writeFileSync(join(dir, '.env'), 'LOG_LEVEL=info\n');
+    await lineWhileRunning(server, /^dev: \.env changed: restarting the server$/);
+    await relistening;
+    expect(server.output().match(/^dev: cannot read \.env/gm)).toHaveLength(1);
   }, 60_000);
 });
