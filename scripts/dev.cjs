@@ -49,6 +49,16 @@ let stopping = false;
 function startServer() {
   const child = spawn(process.execPath, [...nodeArgs, 'dist/server.js'], { cwd: root, stdio: 'inherit' });
   server = child;
+  child.on('error', (err) => {
+    // Node reports a signal it could not send this way too; that server runs on.
+    if (child.pid !== undefined) {
+      say(`cannot signal the server (${err.message})`);
+      return;
+    }
+    // It never started, so no 'exit' follows.
+    if (server === child) server = undefined;
+    if (!stopping) say(`cannot start the server (${err.message}); it starts again on the next change to src/ or .env`);
+  });
   child.once('exit', (code, signal) => {
     clearTimeout(killTimer);
     server = undefined;
@@ -138,6 +148,15 @@ const tsc = spawn(
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 );
+tsc.on('error', (err) => {
+  // Node reports a signal it could not send this way too; tsc runs on.
+  if (tsc.pid !== undefined) {
+    say(`cannot signal tsc (${err.message})`);
+    return;
+  }
+  say(`cannot start tsc (${err.message}): stopping`);
+  stop(1);
+});
 let built = false;
 createInterface({ input: tsc.stdout }).on('line', (line) => {
   if (line.trim() !== '') process.stderr.write(`${line}\n`);

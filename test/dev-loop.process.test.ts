@@ -9,6 +9,10 @@ import { startProcess, type StartedProcess } from './helpers/start-process';
 const ROOT = join(__dirname, '..');
 const SIM_CLI = join(BUILD_DIR, 'bin', 'sim.js');
 const LISTENING = /"msg":"server listening"/;
+/** Preloaded into the dev script (`--require`) to make it fail in the way DEV_FAULT names. */
+const FAULTS = join(__dirname, 'fixtures', 'dev-faults.js');
+/** How long what the dev script started may take to end after the dev script has exited: they are sent SIGKILL. */
+const CHILDREN_GONE_MS = 5_000;
 
 /**
  * A project to run `npm run dev` in, outside this checkout: the real dev script, Procfile and
@@ -45,8 +49,9 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  function dev(dir: string, env: Record<string, string>): StartedProcess {
-    const running = startProcess(process.execPath, ['scripts/dev.cjs'], {
+  /** Runs the dev script in `dir`; `nodeArgs` go before the script (`--require` of a fault, say). */
+  function dev(dir: string, env: Record<string, string>, nodeArgs: string[] = []): StartedProcess {
+    const running = startProcess(process.execPath, [...nodeArgs, 'scripts/dev.cjs'], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', ...env },
     });
@@ -62,6 +67,31 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
         throw new Error(`exited (${signal ?? `code ${code}`}) before a line matching ${pattern}:\n${running.output()}`);
       }),
     ]);
+  }
+
+  /**
+   * Resolves once nothing the exited dev script started is running (its output has ended: the server
+   * and tsc write to it too); fails if something still is CHILDREN_GONE_MS later.
+   */
+  async function childrenGone(running: StartedProcess): Promise<void> {
+    await running.exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `the dev script exited, but what it started still runs ${CHILDREN_GONE_MS} ms later:\n${running.output()}`,
+            ),
+          ),
+        CHILDREN_GONE_MS,
+      );
+    });
+    try {
+      await Promise.race([running.closed, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // The grace is long (25 s). That the restart did not wait it out shows in the close code and the
@@ -138,5 +168,31 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
     await lineWhileRunning(server, /^dev: \.env changed: restarting the server$/);
     await relistening;
     expect(server.output().match(/^dev: cannot read \.env/gm)).toHaveLength(1);
+  }, 60_000);
+
+  it('says so when the server cannot be started, goes on, and starts it on the next change', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const port = await freePort();
+    const server = dev(dir, { PORT: String(port), DEV_FAULT: 'spawn-server' }, ['--require', FAULTS]);
+    expect(await lineWhileRunning(server, /^dev: cannot start the server/)).toMatch(
+      /^dev: cannot start the server \(spawn .+ ENOENT\); it starts again on the next change to src\/ or \.env$/,
+    );
+
+    writeFileSync(join(dir, 'src', 'edited.ts'), 'export const edited = 2;\n');
+    await lineWhileRunning(server, /^dev: src\/ was rebuilt: starting the server$/);
+    await lineWhileRunning(server, LISTENING);
+    const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Ana'] });
+    expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
+  }, 60_000);
+
+  it('stops with exit code 1, in one line, when tsc cannot be started', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const server = dev(dir, { PORT: String(await freePort()), DEV_FAULT: 'spawn-tsc' }, ['--require', FAULTS]);
+    expect(await server.exited).toEqual({ code: 1, signal: null });
+    await childrenGone(server);
+    expect(server.output()).toMatch(/^dev: cannot start tsc \(spawn .+ ENOENT\): stopping$/m);
+    expect(server.output()).not.toMatch(/^\s+at /m);
   }, 60_000);
 });
