@@ -7,6 +7,9 @@
 // sessions end at once with close code 1012 (service restart), where SIGTERM would give them
 // SHUTDOWN_GRACE_MS to finish, so a restart takes about a second even with `npm run sim` connected.
 // Production never sees it: Heroku stops dynos with SIGTERM, which keeps its grace.
+//
+// However this script exits (an exception nothing caught included), it kills what it started on
+// the way out.
 const { spawn } = require('node:child_process');
 const { existsSync, readFileSync, watch } = require('node:fs');
 const { join } = require('node:path');
@@ -157,6 +160,17 @@ tsc.on('error', (err) => {
   say(`cannot start tsc (${err.message}): stopping`);
   stop(1);
 });
+// A child outlives its parent unless killed: a server left running would hold PORT and write to
+// the terminal, a tsc would rebuild for nobody. 'exit' handlers run on process.exit() and on an
+// exception nothing caught (not when this process is killed by a signal it does not handle), and
+// only synchronous work happens in them, which kill() is.
+process.on('exit', (code) => {
+  const running = [server !== undefined && 'the server', isRunning(tsc) && 'tsc'].filter(Boolean);
+  if (running.length === 0) return;
+  say(`exiting (code ${code}): killing ${running.join(' and ')}`);
+  server?.kill('SIGKILL');
+  tsc.kill('SIGKILL');
+});
 let built = false;
 createInterface({ input: tsc.stdout }).on('line', (line) => {
   if (line.trim() !== '') process.stderr.write(`${line}\n`);
@@ -169,6 +183,11 @@ createInterface({ input: tsc.stdout }).on('line', (line) => {
 const dotenv = watchDotenv(() => {
   if (built) restart('.env changed');
 });
+
+/** Whether `child` started and has not exited (as far as this process has heard). */
+function isRunning(child) {
+  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+}
 
 function stop(code) {
   if (stopping) return;

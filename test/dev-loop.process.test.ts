@@ -195,4 +195,17 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
     expect(server.output()).toMatch(/^dev: cannot start tsc \(spawn .+ ENOENT\): stopping$/m);
     expect(server.output()).not.toMatch(/^\s+at /m);
   }, 60_000);
+
+  it('kills the server and tsc when it exits on an exception nothing caught', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const server = dev(dir, { PORT: String(await freePort()), DEV_FAULT: 'throw-on-sighup' }, ['--require', FAULTS]);
+    await server.line(LISTENING);
+
+    process.kill(server.pid!, 'SIGHUP');
+    expect(await server.exited).toEqual({ code: 1, signal: null });
+    await childrenGone(server);
+    expect(server.output()).toContain('DEV_FAULT=throw-on-sighup');
+    expect(server.output()).toMatch(/^dev: exiting \(code 1\): killing the server and tsc$/m);
+  }, 60_000);
 });
