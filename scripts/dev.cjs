@@ -8,8 +8,9 @@
 // SHUTDOWN_GRACE_MS to finish, so a restart takes about a second even with `npm run sim` connected.
 // Production never sees it: Heroku stops dynos with SIGTERM, which keeps its grace.
 //
-// However this script exits (an exception nothing caught included), it kills what it started on
-// the way out.
+// SIGINT or SIGTERM stops the server (SIGTERM, so it drains its sessions) and tsc; a server still
+// running KILL_AFTER_MS later, or when a second SIGINT or SIGTERM comes, is killed. However this
+// script exits (an exception nothing caught included), it kills what it started on the way out.
 const { spawn } = require('node:child_process');
 const { existsSync, readFileSync, watch } = require('node:fs');
 const { join } = require('node:path');
@@ -20,7 +21,7 @@ const root = join(__dirname, '..');
 
 /** What asks the server to restart now (nodemon's restart signal too); see src/run-server.ts. */
 const RESTART_SIGNAL = 'SIGUSR2';
-/** A server still running this long after RESTART_SIGNAL (a workflow stuck in a loop, say) is killed. */
+/** A server still running this long after RESTART_SIGNAL or SIGTERM (a workflow stuck in a loop, say) is killed. */
 const KILL_AFTER_MS = 10_000;
 /** Editors write a file in more than one step (truncate, write; or write a copy, rename): one restart for them all. */
 const SETTLE_MS = 100;
@@ -189,15 +190,31 @@ function isRunning(child) {
   return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
 }
 
+/** Stops tsc and the server (SIGTERM: it drains its sessions, for up to KILL_AFTER_MS); this process then exits with `code`. */
 function stop(code) {
   if (stopping) return;
   stopping = true;
   dotenv.close();
   clearTimeout(killTimer);
   tsc.kill('SIGTERM');
-  server?.kill('SIGTERM');
   process.exitCode = code;
+  if (server === undefined) return;
+  server.kill('SIGTERM');
+  killTimer = setTimeout(() => {
+    say(`the server did not stop within ${KILL_AFTER_MS / 1000} s of SIGTERM: killing it`);
+    server?.kill('SIGKILL');
+  }, KILL_AFTER_MS);
 }
 
 tsc.once('exit', (code) => stop(code ?? 1));
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(0));
+// Not `once`: after it, the default action would end this process alone and leave the server draining.
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    if (!stopping) {
+      stop(0);
+      return;
+    }
+    // Once stopping, a signal means "now": the 'exit' handler kills what still runs.
+    say(`${signal} while stopping: exiting now`);
+    process.exit();
+  });

@@ -38,7 +38,7 @@ function devProject(): string {
   return dir;
 }
 
-describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
+describe('npm run dev (scripts/dev.cjs): restarts, failures and stopping', () => {
   const dirs: string[] = [];
   const started: StartedProcess[] = [];
   afterEach(async () => {
@@ -57,6 +57,19 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
     });
     started.push(running);
     return running;
+  }
+
+  /** `npm run sim` connected to hello and waiting for an answer, so the session stays open. */
+  async function openSession(port: number): Promise<StartedProcess> {
+    const sim = startProcess(
+      process.execPath,
+      [SIM_CLI, '--url', `ws://127.0.0.1:${port}/hello`],
+      { env: { PATH: process.env.PATH ?? '' } },
+      { stdin: 'pipe' },
+    );
+    started.push(sim);
+    await sim.line(/listen/);
+    return sim;
   }
 
   /** The first line matching `pattern`; fails, with the output, if the process exits before writing one. */
@@ -102,15 +115,7 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
     const port = await freePort();
     const server = dev(dir, { PORT: String(port), SHUTDOWN_GRACE_MS: '25000' });
     await server.line(LISTENING);
-
-    const sim = startProcess(
-      process.execPath,
-      [SIM_CLI, '--url', `ws://127.0.0.1:${port}/hello`],
-      { env: { PATH: process.env.PATH ?? '' } },
-      { stdin: 'pipe' },
-    );
-    started.push(sim);
-    await sim.line(/listen/);
+    const sim = await openSession(port);
 
     const relistening = server.nextLine(LISTENING);
     writeFileSync(join(dir, 'src', 'edited.ts'), 'export const edited = 2;\n');
@@ -207,5 +212,43 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
     await childrenGone(server);
     expect(server.output()).toContain('DEV_FAULT=throw-on-sighup');
     expect(server.output()).toMatch(/^dev: exiting \(code 1\): killing the server and tsc$/m);
+  }, 60_000);
+
+  // The signals go to the dev script alone (`kill <pid>`), not to its process group as Ctrl-C does:
+  // the server hears SIGTERM only from the dev script, so its "shutting down" says the dev script is stopping.
+  it('kills a server draining its sessions on a second SIGTERM, and exits', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const port = await freePort();
+    const server = dev(dir, { PORT: String(port), SHUTDOWN_GRACE_MS: '25000' });
+    await server.line(LISTENING);
+    await openSession(port);
+
+    process.kill(server.pid!, 'SIGTERM');
+    expect(JSON.parse(await server.line(/"msg":"shutting down"/))).toMatchObject({ signal: 'SIGTERM', sessions: 1 });
+    process.kill(server.pid!, 'SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    await childrenGone(server);
+    expect(server.output()).toMatch(
+      // tsc, sent SIGTERM with the first signal, may not have been heard exiting yet.
+      /^dev: SIGTERM while stopping: exiting now\ndev: exiting \(code 0\): killing the server( and tsc)?$/m,
+    );
+    expect(server.output()).not.toContain('"msg":"session closed"');
+  }, 60_000);
+
+  it('kills a server still draining its sessions 10 s after SIGTERM (KILL_AFTER_MS)', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const port = await freePort();
+    const server = dev(dir, { PORT: String(port), SHUTDOWN_GRACE_MS: '25000' });
+    await server.line(LISTENING);
+    await openSession(port);
+
+    process.kill(server.pid!, 'SIGTERM');
+    expect(JSON.parse(await server.line(/"msg":"shutting down"/))).toMatchObject({ signal: 'SIGTERM', sessions: 1 });
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    await childrenGone(server);
+    expect(server.output()).toMatch(/^dev: the server did not stop within 10 s of SIGTERM: killing it$/m);
+    expect(server.output()).not.toContain('"msg":"session closed"');
   }, 60_000);
 });
