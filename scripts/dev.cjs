@@ -168,9 +168,10 @@ tsc.on('error', (err) => {
 process.on('exit', (code) => {
   const running = [server !== undefined && 'the server', isRunning(tsc) && 'tsc'].filter(Boolean);
   if (running.length === 0) return;
-  say(`exiting (code ${code}): killing ${running.join(' and ')}`);
+  // The kills first: they are the point, the line only says so.
   server?.kill('SIGKILL');
   tsc.kill('SIGKILL');
+  say(`exiting (code ${code}): killed ${running.join(' and ')}`);
 });
 let built = false;
 createInterface({ input: tsc.stdout }).on('line', (line) => {

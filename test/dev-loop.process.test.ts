@@ -211,7 +211,7 @@ describe('npm run dev (scripts/dev.cjs): restarts, failures and stopping', () =>
     expect(await server.exited).toEqual({ code: 1, signal: null });
     await childrenGone(server);
     expect(server.output()).toContain('DEV_FAULT=throw-on-sighup');
-    expect(server.output()).toMatch(/^dev: exiting \(code 1\): killing the server and tsc$/m);
+    expect(server.output()).toMatch(/^dev: exiting \(code 1\): killed the server and tsc$/m);
   }, 60_000);
 
   // The signals go to the dev script alone (`kill <pid>`), not to its process group as Ctrl-C does:
@@ -231,7 +231,7 @@ describe('npm run dev (scripts/dev.cjs): restarts, failures and stopping', () =>
     await childrenGone(server);
     expect(server.output()).toMatch(
       // tsc, sent SIGTERM with the first signal, may not have been heard exiting yet.
-      /^dev: SIGTERM while stopping: exiting now\ndev: exiting \(code 0\): killing the server( and tsc)?$/m,
+      /^dev: SIGTERM while stopping: exiting now\ndev: exiting \(code 0\): killed the server( and tsc)?$/m,
     );
     expect(server.output()).not.toContain('"msg":"session closed"');
   }, 60_000);
