@@ -7,6 +7,10 @@
 // sessions end at once with close code 1012 (service restart), where SIGTERM would give them
 // SHUTDOWN_GRACE_MS to finish, so a restart takes about a second even with `npm run sim` connected.
 // Production never sees it: Heroku stops dynos with SIGTERM, which keeps its grace.
+//
+// SIGINT or SIGTERM stops the server (SIGTERM, so it drains its sessions) and tsc; a server still
+// running KILL_AFTER_MS later, or when a second SIGINT or SIGTERM comes, is killed. However this
+// script exits (an exception nothing caught included), it kills what it started on the way out.
 const { spawn } = require('node:child_process');
 const { existsSync, readFileSync, watch } = require('node:fs');
 const { join } = require('node:path');
@@ -17,7 +21,7 @@ const root = join(__dirname, '..');
 
 /** What asks the server to restart now (nodemon's restart signal too); see src/run-server.ts. */
 const RESTART_SIGNAL = 'SIGUSR2';
-/** A server still running this long after RESTART_SIGNAL (a workflow stuck in a loop, say) is killed. */
+/** A server still running this long after RESTART_SIGNAL or SIGTERM (a workflow stuck in a loop, say) is killed. */
 const KILL_AFTER_MS = 10_000;
 /** Editors write a file in more than one step (truncate, write; or write a copy, rename): one restart for them all. */
 const SETTLE_MS = 100;
@@ -49,6 +53,16 @@ let stopping = false;
 function startServer() {
   const child = spawn(process.execPath, [...nodeArgs, 'dist/server.js'], { cwd: root, stdio: 'inherit' });
   server = child;
+  child.on('error', (err) => {
+    // Node reports a signal it could not send this way too; that server runs on.
+    if (child.pid !== undefined) {
+      say(`cannot signal the server (${err.message})`);
+      return;
+    }
+    // It never started, so no 'exit' follows.
+    if (server === child) server = undefined;
+    if (!stopping) say(`cannot start the server (${err.message}); it starts again on the next change to src/ or .env`);
+  });
   child.once('exit', (code, signal) => {
     clearTimeout(killTimer);
     server = undefined;
@@ -80,11 +94,23 @@ function restart(why) {
   }, KILL_AFTER_MS);
 }
 
-/** Calls `changed` when the content of `.env` in the project root changes (created and deleted included). */
+/**
+ * Calls `changed` when the content of `.env` in the project root changes (created and deleted
+ * included). A `.env` that cannot be read (a directory, say) is taken as unchanged, with one line
+ * each time it is found so: what it holds is compared once it can be read again.
+ */
 function watchDotenv(changed) {
   const path = join(root, '.env');
-  const read = () => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
-  let last = read();
+  let last;
+  const read = () => {
+    try {
+      return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    } catch (err) {
+      say(`cannot read .env (${err.message}): taken as unchanged until it can be read`);
+      return last;
+    }
+  };
+  last = read();
   let settle;
   // The directory, not the file: an editor that saves by renaming a copy over .env replaces the file watched.
   const watcher = watch(root, (_event, filename) => {
@@ -126,6 +152,27 @@ const tsc = spawn(
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 );
+tsc.on('error', (err) => {
+  // Node reports a signal it could not send this way too; tsc runs on.
+  if (tsc.pid !== undefined) {
+    say(`cannot signal tsc (${err.message})`);
+    return;
+  }
+  say(`cannot start tsc (${err.message}): stopping`);
+  stop(1);
+});
+// A child outlives its parent unless killed: a server left running would hold PORT and write to
+// the terminal, a tsc would rebuild for nobody. 'exit' handlers run on process.exit() and on an
+// exception nothing caught (not when this process is killed by a signal it does not handle), and
+// only synchronous work happens in them, which kill() is.
+process.on('exit', (code) => {
+  const running = [server !== undefined && 'the server', isRunning(tsc) && 'tsc'].filter(Boolean);
+  if (running.length === 0) return;
+  // The kills first: they are the point, the line only says so.
+  server?.kill('SIGKILL');
+  tsc.kill('SIGKILL');
+  say(`exiting (code ${code}): killed ${running.join(' and ')}`);
+});
 let built = false;
 createInterface({ input: tsc.stdout }).on('line', (line) => {
   if (line.trim() !== '') process.stderr.write(`${line}\n`);
@@ -139,15 +186,36 @@ const dotenv = watchDotenv(() => {
   if (built) restart('.env changed');
 });
 
+/** Whether `child` started and has not exited (as far as this process has heard). */
+function isRunning(child) {
+  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/** Stops tsc and the server (SIGTERM: it drains its sessions, for up to KILL_AFTER_MS); this process then exits with `code`. */
 function stop(code) {
   if (stopping) return;
   stopping = true;
   dotenv.close();
   clearTimeout(killTimer);
   tsc.kill('SIGTERM');
-  server?.kill('SIGTERM');
   process.exitCode = code;
+  if (server === undefined) return;
+  server.kill('SIGTERM');
+  killTimer = setTimeout(() => {
+    say(`the server did not stop within ${KILL_AFTER_MS / 1000} s of SIGTERM: killing it`);
+    server?.kill('SIGKILL');
+  }, KILL_AFTER_MS);
 }
 
 tsc.once('exit', (code) => stop(code ?? 1));
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(0));
+// Not `once`: after it, the default action would end this process alone and leave the server draining.
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    if (!stopping) {
+      stop(0);
+      return;
+    }
+    // Once stopping, a signal means "now": the 'exit' handler kills what still runs.
+    say(`${signal} while stopping: exiting now`);
+    process.exit();
+  });

@@ -9,6 +9,10 @@ import { startProcess, type StartedProcess } from './helpers/start-process';
 const ROOT = join(__dirname, '..');
 const SIM_CLI = join(BUILD_DIR, 'bin', 'sim.js');
 const LISTENING = /"msg":"server listening"/;
+/** Preloaded into the dev script (`--require`) to make it fail in the way DEV_FAULT names. */
+const FAULTS = join(__dirname, 'fixtures', 'dev-faults.js');
+/** How long what the dev script started may take to end after the dev script has exited: they are sent SIGKILL. */
+const CHILDREN_GONE_MS = 5_000;
 
 /**
  * A project to run `npm run dev` in, outside this checkout: the real dev script, Procfile and
@@ -34,24 +38,73 @@ function devProject(): string {
   return dir;
 }
 
-describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
+describe('npm run dev (scripts/dev.cjs): restarts, failures and stopping', () => {
   const dirs: string[] = [];
   const started: StartedProcess[] = [];
   afterEach(async () => {
     for (const running of started.splice(0)) {
       running.signal('SIGKILL');
-      await running.exited;
+      await running.closed;
     }
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  function dev(dir: string, env: Record<string, string>): StartedProcess {
-    const running = startProcess(process.execPath, ['scripts/dev.cjs'], {
+  /** Runs the dev script in `dir`; `nodeArgs` go before the script (`--require` of a fault, say). */
+  function dev(dir: string, env: Record<string, string>, nodeArgs: string[] = []): StartedProcess {
+    const running = startProcess(process.execPath, [...nodeArgs, 'scripts/dev.cjs'], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', ...env },
     });
     started.push(running);
     return running;
+  }
+
+  /** `npm run sim` connected to hello and waiting for an answer, so the session stays open. */
+  async function openSession(port: number): Promise<StartedProcess> {
+    const sim = startProcess(
+      process.execPath,
+      [SIM_CLI, '--url', `ws://127.0.0.1:${port}/hello`],
+      { env: { PATH: process.env.PATH ?? '' } },
+      { stdin: 'pipe' },
+    );
+    started.push(sim);
+    await sim.line(/listen/);
+    return sim;
+  }
+
+  /** The first line matching `pattern`; fails, with the output, if the process exits before writing one. */
+  function lineWhileRunning(running: StartedProcess, pattern: RegExp): Promise<string> {
+    return Promise.race([
+      running.line(pattern),
+      running.exited.then(({ code, signal }) => {
+        throw new Error(`exited (${signal ?? `code ${code}`}) before a line matching ${pattern}:\n${running.output()}`);
+      }),
+    ]);
+  }
+
+  /**
+   * Resolves once nothing the exited dev script started is running (its output has ended: the server
+   * and tsc write to it too); fails if something still is CHILDREN_GONE_MS later.
+   */
+  async function childrenGone(running: StartedProcess): Promise<void> {
+    await running.exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `the dev script exited, but what it started still runs ${CHILDREN_GONE_MS} ms later:\n${running.output()}`,
+            ),
+          ),
+        CHILDREN_GONE_MS,
+      );
+    });
+    try {
+      await Promise.race([running.closed, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // The grace is long (25 s). That the restart did not wait it out shows in the close code and the
@@ -62,15 +115,7 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
     const port = await freePort();
     const server = dev(dir, { PORT: String(port), SHUTDOWN_GRACE_MS: '25000' });
     await server.line(LISTENING);
-
-    const sim = startProcess(
-      process.execPath,
-      [SIM_CLI, '--url', `ws://127.0.0.1:${port}/hello`],
-      { env: { PATH: process.env.PATH ?? '' } },
-      { stdin: 'pipe' },
-    );
-    started.push(sim);
-    await sim.line(/listen/);
+    const sim = await openSession(port);
 
     const relistening = server.nextLine(LISTENING);
     writeFileSync(join(dir, 'src', 'edited.ts'), 'export const edited = 2;\n');
@@ -108,5 +153,102 @@ describe('npm run dev (scripts/dev.cjs) restarting the server', () => {
     expect(server.output()).toContain('dev: .env changed: restarting the server');
     const run = await simulate(`ws://127.0.0.1:${after}/hello`, { answers: ['Ana'] });
     expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
+  }, 60_000);
+
+  it('says so when .env cannot be read (a directory now), goes on, and restarts the server once .env reads again', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const port = await freePort();
+    const server = dev(dir, { PORT: String(port) });
+    await server.line(LISTENING);
+
+    mkdirSync(join(dir, '.env'));
+    expect(await lineWhileRunning(server, /^dev: cannot read \.env/)).toMatch(
+      /^dev: cannot read \.env \(EISDIR: .+\): taken as unchanged until it can be read$/,
+    );
+
+    const relistening = server.nextLine(LISTENING);
+    rmSync(join(dir, '.env'), { recursive: true });
+    writeFileSync(join(dir, '.env'), 'LOG_LEVEL=info\n');
+    await lineWhileRunning(server, /^dev: \.env changed: restarting the server$/);
+    await relistening;
+    expect(server.output().match(/^dev: cannot read \.env/gm)).toHaveLength(1);
+  }, 60_000);
+
+  it('says so when the server cannot be started, goes on, and starts it on the next change', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const port = await freePort();
+    const server = dev(dir, { PORT: String(port), DEV_FAULT: 'spawn-server' }, ['--require', FAULTS]);
+    expect(await lineWhileRunning(server, /^dev: cannot start the server/)).toMatch(
+      /^dev: cannot start the server \(spawn .+ ENOENT\); it starts again on the next change to src\/ or \.env$/,
+    );
+
+    writeFileSync(join(dir, 'src', 'edited.ts'), 'export const edited = 2;\n');
+    await lineWhileRunning(server, /^dev: src\/ was rebuilt: starting the server$/);
+    await lineWhileRunning(server, LISTENING);
+    const run = await simulate(`ws://127.0.0.1:${port}/hello`, { answers: ['Ana'] });
+    expect(run.says).toEqual(['What is your name?', 'Hello Ana!']);
+  }, 60_000);
+
+  it('stops with exit code 1, in one line, when tsc cannot be started', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const server = dev(dir, { PORT: String(await freePort()), DEV_FAULT: 'spawn-tsc' }, ['--require', FAULTS]);
+    expect(await server.exited).toEqual({ code: 1, signal: null });
+    await childrenGone(server);
+    expect(server.output()).toMatch(/^dev: cannot start tsc \(spawn .+ ENOENT\): stopping$/m);
+    expect(server.output()).not.toMatch(/^\s+at /m);
+  }, 60_000);
+
+  it('kills the server and tsc when it exits on an exception nothing caught', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const server = dev(dir, { PORT: String(await freePort()), DEV_FAULT: 'throw-on-sighup' }, ['--require', FAULTS]);
+    await server.line(LISTENING);
+
+    process.kill(server.pid!, 'SIGHUP');
+    expect(await server.exited).toEqual({ code: 1, signal: null });
+    await childrenGone(server);
+    expect(server.output()).toContain('DEV_FAULT=throw-on-sighup');
+    expect(server.output()).toMatch(/^dev: exiting \(code 1\): killed the server and tsc$/m);
+  }, 60_000);
+
+  // The signals go to the dev script alone (`kill <pid>`), not to its process group as Ctrl-C does:
+  // the server hears SIGTERM only from the dev script, so its "shutting down" says the dev script is stopping.
+  it('kills a server draining its sessions on a second SIGTERM, and exits', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const port = await freePort();
+    const server = dev(dir, { PORT: String(port), SHUTDOWN_GRACE_MS: '25000' });
+    await server.line(LISTENING);
+    await openSession(port);
+
+    process.kill(server.pid!, 'SIGTERM');
+    expect(JSON.parse(await server.line(/"msg":"shutting down"/))).toMatchObject({ signal: 'SIGTERM', sessions: 1 });
+    process.kill(server.pid!, 'SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    await childrenGone(server);
+    expect(server.output()).toMatch(
+      // tsc, sent SIGTERM with the first signal, may not have been heard exiting yet.
+      /^dev: SIGTERM while stopping: exiting now\ndev: exiting \(code 0\): killed the server( and tsc)?$/m,
+    );
+    expect(server.output()).not.toContain('"msg":"session closed"');
+  }, 60_000);
+
+  it('kills a server still draining its sessions 10 s after SIGTERM (KILL_AFTER_MS)', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const port = await freePort();
+    const server = dev(dir, { PORT: String(port), SHUTDOWN_GRACE_MS: '25000' });
+    await server.line(LISTENING);
+    await openSession(port);
+
+    process.kill(server.pid!, 'SIGTERM');
+    expect(JSON.parse(await server.line(/"msg":"shutting down"/))).toMatchObject({ signal: 'SIGTERM', sessions: 1 });
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    await childrenGone(server);
+    expect(server.output()).toMatch(/^dev: the server did not stop within 10 s of SIGTERM: killing it$/m);
+    expect(server.output()).not.toContain('"msg":"session closed"');
   }, 60_000);
 });

@@ -7,8 +7,18 @@ export interface StartedProcess {
   /** Resolves with the next output line that matches, ignoring the lines already written. */
   nextLine: (pattern: RegExp) => Promise<string>;
   output: () => string;
+  /** The command's own process id (undefined when it could not be started). */
+  pid: number | undefined;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Signals the whole process group (the command and what it started). */
+  /**
+   * Resolves once its output has ended: every process writing to it (the command and what it
+   * started, which inherits its stdout and stderr) has exited, and every line is in `output()`.
+   */
+  closed: Promise<void>;
+  /**
+   * Signals the whole process group (the command and what it started), until its output has ended:
+   * what the command left running when it exited is signalled too.
+   */
   signal: (signal: NodeJS.Signals) => void;
 }
 
@@ -40,11 +50,14 @@ export function startProcess(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let running = true;
-  void exited.then(() => (running = false));
+  void closed.then(() => (running = false));
   return {
     output: () => lines.join('\n'),
+    pid: child.pid,
     exited,
+    closed,
     signal: (signal) => {
       if (!running || child.pid === undefined) return;
       try {
