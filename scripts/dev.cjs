@@ -8,9 +8,11 @@
 // SHUTDOWN_GRACE_MS to finish, so a restart takes about a second even with `npm run sim` connected.
 // Production never sees it: Heroku stops dynos with SIGTERM, which keeps its grace.
 //
-// SIGINT or SIGTERM stops the server (SIGTERM, so it drains its sessions) and tsc; a server still
-// running KILL_AFTER_MS later, or when a second SIGINT or SIGTERM comes, is killed. However this
-// script exits (an exception nothing caught included), it kills what it started on the way out.
+// SIGINT or SIGTERM stops tsc and the server (SIGTERM: it starts draining its sessions). In
+// development the drain is cut short: a server still running KILL_AFTER_MS later, or when a second
+// SIGINT or SIGTERM comes, is killed. When this script exits by process.exit() or an exception
+// nothing caught, it kills what it started on the way out (a signal that kills it outright, such as
+// SIGKILL, leaves no time for that).
 const { spawn } = require('node:child_process');
 const { existsSync, readFileSync, watch } = require('node:fs');
 const { join } = require('node:path');
@@ -21,7 +23,10 @@ const root = join(__dirname, '..');
 
 /** What asks the server to restart now (nodemon's restart signal too); see src/run-server.ts. */
 const RESTART_SIGNAL = 'SIGUSR2';
-/** A server still running this long after RESTART_SIGNAL or SIGTERM (a workflow stuck in a loop, say) is killed. */
+/**
+ * A server still running this long after RESTART_SIGNAL (a workflow stuck in a loop, say) or after
+ * SIGTERM is killed; in development nobody waits out SHUTDOWN_GRACE_MS's 25 s.
+ */
 const KILL_AFTER_MS = 10_000;
 /** Editors write a file in more than one step (truncate, write; or write a copy, rename): one restart for them all. */
 const SETTLE_MS = 100;
@@ -51,6 +56,8 @@ let killTimer;
 let stopping = false;
 
 function startServer() {
+  // A build that tsc reports after a stop began (its last line is read late) starts nothing.
+  if (stopping) return;
   const child = spawn(process.execPath, [...nodeArgs, 'dist/server.js'], { cwd: root, stdio: 'inherit' });
   server = child;
   child.on('error', (err) => {

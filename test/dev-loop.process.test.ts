@@ -201,6 +201,27 @@ describe('npm run dev (scripts/dev.cjs): restarts, failures and stopping', () =>
     expect(server.output()).not.toMatch(/^\s+at /m);
   }, 60_000);
 
+  it('starts no server for a build tsc reports after a stop began, and exits', async () => {
+    const dir = devProject();
+    dirs.push(dir);
+    const server = dev(dir, { PORT: String(await freePort()), DEV_FAULT: 'tsc-builds-on-sigterm' }, [
+      '--require',
+      FAULTS,
+    ]);
+    // Echoed by the dev script, so its signal handlers are in place.
+    await server.line(/^stand-in tsc: started$/);
+
+    process.kill(server.pid!, 'SIGTERM');
+    const first = await Promise.race([
+      server.exited.then((exit) => ({ exit })),
+      server.line(LISTENING).then(() => 'a server started after the stop began'),
+    ]);
+    expect(first).toEqual({ exit: { code: 0, signal: null } });
+    await childrenGone(server);
+    expect(server.output()).toContain('Watching for file changes');
+    expect(server.output()).not.toMatch(LISTENING);
+  }, 60_000);
+
   it('kills the server and tsc when it exits on an exception nothing caught', async () => {
     const dir = devProject();
     dirs.push(dir);
@@ -229,10 +250,12 @@ describe('npm run dev (scripts/dev.cjs): restarts, failures and stopping', () =>
     process.kill(server.pid!, 'SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     await childrenGone(server);
-    expect(server.output()).toMatch(
-      // tsc, sent SIGTERM with the first signal, may not have been heard exiting yet.
-      /^dev: SIGTERM while stopping: exiting now\ndev: exiting \(code 0\): killed the server( and tsc)?$/m,
-    );
+    // Each line on its own: the server's stdout may come between the two in the merged output.
+    const output = server.output();
+    const exiting = output.indexOf('dev: SIGTERM while stopping: exiting now');
+    // tsc, sent SIGTERM with the first signal, may not have been heard exiting yet.
+    const killed = output.search(/^dev: exiting \(code 0\): killed the server( and tsc)?$/m);
+    expect({ exiting: exiting >= 0, killed: killed > exiting }).toEqual({ exiting: true, killed: true });
     expect(server.output()).not.toContain('"msg":"session closed"');
   }, 60_000);
 
