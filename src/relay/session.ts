@@ -176,7 +176,8 @@ export class Session implements Sheddable {
       bytes: this.bytes,
       ignored: this.ignored,
       maxQueuedBytes,
-      // With a secret, nothing of the workflow runs before the check says so (fails closed).
+      // With a secret, no event handler and no bus-message handler runs before the check says so
+      // (it fails closed); the workflow function itself has run, as the session opened.
       held: secrets !== undefined,
     });
     void this.dispatcher.stopped.then((stop) => this.dispatcherStopped(stop));

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { createWorkflowServer, Event, type Config, type Workflow, type WorkflowServer } from '../../src';
 import { desiredRow } from '../../src/registrations';
 import { MAX_QUEUED_EVENTS } from '../../src/relay/limits';
@@ -6,7 +7,7 @@ import { RelaySimulator, simulate, type SimulationResult } from '../../src/testi
 import hello from '../../src/workflows/hello';
 import { startCloudClient } from '../helpers/cloud-client';
 import { memoryLogger, type MemoryLogger } from '../helpers/memory-logger';
-import { FAKE_TIMERS, RelayPeer, startEvent } from '../helpers/relay-peer';
+import { FAKE_TIMERS, RelayPeer, responseTo, startEvent } from '../helpers/relay-peer';
 
 const SECRET = 'PLANTED-workflow-secret-new-0123456789';
 const OLD_SECRET = 'PLANTED-workflow-secret-old-9876543210';
@@ -42,6 +43,16 @@ function recorder() {
     workflow.on(Event.TIMER_FIRED, () => void ran.push('timer_fired'));
   };
   return { handler, ran, ownRead: () => ownRead };
+}
+
+/** A client's WebSocket frame (FIN set, `opcode`, under 64 KiB); its mask key is zero, which leaves the payload as is. */
+function clientFrame(opcode: number, payload: Buffer): Buffer {
+  const length = payload.length;
+  const header =
+    length < 126
+      ? Buffer.from([0x80 | opcode, 0x80 | length])
+      : Buffer.from([0x80 | opcode, 0x80 | 126, length >> 8, length & 0xff]);
+  return Buffer.concat([header, Buffer.alloc(4), payload]);
 }
 
 /** The workflow's get_var requests of the reserved arg, in a run's requests. */
@@ -185,6 +196,21 @@ describe('WORKFLOW_SECRET: the session asks Relay for workflow_secret before any
     const timer = { _type: 'wf_api_timer_fired_event', name: 'nudge' };
     peer.sendTogether(Array.from({ length: MAX_QUEUED_EVENTS + 1 }, () => timer));
     expect(await peer.closed).toEqual({ code: 1008, reason: 'too many events waiting for their handlers' });
+    expect(ran).toEqual([]);
+  });
+
+  it('runs nothing when the right answer and a close frame come in the same read (the session is closing)', async () => {
+    await start({ workflowSecret: SECRET });
+    const { handler, ran } = recorder();
+    server.workflow('w', handler);
+    const peer = await RelayPeer.connect(`${base}/w`);
+    peer.send(startEvent());
+    const ask = await peer.nextOfType('wf_api_get_var_request');
+    const answer = Buffer.from(JSON.stringify(responseTo(ask, { value: SECRET })));
+    const close = Buffer.from([0x03, 0xe8]); // 1000
+    const raw = (peer.socket as unknown as { _socket: Socket })._socket;
+    raw.write(Buffer.concat([clientFrame(0x1, answer), clientFrame(0x8, close)]));
+    await logs.logged('session closed');
     expect(ran).toEqual([]);
   });
 
