@@ -120,8 +120,9 @@ export class Dispatcher {
 
   /**
    * Which limit keeps `bytes` more from waiting in the queue, or undefined when they fit. Nothing
-   * waits while no handler runs and nothing is held, so such a dispatcher takes anything. A task from outside must
-   * also fit the process's byte budget: it never closes the session, it just is not taken.
+   * waits while no handler runs and nothing is held, so such a dispatcher takes anything. A task
+   * from outside must also fit the process's byte budget: it never closes the session, it just is
+   * not taken.
    */
   refusal(bytes: number, fromOutside = false): QueueFull | undefined {
     if (!this.waits) return undefined;
