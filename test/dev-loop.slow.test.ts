@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,15 +20,19 @@ function copyProject(): string {
 
 describe('npm run dev (scripts/dev.cjs)', () => {
   let dev: ChildProcess | undefined;
+  const dirs: string[] = [];
   afterEach(async () => {
-    if (dev?.exitCode !== null || dev.signalCode !== null) return;
-    const exited = once(dev, 'exit');
-    dev.kill('SIGTERM');
-    await exited;
+    if (dev !== undefined && dev.exitCode === null && dev.signalCode === null) {
+      const exited = once(dev, 'exit');
+      dev.kill('SIGTERM');
+      await exited;
+    }
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
   it('serves an edited workflow without a manual restart', async () => {
     const dir = copyProject();
+    dirs.push(dir);
     const port = await freePort();
     dev = spawn(process.execPath, ['scripts/dev.cjs'], {
       cwd: dir,
