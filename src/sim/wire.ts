@@ -238,16 +238,24 @@ export class SimWire {
  * and written to the underlying socket.
  */
 export function writeInSingleWrite(socket: WebSocket, frames: object[]): void {
-  const raw = (socket as unknown as { _socket?: Socket })._socket;
-  if (raw === undefined || !raw.writable) return;
-  raw.write(Buffer.concat(frames.map((frame) => maskedTextFrame(JSON.stringify(frame)))));
+  writeFramesInSingleWrite(
+    socket,
+    frames.map((frame) => maskedFrame(0x1, Buffer.from(JSON.stringify(frame)))),
+  );
 }
 
-function maskedTextFrame(text: string): Buffer {
-  const payload = Buffer.from(text);
+/** Writes client frames built with {@link maskedFrame} (a close frame among them, say) in a single TCP write. */
+export function writeFramesInSingleWrite(socket: WebSocket, frames: Buffer[]): void {
+  const raw = (socket as unknown as { _socket?: Socket })._socket;
+  if (raw === undefined || !raw.writable) return;
+  raw.write(Buffer.concat(frames));
+}
+
+/** One final client frame of `opcode` (0x1 text, 0x8 close...) carrying `payload`, masked as a client's must be. */
+export function maskedFrame(opcode: number, payload: Buffer): Buffer {
   const length = payload.length;
   const header = length < 126 ? Buffer.alloc(2) : length < 65_536 ? Buffer.alloc(4) : Buffer.alloc(10);
-  header[0] = 0x81; // FIN + text frame
+  header[0] = 0x80 | opcode; // FIN + opcode
   if (length < 126) header[1] = 0x80 | length;
   else if (length < 65_536) {
     header[1] = 0x80 | 126;

@@ -1,8 +1,8 @@
-import type { Socket } from 'node:net';
 import { createWorkflowServer, Event, type Config, type Workflow, type WorkflowServer } from '../../src';
 import { desiredRow } from '../../src/registrations';
 import { MAX_QUEUED_EVENTS } from '../../src/relay/limits';
 import { SECRET_ANSWER_MS } from '../../src/relay/secret-check';
+import { maskedFrame, writeFramesInSingleWrite } from '../../src/sim/wire';
 import { RelaySimulator, simulate, type SimulationResult } from '../../src/testing';
 import hello from '../../src/workflows/hello';
 import { startCloudClient } from '../helpers/cloud-client';
@@ -43,16 +43,6 @@ function recorder() {
     workflow.on(Event.TIMER_FIRED, () => void ran.push('timer_fired'));
   };
   return { handler, ran, ownRead: () => ownRead };
-}
-
-/** A client's WebSocket frame (FIN set, `opcode`, under 64 KiB); its mask key is zero, which leaves the payload as is. */
-function clientFrame(opcode: number, payload: Buffer): Buffer {
-  const length = payload.length;
-  const header =
-    length < 126
-      ? Buffer.from([0x80 | opcode, 0x80 | length])
-      : Buffer.from([0x80 | opcode, 0x80 | 126, length >> 8, length & 0xff]);
-  return Buffer.concat([header, Buffer.alloc(4), payload]);
 }
 
 /** The workflow's get_var requests of the reserved arg, in a run's requests. */
@@ -208,8 +198,7 @@ describe('WORKFLOW_SECRET: the session asks Relay for workflow_secret before any
     const ask = await peer.nextOfType('wf_api_get_var_request');
     const answer = Buffer.from(JSON.stringify(responseTo(ask, { value: SECRET })));
     const close = Buffer.from([0x03, 0xe8]); // 1000
-    const raw = (peer.socket as unknown as { _socket: Socket })._socket;
-    raw.write(Buffer.concat([clientFrame(0x1, answer), clientFrame(0x8, close)]));
+    writeFramesInSingleWrite(peer.socket, [maskedFrame(0x1, answer), maskedFrame(0x8, close)]);
     await logs.logged('session closed');
     expect(ran).toEqual([]);
   });
