@@ -94,9 +94,14 @@ function restart(why) {
   if (restartDue) return;
   restartDue = true;
   say(`${why}: restarting the server`);
-  server.kill(RESTART_SIGNAL);
+  signalServer(RESTART_SIGNAL);
+}
+
+/** Sends the running server `signal`, and SIGKILL if it is still running KILL_AFTER_MS later. */
+function signalServer(signal) {
+  server.kill(signal);
   killTimer = setTimeout(() => {
-    say(`the server did not stop within ${KILL_AFTER_MS / 1000} s of ${RESTART_SIGNAL}: killing it`);
+    say(`the server did not stop within ${KILL_AFTER_MS / 1000} s of ${signal}: killing it`);
     server?.kill('SIGKILL');
   }, KILL_AFTER_MS);
 }
@@ -206,12 +211,7 @@ function stop(code) {
   clearTimeout(killTimer);
   tsc.kill('SIGTERM');
   process.exitCode = code;
-  if (server === undefined) return;
-  server.kill('SIGTERM');
-  killTimer = setTimeout(() => {
-    say(`the server did not stop within ${KILL_AFTER_MS / 1000} s of SIGTERM: killing it`);
-    server?.kill('SIGKILL');
-  }, KILL_AFTER_MS);
+  if (server !== undefined) signalServer('SIGTERM');
 }
 
 tsc.once('exit', (code) => stop(code ?? 1));

@@ -235,18 +235,26 @@ describe('npm run dev (scripts/dev.cjs): restarts, failures and stopping', () =>
     expect(server.output()).toMatch(/^dev: exiting \(code 1\): killed the server and tsc$/m);
   }, 60_000);
 
-  // The signals go to the dev script alone (`kill <pid>`), not to its process group as Ctrl-C does:
-  // the server hears SIGTERM only from the dev script, so its "shutting down" says the dev script is stopping.
-  it('kills a server draining its sessions on a second SIGTERM, and exits', async () => {
+  /**
+   * A dev script whose server holds a session open (a 25 s grace) and has just been sent SIGTERM by
+   * the dev script, which was sent SIGTERM: the server is draining.
+   */
+  async function drainingAfterSigterm(): Promise<StartedProcess> {
     const dir = devProject();
     dirs.push(dir);
     const port = await freePort();
     const server = dev(dir, { PORT: String(port), SHUTDOWN_GRACE_MS: '25000' });
     await server.line(LISTENING);
     await openSession(port);
-
     process.kill(server.pid!, 'SIGTERM');
     expect(JSON.parse(await server.line(/"msg":"shutting down"/))).toMatchObject({ signal: 'SIGTERM', sessions: 1 });
+    return server;
+  }
+
+  // The signals go to the dev script alone (`kill <pid>`), not to its process group as Ctrl-C does:
+  // the server hears SIGTERM only from the dev script, so its "shutting down" says the dev script is stopping.
+  it('kills a server draining its sessions on a second SIGTERM, and exits', async () => {
+    const server = await drainingAfterSigterm();
     process.kill(server.pid!, 'SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     await childrenGone(server);
@@ -260,15 +268,7 @@ describe('npm run dev (scripts/dev.cjs): restarts, failures and stopping', () =>
   }, 60_000);
 
   it('kills a server still draining its sessions 10 s after SIGTERM (KILL_AFTER_MS)', async () => {
-    const dir = devProject();
-    dirs.push(dir);
-    const port = await freePort();
-    const server = dev(dir, { PORT: String(port), SHUTDOWN_GRACE_MS: '25000' });
-    await server.line(LISTENING);
-    await openSession(port);
-
-    process.kill(server.pid!, 'SIGTERM');
-    expect(JSON.parse(await server.line(/"msg":"shutting down"/))).toMatchObject({ signal: 'SIGTERM', sessions: 1 });
+    const server = await drainingAfterSigterm();
     expect(await server.exited).toEqual({ code: 0, signal: null });
     await childrenGone(server);
     expect(server.output()).toMatch(/^dev: the server did not stop within 10 s of SIGTERM: killing it$/m);
